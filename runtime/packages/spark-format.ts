@@ -1,0 +1,160 @@
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
+import { compressors } from 'hyparquet-compressors';
+import { PackageError } from './errors.js';
+
+/** The JSON line Spark writes into `metadata/part-00000` of every saved object. */
+export interface SparkMetadata {
+  readonly class: string;
+  readonly uid: string;
+  readonly sparkVersion?: string;
+  readonly timestamp?: number;
+  readonly paramMap?: Record<string, unknown>;
+  readonly defaultParamMap?: Record<string, unknown>;
+  readonly [extra: string]: unknown;
+}
+
+/** Parquet files above this size are refused before they are read into memory. */
+export const MAX_PARQUET_BYTES = 512 * 1024 * 1024;
+
+/**
+ * Finds the metadata part file: `part-00000` up to Spark 3.5, `part-00000-<uuid>-c000.txt`
+ * in 4.x. Hidden files (`.part-00000.crc`) and `_SUCCESS` are Hadoop's side files.
+ */
+export async function readMetadata(dir: string): Promise<SparkMetadata> {
+  const metaDir = join(dir, 'metadata');
+  let names: string[];
+  try {
+    names = await readdir(metaDir);
+  } catch {
+    throw new PackageError('missing metadata/ folder (not a saved Spark object)', metaDir);
+  }
+  const parts = names.filter((n) => n.startsWith('part-')).sort();
+  if (parts.length === 0) throw new PackageError('no part-* file in metadata/', metaDir);
+  const file = join(metaDir, parts[0]!);
+  const text = (await readFile(file, 'utf8')).trim();
+  const firstLine = text.split('\n')[0] ?? '';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(firstLine);
+  } catch (e) {
+    throw new PackageError(`metadata is not JSON (${(e as Error).message})`, file);
+  }
+  if (!parsed || typeof parsed !== 'object' || typeof (parsed as SparkMetadata).class !== 'string') {
+    throw new PackageError('metadata has no "class"', file);
+  }
+  return parsed as SparkMetadata;
+}
+
+/**
+ * Reads a param the way Spark resolves it: explicitly set (`paramMap`), else the saved
+ * default (`defaultParamMap`, written since 2.4), else the default the stage file gives
+ * for the class (needed for 2.1–2.3 saves, which have no defaultParamMap).
+ */
+export class ParamReader {
+  constructor(
+    private readonly metadata: SparkMetadata,
+    private readonly file: string,
+  ) {}
+
+  isSet(name: string): boolean {
+    return this.metadata.paramMap !== undefined && name in this.metadata.paramMap;
+  }
+
+  has(name: string): boolean {
+    return this.isSet(name) || (this.metadata.defaultParamMap !== undefined && name in this.metadata.defaultParamMap);
+  }
+
+  raw(name: string): unknown {
+    if (this.metadata.paramMap && name in this.metadata.paramMap) return this.metadata.paramMap[name];
+    if (this.metadata.defaultParamMap && name in this.metadata.defaultParamMap) return this.metadata.defaultParamMap[name];
+    return undefined;
+  }
+
+  string(name: string, fallback?: string): string {
+    return this.typed(name, fallback, (v): v is string => typeof v === 'string', 'a string');
+  }
+
+  number(name: string, fallback?: number): number {
+    const v = this.raw(name);
+    // Spark writes NaN / Infinity params as strings in JSON.
+    if (v === 'NaN') return NaN;
+    if (v === 'Infinity' || v === 'Inf') return Infinity;
+    if (v === '-Infinity' || v === '-Inf') return -Infinity;
+    return this.typed(name, fallback, (x): x is number => typeof x === 'number', 'a number');
+  }
+
+  boolean(name: string, fallback?: boolean): boolean {
+    return this.typed(name, fallback, (v): v is boolean => typeof v === 'boolean', 'a boolean');
+  }
+
+  strings(name: string, fallback?: string[]): string[] {
+    return this.typed(name, fallback, (v): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string'), 'a list of strings');
+  }
+
+  numbers(name: string, fallback?: number[]): number[] {
+    const v = this.raw(name);
+    if (Array.isArray(v)) return v.map((x) => numberish(x, name, this.file));
+    return this.typed(name, fallback, (x): x is number[] => false, 'a list of numbers');
+  }
+
+  optionalString(name: string): string | undefined {
+    const v = this.raw(name);
+    return typeof v === 'string' ? v : undefined;
+  }
+
+  private typed<T>(name: string, fallback: T | undefined, ok: (v: unknown) => v is T, what: string): T {
+    const v = this.raw(name);
+    if (v === undefined) {
+      if (fallback !== undefined) return fallback;
+      throw new PackageError(`param "${name}" is missing`, this.file);
+    }
+    if (!ok(v)) throw new PackageError(`param "${name}" must be ${what}, got ${JSON.stringify(v).slice(0, 80)}`, this.file);
+    return v;
+  }
+}
+
+function numberish(x: unknown, name: string, file: string): number {
+  if (typeof x === 'number') return x;
+  if (x === 'NaN') return NaN;
+  if (x === 'Infinity' || x === 'Inf') return Infinity;
+  if (x === '-Infinity' || x === '-Inf') return -Infinity;
+  throw new PackageError(`param "${name}" must hold numbers, got ${JSON.stringify(x)}`, file);
+}
+
+/** Every row of every non-hidden parquet part file in `<dir>/<sub>`, part files in name order. */
+export async function readParquetRows(dir: string, sub = 'data'): Promise<Record<string, unknown>[]> {
+  const dataDir = join(dir, sub);
+  let names: string[];
+  try {
+    names = await readdir(dataDir);
+  } catch {
+    throw new PackageError(`missing ${sub}/ folder`, dataDir);
+  }
+  const parts = names.filter((n) => !n.startsWith('.') && !n.startsWith('_') && n.endsWith('.parquet')).sort();
+  if (parts.length === 0) throw new PackageError(`no parquet part file in ${sub}/`, dataDir);
+  const rows: Record<string, unknown>[] = [];
+  for (const name of parts) {
+    const file = join(dataDir, name);
+    const { size } = await stat(file);
+    if (size > MAX_PARQUET_BYTES) throw new PackageError(`parquet file is ${size} bytes, over the ${MAX_PARQUET_BYTES} limit`, file);
+    try {
+      const buffer = await asyncBufferFromFile(file);
+      rows.push(...((await parquetReadObjects({ file: buffer, compressors })) as Record<string, unknown>[]));
+    } catch (e) {
+      throw new PackageError(`cannot read parquet (${(e as Error).message})`, file);
+    }
+  }
+  return rows;
+}
+
+/**
+ * Stage i of a pipeline lives in `stages/<i>_<uid>`, the index zero-padded to the digit
+ * count of the stage total. Resolved from stageUids, never by listing the folder: a folder
+ * may hold stale stage directories from an earlier save.
+ */
+export function stageDirName(index: number, total: number, uid: string): string {
+  const width = String(total).length;
+  return `${String(index).padStart(width, '0')}_${uid}`;
+}

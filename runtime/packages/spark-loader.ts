@@ -1,0 +1,90 @@
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { StageRegistry } from '../pipeline/registry.js';
+import type { Stage, StageContext } from '../pipeline/stage.js';
+import { PackageError } from './errors.js';
+import { ParamReader, readMetadata, readParquetRows, stageDirName } from './spark-format.js';
+
+const JVM_PIPELINE = 'org.apache.spark.ml.PipelineModel';
+const PYTHON_PIPELINE = 'pyspark.ml.pipeline.PipelineModel';
+
+/**
+ * Loads a saved Spark object (a PipelineModel, possibly nested, or a single saved model)
+ * into a flat list of stages. Nothing in the folder is executed: class names are looked
+ * up in the registry and unknown ones refuse the package.
+ */
+export async function loadSparkObject(dir: string, registry: StageRegistry): Promise<Stage[]> {
+  const metadata = await readMetadata(dir);
+  const metaFile = join(dir, 'metadata');
+  if (metadata.class === PYTHON_PIPELINE) {
+    throw new PackageError(await describePythonPipeline(dir, metadata.paramMap?.stageUids), metaFile);
+  }
+  if (metadata.class === JVM_PIPELINE) {
+    const uids = metadata.paramMap?.stageUids;
+    if (!Array.isArray(uids) || !uids.every((u) => typeof u === 'string')) {
+      throw new PackageError('PipelineModel metadata has no paramMap.stageUids list', metaFile);
+    }
+    const stages: Stage[] = [];
+    for (const [i, uid] of (uids as string[]).entries()) {
+      const stageDir = await resolveStageDir(dir, i, uids.length, uid);
+      stages.push(...(await loadSparkObject(stageDir, registry)));
+    }
+    return stages;
+  }
+  const factory = registry.get(metadata.class);
+  if (!factory) {
+    throw new PackageError(
+      `unknown stage class ${metadata.class} (uid ${metadata.uid}); known classes: ${registry.known().join(', ')}`,
+      metaFile,
+    );
+  }
+  const ctx: StageContext = {
+    dir,
+    metadata,
+    params: new ParamReader(metadata, metaFile),
+    readData: (sub?: string) => readParquetRows(dir, sub),
+    loadNested: (nested: string) => loadSparkObject(nested, registry),
+  };
+  try {
+    return [await factory(ctx)];
+  } catch (e) {
+    if (e instanceof PackageError) throw e;
+    throw new PackageError(`cannot load ${metadata.class}: ${(e as Error).message}`, dir);
+  }
+}
+
+async function resolveStageDir(dir: string, index: number, total: number, uid: string): Promise<string> {
+  const padded = join(dir, 'stages', stageDirName(index, total, uid));
+  if (await exists(padded)) return padded;
+  const plain = join(dir, 'stages', `${index}_${uid}`);
+  if (await exists(plain)) return plain;
+  throw new PackageError(`stage ${index} (${uid}) has no folder`, padded);
+}
+
+async function describePythonPipeline(dir: string, uids: unknown): Promise<string> {
+  const pythonStages: string[] = [];
+  if (Array.isArray(uids)) {
+    for (const [i, uid] of uids.entries()) {
+      try {
+        const m = await readMetadata(await resolveStageDir(dir, i, uids.length, String(uid)));
+        if (!m.class.startsWith('org.apache.spark.')) pythonStages.push(`${m.class} (stage ${i}, ${uid})`);
+      } catch {
+        pythonStages.push(`stage ${i} (${uid}): unreadable`);
+      }
+    }
+  }
+  return (
+    'a PySpark pipeline with Python-only stages cannot run natively' +
+    (pythonStages.length ? `: ${pythonStages.join('; ')}` : '') +
+    '. Re-save the pipeline without custom Python stages, or add them as plugin stages.'
+  );
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await access(p);
+    return true;
+  } catch {
+    return false;
+  }
+}

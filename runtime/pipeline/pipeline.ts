@@ -1,0 +1,60 @@
+import { Frame, PipelineError } from './frame.js';
+import type { ModelOutputs, Stage } from './stage.js';
+import { PackageError } from '../packages/errors.js';
+
+/**
+ * A pipeline bound to an input schema: stages that do nothing for these inputs (a label
+ * indexer whose column is absent) are dropped once, at load, and every stage's inputs are
+ * checked to come from the input schema or an earlier stage.
+ */
+export class Pipeline {
+  readonly active: readonly Stage[];
+  readonly outputs: ModelOutputs | undefined;
+  /** Columns produced by stages after the last model stage (e.g. IndexToString's string). */
+  readonly derivedCols: readonly string[];
+
+  constructor(
+    readonly stages: readonly Stage[],
+    inputCols: readonly string[],
+  ) {
+    const available = new Set(inputCols);
+    const active: Stage[] = [];
+    for (const stage of stages) {
+      if (stage.skips?.(available)) continue;
+      const missing = stage.inputCols.filter((c) => !available.has(c));
+      if (missing.length) {
+        throw new PackageError(
+          `stage ${stage.uid} (${stage.className}) reads ${missing.map((c) => `"${c}"`).join(', ')}, ` +
+            `which neither the input schema nor an earlier stage provides (available: ${[...available].join(', ')})`,
+        );
+      }
+      for (const c of stage.outputCols) available.add(c);
+      active.push(stage);
+    }
+    this.active = active;
+    let lastModel = -1;
+    active.forEach((s, i) => {
+      if (s.modelOutputs) lastModel = i;
+    });
+    this.outputs = lastModel >= 0 ? active[lastModel]!.modelOutputs : undefined;
+    this.derivedCols = lastModel >= 0 ? active.slice(lastModel + 1).flatMap((s) => s.outputCols) : [];
+  }
+
+  async run(frame: Frame): Promise<Frame> {
+    for (const stage of this.active) {
+      try {
+        await stage.transform(frame);
+      } catch (e) {
+        if (e instanceof PipelineError) e.message = `${stage.uid} (${stage.className}): ${e.message}`;
+        throw e;
+      }
+      frame.compact();
+      if (frame.length === 0) break;
+    }
+    return frame;
+  }
+
+  async dispose(): Promise<void> {
+    for (const s of this.stages) await s.dispose?.();
+  }
+}

@@ -1,0 +1,47 @@
+import type { Frame } from './frame.js';
+import type { ParamReader, SparkMetadata } from '../packages/spark-format.js';
+
+/**
+ * One step of a pipeline. A stage reads its columns from the frame and writes new ones;
+ * it knows nothing of Kafka or of records. Everything that can be prepared when a package
+ * version loads is prepared by the factory, so transform() only loops over the batch.
+ */
+export interface Stage {
+  readonly uid: string;
+  readonly className: string;
+  /** Columns this stage reads (used to check the wiring before a package may serve). */
+  readonly inputCols: readonly string[];
+  /** Columns this stage writes. */
+  readonly outputCols: readonly string[];
+  /**
+   * Set by model stages: the columns holding their outputs. The last stage that has one
+   * decides the package's `prediction` (and `probability`).
+   */
+  readonly modelOutputs?: ModelOutputs;
+  /** True when the stage does nothing for this input (e.g. a label indexer whose column is absent). */
+  skips?(available: ReadonlySet<string>): boolean;
+  transform(frame: Frame): void | Promise<void>;
+  /** Releases native resources (ONNX sessions, sockets). Called once, after the last batch. */
+  dispose?(): void | Promise<void>;
+}
+
+export interface ModelOutputs {
+  readonly predictionCol: string;
+  readonly probabilityCol?: string;
+  readonly rawPredictionCol?: string;
+  /** Number of classes for classifiers (probability vectors have this size). */
+  readonly numClasses?: number;
+}
+
+/** What a stage factory gets: the stage's folder, its Spark metadata and helpers to read it. */
+export interface StageContext {
+  readonly dir: string;
+  readonly metadata: SparkMetadata;
+  readonly params: ParamReader;
+  /** All rows of the stage's `data/` parquet files (every part file, in name order). */
+  readData(subdir?: string): Promise<Record<string, unknown>[]>;
+  /** Loads a nested saved object (a PipelineModel stage inside a pipeline). */
+  loadNested(dir: string): Promise<Stage[]>;
+}
+
+export type StageFactory = (ctx: StageContext) => Stage | Promise<Stage>;

@@ -1,0 +1,28 @@
+import type { StageRegistry } from '../../pipeline/registry.js';
+import type { StageFactory } from '../../pipeline/stage.js';
+import { bayesStages } from './bayes.js';
+import { clusteringStages } from './clustering.js';
+import { featureStages } from './features.js';
+import { indexerStages } from './indexers.js';
+import { linearStages } from './linear.js';
+import { neuralStages } from './neural.js';
+import { textStages } from './text.js';
+import { treeStages } from './trees.js';
+
+/** Every built-in Spark stage family, by fully qualified JVM class name. */
+const families: Record<string, StageFactory>[] = [
+  textStages,
+  indexerStages,
+  featureStages,
+  linearStages,
+  bayesStages,
+  treeStages,
+  clusteringStages,
+  neuralStages,
+];
+
+export function registerSparkStages(registry: StageRegistry): void {
+  for (const family of families) {
+    for (const [className, factory] of Object.entries(family)) registry.register(className, factory);
+  }
+}
