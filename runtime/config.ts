@@ -1,0 +1,168 @@
+import { readFileSync } from 'node:fs';
+
+/**
+ * The runtime's whole configuration: one typed object, read from environment variables
+ * (seed-compatible names) with command-line flags taking precedence, validated once at
+ * start. The README's configuration table lists the same entries.
+ */
+export interface Config {
+  readonly brokers: string[];
+  readonly clientId: string;
+  readonly groupId: string;
+  readonly inputTopic: string;
+  readonly predictionsTopic: string;
+  readonly errorsTopic: string;
+  readonly fromBeginning: boolean;
+  readonly modelsDir: string;
+  readonly modelPipeline: string | undefined;
+  readonly httpPort: number | undefined;
+  readonly logLevel: string;
+  readonly maxMessageBytes: number;
+  readonly errorRawMaxBytes: number;
+  readonly partitionsConsumedConcurrently: number;
+  readonly sessionTimeoutMs: number;
+  readonly maxWaitTimeInMs: number;
+  readonly ssl: boolean | { ca?: string[]; cert?: string; key?: string; rejectUnauthorized: boolean };
+  readonly sasl: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string } | undefined;
+}
+
+export interface ConfigEntry {
+  readonly env: string;
+  readonly flag: string;
+  readonly default: string | undefined;
+  readonly help: string;
+}
+
+/** Every setting, in the order the README documents them. */
+export const CONFIG_ENTRIES = {
+  brokers: { env: 'KAFKA_BOOTSTRAP_SERVER', flag: 'bootstrap-server', default: 'localhost:9092', help: 'Kafka bootstrap servers, comma-separated' },
+  clientId: { env: 'KAFKA_CLIENT_ID', flag: 'client-id', default: 'mlstream', help: 'Kafka client id' },
+  groupId: { env: 'KAFKA_GROUP_ID', flag: 'group-id', default: 'mlstream', help: 'consumer group id (instances with the same id share partitions)' },
+  inputTopic: { env: 'KAFKA_INCOMING_MSG_TOPIC', flag: 'input-topic', default: 'messages', help: 'topic records are read from' },
+  predictionsTopic: { env: 'KAFKA_PREDICTIONS_TOPIC', flag: 'predictions-topic', default: 'predictions', help: 'topic predictions are written to' },
+  errorsTopic: { env: 'KAFKA_ERRORS_TOPIC', flag: 'errors-topic', default: 'errors', help: 'topic error records are written to' },
+  startingOffset: { env: 'KAFKA_STARTING_OFFSET', flag: 'starting-offset', default: 'earliest', help: 'where a new consumer group starts: earliest | latest' },
+  modelsDir: { env: 'MODELS_DIR', flag: 'models-dir', default: './model-packages', help: 'folder holding model package folders' },
+  modelPipeline: { env: 'MODEL_PIPELINE', flag: 'model', default: undefined, help: 'package folder name to serve (default: the only package in MODELS_DIR)' },
+  httpPort: { env: 'HTTP_PORT', flag: 'http-port', default: undefined, help: 'port for /healthz and /status (unset: no HTTP server)' },
+  logLevel: { env: 'LOG_LEVEL', flag: 'log-level', default: 'info', help: 'pino log level: fatal | error | warn | info | debug | trace' },
+  maxMessageBytes: { env: 'MAX_MESSAGE_BYTES', flag: 'max-message-bytes', default: '1048576', help: 'input messages larger than this go to errors as MESSAGE_TOO_LARGE' },
+  errorRawMaxBytes: { env: 'ERROR_RAW_MAX_BYTES', flag: 'error-raw-max-bytes', default: '4096', help: 'raw input kept in an error record is truncated to this many bytes' },
+  partitionsConsumedConcurrently: { env: 'KAFKA_PARTITIONS_CONCURRENTLY', flag: 'partitions-concurrently', default: '1', help: 'partitions processed at the same time' },
+  sessionTimeoutMs: { env: 'KAFKA_SESSION_TIMEOUT_MS', flag: 'session-timeout-ms', default: '30000', help: 'consumer group session timeout' },
+  maxWaitTimeInMs: { env: 'KAFKA_MAX_WAIT_MS', flag: 'max-wait-ms', default: '1000', help: 'longest a fetch waits for data' },
+  ssl: { env: 'KAFKA_SSL', flag: 'ssl', default: 'false', help: 'use TLS to the brokers: true | false' },
+  sslCaFile: { env: 'KAFKA_SSL_CA_FILE', flag: 'ssl-ca-file', default: undefined, help: 'PEM file of CA certificates to trust' },
+  sslCertFile: { env: 'KAFKA_SSL_CERT_FILE', flag: 'ssl-cert-file', default: undefined, help: 'PEM client certificate (mutual TLS)' },
+  sslKeyFile: { env: 'KAFKA_SSL_KEY_FILE', flag: 'ssl-key-file', default: undefined, help: 'PEM client key (mutual TLS)' },
+  sslRejectUnauthorized: { env: 'KAFKA_SSL_REJECT_UNAUTHORIZED', flag: 'ssl-reject-unauthorized', default: 'true', help: 'verify broker certificates' },
+  saslMechanism: { env: 'KAFKA_SASL_MECHANISM', flag: 'sasl-mechanism', default: undefined, help: 'plain | scram-sha-256 | scram-sha-512' },
+  saslUsername: { env: 'KAFKA_SASL_USERNAME', flag: 'sasl-username', default: undefined, help: 'SASL user name' },
+  saslPassword: { env: 'KAFKA_SASL_PASSWORD', flag: 'sasl-password', default: undefined, help: 'SASL password' },
+} satisfies Record<string, ConfigEntry>;
+
+export type ConfigKey = keyof typeof CONFIG_ENTRIES;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Flags (already parsed, keyed like CONFIG_ENTRIES) win over the environment, which wins over defaults. */
+export function loadConfig(flags: Partial<Record<ConfigKey, string>>, env: NodeJS.ProcessEnv = process.env): Config {
+  const raw = (key: ConfigKey): string | undefined => {
+    const e = CONFIG_ENTRIES[key];
+    const v = flags[key] ?? env[e.env] ?? e.default;
+    return v === '' ? undefined : v;
+  };
+  const required = (key: ConfigKey): string => {
+    const v = raw(key);
+    if (v === undefined) throw new ConfigError(`${describe(key)} must be set`);
+    return v;
+  };
+  const int = (key: ConfigKey, min: number, max: number): number => {
+    const s = required(key);
+    const n = Number(s);
+    if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${describe(key)} must be an integer in [${min}, ${max}], got "${s}"`);
+    return n;
+  };
+  const bool = (key: ConfigKey): boolean => {
+    const s = required(key).toLowerCase();
+    if (s === 'true' || s === '1' || s === 'yes') return true;
+    if (s === 'false' || s === '0' || s === 'no') return false;
+    throw new ConfigError(`${describe(key)} must be true or false, got "${s}"`);
+  };
+
+  const startingOffset = required('startingOffset');
+  if (startingOffset !== 'earliest' && startingOffset !== 'latest') {
+    throw new ConfigError(`${describe('startingOffset')} must be earliest or latest, got "${startingOffset}"`);
+  }
+  const httpPort = raw('httpPort') === undefined ? undefined : int('httpPort', 0, 65535);
+  const topics = ['inputTopic', 'predictionsTopic', 'errorsTopic'] as const;
+  for (const t of topics) {
+    if (!/^[A-Za-z0-9._-]{1,249}$/.test(required(t))) throw new ConfigError(`${describe(t)} is not a valid Kafka topic name`);
+  }
+  if (new Set(topics.map((t) => required(t))).size !== topics.length) {
+    throw new ConfigError('the input, predictions and errors topics must be three different topics');
+  }
+  const brokers = required('brokers').split(',').map((b) => b.trim()).filter(Boolean);
+  for (const b of brokers) {
+    if (!/^[^\s:]+:\d{1,5}$/.test(b)) throw new ConfigError(`${describe('brokers')}: "${b}" is not host:port`);
+  }
+  return {
+    brokers,
+    clientId: required('clientId'),
+    groupId: required('groupId'),
+    inputTopic: required('inputTopic'),
+    predictionsTopic: required('predictionsTopic'),
+    errorsTopic: required('errorsTopic'),
+    fromBeginning: startingOffset === 'earliest',
+    modelsDir: required('modelsDir'),
+    modelPipeline: raw('modelPipeline'),
+    httpPort,
+    logLevel: required('logLevel'),
+    maxMessageBytes: int('maxMessageBytes', 1, 100 * 1024 * 1024),
+    errorRawMaxBytes: int('errorRawMaxBytes', 0, 1024 * 1024),
+    partitionsConsumedConcurrently: int('partitionsConsumedConcurrently', 1, 1024),
+    sessionTimeoutMs: int('sessionTimeoutMs', 1000, 3_600_000),
+    maxWaitTimeInMs: int('maxWaitTimeInMs', 0, 60_000),
+    ssl: sslConfig(bool('ssl'), raw, bool),
+    sasl: saslConfig(raw),
+  };
+}
+
+function describe(key: ConfigKey): string {
+  const e = CONFIG_ENTRIES[key];
+  return `${e.env} (--${e.flag})`;
+}
+
+function sslConfig(enabled: boolean, raw: (k: ConfigKey) => string | undefined, bool: (k: ConfigKey) => boolean): Config['ssl'] {
+  if (!enabled) return false;
+  const read = (key: ConfigKey): string | undefined => {
+    const file = raw(key);
+    if (file === undefined) return undefined;
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new ConfigError(`${describe(key)}: cannot read ${file} (${(e as Error).message})`);
+    }
+  };
+  const ca = read('sslCaFile');
+  const cert = read('sslCertFile');
+  const key = read('sslKeyFile');
+  if (!ca && !cert && !key && bool('sslRejectUnauthorized')) return true;
+  return { ...(ca ? { ca: [ca] } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}), rejectUnauthorized: bool('sslRejectUnauthorized') };
+}
+
+function saslConfig(raw: (k: ConfigKey) => string | undefined): Config['sasl'] {
+  const mechanism = raw('saslMechanism')?.toLowerCase();
+  if (mechanism === undefined) return undefined;
+  if (mechanism !== 'plain' && mechanism !== 'scram-sha-256' && mechanism !== 'scram-sha-512') {
+    throw new ConfigError(`${describe('saslMechanism')} must be plain, scram-sha-256 or scram-sha-512, got "${mechanism}"`);
+  }
+  const username = raw('saslUsername');
+  const password = raw('saslPassword');
+  if (username === undefined || password === undefined) {
+    throw new ConfigError(`SASL needs ${describe('saslUsername')} and ${describe('saslPassword')}`);
+  }
+  return { mechanism, username, password };
+}

@@ -1,0 +1,124 @@
+import { ErrorCodes, type ErrorCode } from '../errors.js';
+import type { ModelVersion } from '../packages/package.js';
+import { buildFrame } from '../pipeline/input-schema.js';
+import { describeErrors } from '../packages/validator.js';
+import { HEADER_MODEL, HEADER_SOURCE, type ErrorBody, type InputMessage, type OutputMessage } from './messages.js';
+import { readPredictions } from './outputs.js';
+
+export interface BatchLimits {
+  readonly maxMessageBytes: number;
+  readonly errorRawMaxBytes: number;
+}
+
+export interface BatchResult {
+  readonly predictions: OutputMessage[];
+  readonly errors: OutputMessage[];
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * One micro-batch, from raw Kafka messages to the messages to write: every input yields
+ * exactly one output, a prediction or an error. Knows nothing of Kafka clients.
+ */
+export async function processBatch(messages: readonly InputMessage[], model: ModelVersion | undefined, limits: BatchLimits): Promise<BatchResult> {
+  const predictions: OutputMessage[] = [];
+  const errors: OutputMessage[] = [];
+  const modelTag = model ? `${model.name}@${model.version}` : '';
+  const fail = (m: InputMessage, id: unknown, error: ErrorBody): void => {
+    errors.push(errorMessage(m, id, error, modelTag, limits.errorRawMaxBytes));
+  };
+
+  const valid: Record<string, unknown>[] = [];
+  const validMsgs: InputMessage[] = [];
+  for (const m of messages) {
+    const decoded = decode(m, limits.maxMessageBytes);
+    if ('error' in decoded) {
+      fail(m, undefined, decoded.error);
+      continue;
+    }
+    const record = decoded.record;
+    if (!model) {
+      fail(m, record.id, { code: ErrorCodes.NO_MODEL, message: 'no model package is loaded' });
+      continue;
+    }
+    if (!isValid(model, record)) {
+      const { message, details } = describeErrors(model.validate.errors);
+      fail(m, record.id, { code: ErrorCodes.SCHEMA_VIOLATION, message, details });
+      continue;
+    }
+    valid.push(record);
+    validMsgs.push(m);
+  }
+  if (!model || valid.length === 0) return { predictions, errors };
+
+  let frame;
+  try {
+    frame = await model.pipeline.run(buildFrame(valid, model.fields));
+  } catch (e) {
+    const message = `pipeline failed on this batch: ${(e as Error).message}`;
+    validMsgs.forEach((m, i) => fail(m, valid[i]!.id, { code: ErrorCodes.PIPELINE_ERROR, message }));
+    return { predictions, errors };
+  }
+  for (const r of frame.rejections) {
+    fail(validMsgs[r.row]!, valid[r.row]!.id, { code: r.code as ErrorCode, message: r.message, ...(r.stage ? { stage: r.stage } : {}) });
+  }
+  const bodies = readPredictions(frame, model);
+  for (let i = 0; i < frame.length; i++) {
+    const row = frame.rowIds[i]!;
+    const m = validMsgs[row]!;
+    const body = { id: valid[row]!.id, ...bodies[i], model: model.name, version: model.version };
+    predictions.push({ key: m.key, value: JSON.stringify(body), headers: outputHeaders(m, modelTag) });
+  }
+  return { predictions, errors };
+}
+
+/** Ajv's validate is a type guard; the records stay plain objects either way. */
+function isValid(model: ModelVersion, record: Record<string, unknown>): boolean {
+  return model.validate(record) as boolean;
+}
+
+type Decoded = { record: Record<string, unknown> } | { error: ErrorBody };
+
+function decode(m: InputMessage, maxBytes: number): Decoded {
+  if (m.value === null || m.value.length === 0) return { error: { code: ErrorCodes.DECODE_ERROR, message: 'empty message value' } };
+  if (m.value.length > maxBytes) {
+    return { error: { code: ErrorCodes.MESSAGE_TOO_LARGE, message: `message is ${m.value.length} bytes; the limit is ${maxBytes}` } };
+  }
+  let text: string;
+  try {
+    text = utf8.decode(m.value);
+  } catch {
+    return { error: { code: ErrorCodes.DECODE_ERROR, message: 'message value is not valid UTF-8' } };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    return { error: { code: ErrorCodes.DECODE_ERROR, message: `message value is not JSON: ${(e as Error).message}` } };
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    return { error: { code: ErrorCodes.SCHEMA_VIOLATION, message: 'a record must be a JSON object' } };
+  }
+  return { record: parsed as Record<string, unknown> };
+}
+
+function outputHeaders(m: InputMessage, modelTag: string): Record<string, string> {
+  const h: Record<string, string> = { [HEADER_SOURCE]: `${m.topic}/${m.partition}/${m.offset}` };
+  if (modelTag) h[HEADER_MODEL] = modelTag;
+  return h;
+}
+
+function errorMessage(m: InputMessage, id: unknown, error: ErrorBody, modelTag: string, rawMax: number): OutputMessage {
+  const knownId = typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id)) ? id : null;
+  const raw = m.value ? m.value.subarray(0, rawMax).toString('utf8') : null;
+  const body = {
+    id: knownId,
+    error,
+    source: { topic: m.topic, partition: m.partition, offset: m.offset },
+    ...(modelTag ? { model: modelTag } : {}),
+    raw,
+    ...(m.value && m.value.length > rawMax ? { rawTruncated: true, rawBytes: m.value.length } : {}),
+  };
+  return { key: m.key, value: JSON.stringify(body), headers: outputHeaders(m, modelTag) };
+}

@@ -1,0 +1,30 @@
+import type { ErrorCode } from '../errors.js';
+
+/** A record as it came off the input topic. */
+export interface InputMessage {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  /** Broker or producer timestamp, ms since epoch, as text (kafkajs gives strings). */
+  readonly timestamp?: string;
+}
+
+/** One message to write to predictions or errors. */
+export interface OutputMessage {
+  readonly key: Buffer | null;
+  readonly value: string;
+  readonly headers: Record<string, string>;
+}
+
+export interface ErrorBody {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly details?: unknown;
+  readonly stage?: string;
+}
+
+/** Headers every output carries, so consumers can spot duplicates after a crash. */
+export const HEADER_SOURCE = 'mlstream-source';
+export const HEADER_MODEL = 'mlstream-model';

@@ -1,0 +1,72 @@
+import type { Server } from 'node:http';
+import type { Config } from './config.js';
+import { processBatch } from './engine/batch.js';
+import { boundPort, startHttp } from './http/server.js';
+import { createKafka } from './kafka/client.js';
+import { StreamRunner } from './kafka/runner.js';
+import { createLogger } from './log.js';
+import { ModelStore } from './packages/store.js';
+import { builtinRegistry } from './stages/index.js';
+
+/** Slice of a fetched batch handed to the pipeline at once; heartbeats go between slices. */
+const SLICE_SIZE = 1000;
+
+/**
+ * The composition root: the only place Kafka, packages, the pipeline and HTTP meet.
+ * Resolves when the runtime has stopped; the exit code says how.
+ */
+export async function serve(config: Config): Promise<number> {
+  const log = createLogger(config.logLevel);
+  const registry = builtinRegistry();
+  const store = new ModelStore(config.modelsDir, config.modelPipeline, registry, log);
+  await store.load();
+
+  const limits = { maxMessageBytes: config.maxMessageBytes, errorRawMaxBytes: config.errorRawMaxBytes };
+  const runner = new StreamRunner(
+    createKafka(config, log),
+    { ...config, sliceSize: SLICE_SIZE },
+    (messages) => processBatch(messages, store.current(), limits),
+    log,
+  );
+
+  let healthy = false;
+  let http: Server | undefined;
+  if (config.httpPort !== undefined) {
+    http = await startHttp(config.httpPort, store, () => healthy);
+    log.info({ port: boundPort(http) }, 'http listening');
+  }
+
+  return await new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = async (code: number, reason: string): Promise<void> => {
+      if (stopping) return;
+      stopping = true;
+      healthy = false;
+      log.info({ reason }, 'stopping');
+      try {
+        await runner.stop();
+      } catch (e) {
+        log.error({ err: e }, 'error while stopping');
+        code = code || 1;
+      }
+      await store.close();
+      http?.close();
+      log.info({ code }, 'stopped');
+      resolve(code);
+    };
+    process.once('SIGTERM', () => void stop(0, 'SIGTERM'));
+    process.once('SIGINT', () => void stop(0, 'SIGINT'));
+    runner
+      .start((e) => {
+        log.fatal({ err: e }, 'consumer crashed and will not restart');
+        void stop(1, 'consumer crash');
+      })
+      .then(() => {
+        healthy = true;
+      })
+      .catch((e: Error) => {
+        log.fatal({ err: e }, 'cannot start consuming');
+        void stop(1, 'start failed');
+      });
+  });
+}
