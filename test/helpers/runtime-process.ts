@@ -1,0 +1,89 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { repoRoot } from './fixtures.js';
+
+export interface RuntimeProcess {
+  readonly child: ChildProcess;
+  readonly logs: string[];
+  /** Resolves with the first log line matching the predicate (rejects on exit or timeout). */
+  waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** SIGTERM, then the exit code (SIGKILL after the grace period). */
+  stop(graceMs?: number): Promise<number | null>;
+}
+
+/** Runs `mlstream serve` as a user would, as a separate process. */
+export function startRuntime(env: Record<string, string>, args: string[] = []): RuntimeProcess {
+  const child = spawn(process.execPath, [join(repoRoot, 'bin/mlstream.js'), 'serve', ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, LOG_LEVEL: 'info', KAFKA_SESSION_TIMEOUT_MS: '6000', KAFKA_MAX_WAIT_MS: '500', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: string[] = [];
+  const listeners = new Set<(line: string) => void>();
+  let buffered = '';
+  const onData = (chunk: Buffer): void => {
+    buffered += chunk.toString();
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      logs.push(line);
+      for (const l of listeners) l(line);
+    }
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const killOnExit = (): void => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+
+  return {
+    child,
+    logs,
+    waitForLog(match, timeoutMs = 30_000) {
+      return new Promise((resolve, reject) => {
+        const check = (line: string): boolean => {
+          try {
+            const parsed = JSON.parse(line) as Record<string, unknown>;
+            if (match(parsed)) {
+              cleanup();
+              resolve(parsed);
+              return true;
+            }
+          } catch {
+            // not a JSON log line (e.g. a Node warning)
+          }
+          return false;
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`no matching log line within ${timeoutMs} ms; logs:\n${logs.slice(-30).join('\n')}`));
+        }, timeoutMs);
+        const onExit = (code: number | null): void => {
+          cleanup();
+          reject(new Error(`runtime exited (${code}) before the log line; logs:\n${logs.slice(-30).join('\n')}`));
+        };
+        const cleanup = (): void => {
+          clearTimeout(timer);
+          listeners.delete(listener);
+          child.off('exit', onExit);
+        };
+        const listener = (line: string): void => void check(line);
+        for (const line of logs) if (check(line)) return;
+        listeners.add(listener);
+        child.once('exit', onExit);
+      });
+    },
+    async stop(graceMs = 20_000) {
+      if (child.exitCode !== null) return child.exitCode;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      const code = await exited;
+      clearTimeout(timer);
+      process.off('exit', killOnExit);
+      return code;
+    },
+  };
+}
