@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { Config } from './config.js';
 import { processBatch } from './engine/batch.js';
 import { boundPort, startHttp } from './http/server.js';
+import { healthRoute, statusRoute } from './http/status.js';
 import { createKafka } from './kafka/client.js';
 import { StreamRunner } from './kafka/runner.js';
 import { createLogger } from './log.js';
@@ -32,7 +33,7 @@ export async function serve(config: Config): Promise<number> {
   let healthy = false;
   let http: Server | undefined;
   if (config.httpPort !== undefined) {
-    http = await startHttp(config.httpPort, store, () => healthy);
+    http = await startHttp(config.httpPort, { '/healthz': healthRoute(() => healthy), '/status': statusRoute(store) });
     log.info({ port: boundPort(http) }, 'http listening');
   }
 

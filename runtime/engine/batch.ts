@@ -2,8 +2,9 @@ import { ErrorCodes, type ErrorCode } from '../errors.js';
 import type { ModelVersion } from '../packages/package.js';
 import { buildFrame } from '../pipeline/input-schema.js';
 import { describeErrors } from '../packages/validator.js';
-import { HEADER_MODEL, HEADER_SOURCE, type ErrorBody, type InputMessage, type OutputMessage } from './messages.js';
+import { HEADER_MODEL, HEADER_SOURCE, type BatchStats, type ErrorBody, type InputMessage, type OutputMessage, type PredictionRecord } from './messages.js';
 import { readPredictions } from './outputs.js';
+import { decoders, decodeJson, type Decoded, type Decoder } from '../codecs/index.js';
 
 export interface BatchLimits {
   readonly maxMessageBytes: number;
@@ -13,9 +14,10 @@ export interface BatchLimits {
 export interface BatchResult {
   readonly predictions: OutputMessage[];
   readonly errors: OutputMessage[];
+  /** The predictions again, as data, in the same order. */
+  readonly records: PredictionRecord[];
+  readonly stats: BatchStats;
 }
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * One micro-batch, from raw Kafka messages to the messages to write: every input yields
@@ -24,15 +26,27 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 export async function processBatch(messages: readonly InputMessage[], model: ModelVersion | undefined, limits: BatchLimits): Promise<BatchResult> {
   const predictions: OutputMessage[] = [];
   const errors: OutputMessage[] = [];
+  const records: PredictionRecord[] = [];
+  const errorsByCode: Record<string, number> = {};
+  const stageMs = new Map<string, number>();
+  let pipelineMs = 0;
   const modelTag = model ? `${model.name}@${model.version}` : '';
   const fail = (m: InputMessage, id: unknown, error: ErrorBody): void => {
+    errorsByCode[error.code] = (errorsByCode[error.code] ?? 0) + 1;
     errors.push(errorMessage(m, id, error, modelTag, limits.errorRawMaxBytes));
   };
+  const result = (): BatchResult => ({
+    predictions,
+    errors,
+    records,
+    stats: { inputs: messages.length, predictions: predictions.length, errorsByCode, pipelineMs, stageMs, ...(model ? { model: modelTag } : {}) },
+  });
 
+  const decoder = model ? decoders[model.config.input_format ?? 'json'] : decodeJson;
   const valid: Record<string, unknown>[] = [];
   const validMsgs: InputMessage[] = [];
   for (const m of messages) {
-    const decoded = decode(m, limits.maxMessageBytes);
+    const decoded = decode(m, limits.maxMessageBytes, decoder);
     if ('error' in decoded) {
       fail(m, undefined, decoded.error);
       continue;
@@ -50,15 +64,18 @@ export async function processBatch(messages: readonly InputMessage[], model: Mod
     valid.push(record);
     validMsgs.push(m);
   }
-  if (!model || valid.length === 0) return { predictions, errors };
+  if (!model || valid.length === 0) return result();
 
   let frame;
+  const started = performance.now();
   try {
-    frame = await model.pipeline.run(buildFrame(valid, model.fields));
+    frame = await model.pipeline.run(buildFrame(valid, model.fields), stageMs);
   } catch (e) {
     const message = `pipeline failed on this batch: ${(e as Error).message}`;
     validMsgs.forEach((m, i) => fail(m, valid[i]!.id, { code: ErrorCodes.PIPELINE_ERROR, message }));
-    return { predictions, errors };
+    return result();
+  } finally {
+    pipelineMs = performance.now() - started;
   }
   for (const r of frame.rejections) {
     fail(validMsgs[r.row]!, valid[r.row]!.id, { code: r.code as ErrorCode, message: r.message, ...(r.stage ? { stage: r.stage } : {}) });
@@ -67,10 +84,22 @@ export async function processBatch(messages: readonly InputMessage[], model: Mod
   for (let i = 0; i < frame.length; i++) {
     const row = frame.rowIds[i]!;
     const m = validMsgs[row]!;
-    const body = { id: valid[row]!.id, ...bodies[i], model: model.name, version: model.version };
+    const input = valid[row]!;
+    const body = { id: input.id, ...bodies[i], model: model.name, version: model.version };
     predictions.push({ key: m.key, value: JSON.stringify(body), headers: outputHeaders(m, modelTag) });
+    records.push({
+      id: input.id,
+      prediction: body.prediction,
+      ...(body.probability ? { probability: body.probability } : {}),
+      body,
+      input,
+      model: model.name,
+      version: model.version,
+      source: { topic: m.topic, partition: m.partition, offset: m.offset },
+      ...(m.timestamp ? { timestamp: m.timestamp } : {}),
+    });
   }
-  return { predictions, errors };
+  return result();
 }
 
 /** Ajv's validate is a type guard; the records stay plain objects either way. */
@@ -78,29 +107,12 @@ function isValid(model: ModelVersion, record: Record<string, unknown>): boolean 
   return model.validate(record) as boolean;
 }
 
-type Decoded = { record: Record<string, unknown> } | { error: ErrorBody };
-
-function decode(m: InputMessage, maxBytes: number): Decoded {
+function decode(m: InputMessage, maxBytes: number, decoder: Decoder): Decoded {
   if (m.value === null || m.value.length === 0) return { error: { code: ErrorCodes.DECODE_ERROR, message: 'empty message value' } };
   if (m.value.length > maxBytes) {
     return { error: { code: ErrorCodes.MESSAGE_TOO_LARGE, message: `message is ${m.value.length} bytes; the limit is ${maxBytes}` } };
   }
-  let text: string;
-  try {
-    text = utf8.decode(m.value);
-  } catch {
-    return { error: { code: ErrorCodes.DECODE_ERROR, message: 'message value is not valid UTF-8' } };
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (e) {
-    return { error: { code: ErrorCodes.DECODE_ERROR, message: `message value is not JSON: ${(e as Error).message}` } };
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    return { error: { code: ErrorCodes.SCHEMA_VIOLATION, message: 'a record must be a JSON object' } };
-  }
-  return { record: parsed as Record<string, unknown> };
+  return decoder(m.value);
 }
 
 function outputHeaders(m: InputMessage, modelTag: string): Record<string, string> {

@@ -28,3 +28,26 @@ export interface ErrorBody {
 /** Headers every output carries, so consumers can spot duplicates after a crash. */
 export const HEADER_SOURCE = 'mlstream-source';
 export const HEADER_MODEL = 'mlstream-model';
+
+/** A prediction as data, for sinks (PostgreSQL) and the dashboard. */
+export interface PredictionRecord {
+  readonly id: unknown;
+  readonly prediction: unknown;
+  readonly probability?: Record<string, number>;
+  readonly body: Record<string, unknown>;
+  readonly input: Record<string, unknown>;
+  readonly model: string;
+  readonly version: string;
+  readonly source: { readonly topic: string; readonly partition: number; readonly offset: string };
+  readonly timestamp?: string;
+}
+
+/** What one processed slice looked like, for metrics and the dashboard. */
+export interface BatchStats {
+  readonly inputs: number;
+  readonly predictions: number;
+  readonly errorsByCode: Readonly<Record<string, number>>;
+  readonly pipelineMs: number;
+  readonly stageMs: ReadonlyMap<string, number>;
+  readonly model?: string;
+}

@@ -1,33 +1,32 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ModelStore } from '../packages/store.js';
 
-/** /healthz and /status on HTTP_PORT. */
-export async function startHttp(port: number, store: ModelStore, isHealthy: () => boolean): Promise<Server> {
+/** A GET route: the path is matched exactly. */
+export type Route = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+
+/** The runtime's HTTP server: /healthz, /status and whatever else main wires in. */
+export async function startHttp(port: number, routes: Readonly<Record<string, Route>>): Promise<Server> {
   const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET') {
-      res.writeHead(405).end();
+    const path = (req.url ?? '/').split('?')[0]!;
+    const route = routes[path];
+    if (req.method !== 'GET' || !route) {
+      sendJson(res, req.method !== 'GET' ? 405 : 404, { error: req.method !== 'GET' ? 'method not allowed' : 'not found' });
       return;
     }
-    if (path === '/healthz') {
-      const ok = isHealthy();
-      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ ok }));
-      return;
-    }
-    if (path === '/status') {
-      const m = store.current();
-      const body = {
-        models: m ? [{ name: m.name, version: m.version, loadedAt: m.loadedAt, stages: m.pipeline.active.map((s) => s.className) }] : [],
-        lastRefusal: store.refusal() ?? null,
-      };
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-      return;
-    }
-    res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found' }));
+    Promise.resolve(route(req, res)).catch((e: Error) => {
+      if (!res.headersSent) sendJson(res, 500, { error: e.message });
+      else res.destroy();
+    });
   });
-  await new Promise<void>((resolve) => server.listen(port, '0.0.0.0', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, resolve);
+  });
   return server;
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 }
 
 export function boundPort(server: Server): number {

@@ -8,7 +8,17 @@ export interface BatchHandlerResult {
 }
 
 /** What the Kafka side asks of the engine: turn a slice of input into outputs. */
-export type BatchHandler = (messages: InputMessage[]) => Promise<BatchHandlerResult>;
+export type BatchHandler<R extends BatchHandlerResult> = (messages: InputMessage[]) => Promise<R>;
+
+export interface RunnerHooks<R extends BatchHandlerResult> {
+  /**
+   * After the slice's outputs are acknowledged, before its offsets are committed: a sink
+   * (PostgreSQL) writes here, so a failure leaves the slice uncommitted and it is retried.
+   */
+  beforeCommit?(result: R, inputs: readonly InputMessage[]): Promise<void>;
+  /** After the commit: metrics and the dashboard. Must not throw. */
+  afterCommit?(result: R, inputs: readonly InputMessage[], elapsedMs: number): void;
+}
 
 export interface RunnerOptions {
   readonly groupId: string;
@@ -28,7 +38,7 @@ export interface RunnerOptions {
  * committed only after its predictions and errors are acknowledged by all in-sync
  * replicas. It knows nothing of models or stages.
  */
-export class StreamRunner {
+export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
   private consumer: Consumer | undefined;
   private producer: Producer | undefined;
   private crashed: ((e: Error) => void) | undefined;
@@ -36,8 +46,9 @@ export class StreamRunner {
   constructor(
     private readonly kafka: Kafka,
     private readonly options: RunnerOptions,
-    private readonly handle: BatchHandler,
+    private readonly handle: BatchHandler<R>,
     private readonly log: Logger,
+    private readonly hooks: RunnerHooks<R> = {},
   ) {}
 
   /** Connects and starts consuming; resolves once the consumer runs. */
@@ -72,6 +83,7 @@ export class StreamRunner {
     const all = batch.messages;
     for (let start = 0; start < all.length; start += this.options.sliceSize) {
       if (!isRunning() || isStale()) return;
+      const started = performance.now();
       const slice = all.slice(start, start + this.options.sliceSize);
       const inputs: InputMessage[] = slice.map((m) => ({
         topic,
@@ -81,7 +93,8 @@ export class StreamRunner {
         value: m.value,
         timestamp: m.timestamp,
       }));
-      const { predictions, errors } = await this.handle(inputs);
+      const result = await this.handle(inputs);
+      const { predictions, errors } = result;
       await heartbeat();
       await this.producer!.sendBatch({
         acks: -1,
@@ -90,9 +103,11 @@ export class StreamRunner {
           { topic: this.options.errorsTopic, messages: errors.map(toKafka) },
         ].filter((t) => t.messages.length > 0),
       });
+      await this.hooks.beforeCommit?.(result, inputs);
       const last = slice[slice.length - 1]!.offset;
       await this.consumer!.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }]);
       resolveOffset(last);
+      this.hooks.afterCommit?.(result, inputs, performance.now() - started);
       await heartbeat();
     }
   }

@@ -40,10 +40,13 @@ export class Pipeline {
     this.derivedCols = lastModel >= 0 ? active.slice(lastModel + 1).flatMap((s) => s.outputCols) : [];
   }
 
-  async run(frame: Frame): Promise<Frame> {
+  /** Runs every active stage; `timings`, when given, receives each stage's milliseconds by uid. */
+  async run(frame: Frame, timings?: Map<string, number>): Promise<Frame> {
     for (const stage of this.active) {
+      const started = timings ? performance.now() : 0;
       try {
         await stage.transform(frame);
+        if (timings) timings.set(stage.uid, performance.now() - started);
       } catch (e) {
         if (e instanceof PipelineError) e.message = `${stage.uid} (${stage.className}): ${e.message}`;
         throw e;

@@ -1,0 +1,20 @@
+import type { ModelStore } from '../packages/store.js';
+import { sendJson, type Route } from './server.js';
+
+export function healthRoute(isHealthy: () => boolean): Route {
+  return (_req, res) => {
+    const ok = isHealthy();
+    sendJson(res, ok ? 200 : 503, { ok });
+  };
+}
+
+/** Loaded packages with their versions, and the last refusal with its reason. */
+export function statusRoute(store: ModelStore): Route {
+  return (_req, res) => {
+    const m = store.current();
+    sendJson(res, 200, {
+      models: m ? [{ name: m.name, version: m.version, loadedAt: m.loadedAt, stages: m.pipeline.active.map((s) => s.className) }] : [],
+      lastRefusal: store.refusal() ?? null,
+    });
+  };
+}
