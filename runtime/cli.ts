@@ -13,6 +13,8 @@ function withConfigFlags(cmd: Command, keys: ConfigKey[] = Object.keys(CONFIG_EN
   for (const key of keys) {
     const e = CONFIG_ENTRIES[key];
     const opt = new Option(`--${e.flag} <value>`, `${e.help} [env ${e.env}]`);
+    // A repeated --plugin collects its values, like the comma-separated env variable.
+    if (key === 'plugins') opt.argParser((v: string, prev?: string) => (prev ? `${prev},${v}` : v));
     if (e.default !== undefined) opt.default(undefined, e.default);
     cmd.addOption(opt);
   }
@@ -45,7 +47,8 @@ program
   .description('check a model package completely, as the runtime would before serving it')
   .argument('<package-dir>', 'the package folder')
   .option('--json', 'print the report as JSON')
-  .action(async (dir: string, opts: { json?: boolean }) => {
+  .option('--plugin <module>', 'plugin module adding stage classes (may repeat)', (v: string, prev: string[] = []) => [...prev, v])
+  .action(async (dir: string, opts: { json?: boolean; plugin?: string[] }) => {
     process.exitCode = await validateCommand(dir, opts);
   });
 

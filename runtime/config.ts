@@ -15,6 +15,7 @@ export interface Config {
   readonly fromBeginning: boolean;
   readonly modelsDir: string;
   readonly modelPipeline: string | undefined;
+  readonly plugins: string[];
   readonly httpPort: number | undefined;
   readonly logLevel: string;
   readonly maxMessageBytes: number;
@@ -24,6 +25,10 @@ export interface Config {
   readonly maxWaitTimeInMs: number;
   readonly ssl: boolean | { ca?: string[]; cert?: string; key?: string; rejectUnauthorized: boolean };
   readonly sasl: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string } | undefined;
+  /** PostgreSQL connection URL of the predictions sink; undefined: no sink. */
+  readonly pgSinkUrl: string | undefined;
+  /** The sink's table, optionally schema-qualified (`schema.table`). */
+  readonly pgSinkTable: string;
 }
 
 export interface ConfigEntry {
@@ -44,7 +49,8 @@ export const CONFIG_ENTRIES = {
   startingOffset: { env: 'KAFKA_STARTING_OFFSET', flag: 'starting-offset', default: 'earliest', help: 'where a new consumer group starts: earliest | latest' },
   modelsDir: { env: 'MODELS_DIR', flag: 'models-dir', default: './model-packages', help: 'folder holding model package folders' },
   modelPipeline: { env: 'MODEL_PIPELINE', flag: 'model', default: undefined, help: 'package folder name to serve (default: the only package in MODELS_DIR)' },
-  httpPort: { env: 'HTTP_PORT', flag: 'http-port', default: undefined, help: 'port for /healthz and /status (unset: no HTTP server)' },
+  plugins: { env: 'MLSTREAM_PLUGINS', flag: 'plugin', default: undefined, help: 'plugin module(s) adding stage classes: paths or package names, comma-separated (the flag may repeat)' },
+  httpPort: { env: 'HTTP_PORT', flag: 'http-port', default: undefined, help: 'port for /healthz, /status, /metrics and the live dashboard at / (unset: no HTTP server)' },
   logLevel: { env: 'LOG_LEVEL', flag: 'log-level', default: 'info', help: 'pino log level: fatal | error | warn | info | debug | trace' },
   maxMessageBytes: { env: 'MAX_MESSAGE_BYTES', flag: 'max-message-bytes', default: '1048576', help: 'input messages larger than this go to errors as MESSAGE_TOO_LARGE' },
   errorRawMaxBytes: { env: 'ERROR_RAW_MAX_BYTES', flag: 'error-raw-max-bytes', default: '4096', help: 'raw input kept in an error record is truncated to this many bytes' },
@@ -59,6 +65,8 @@ export const CONFIG_ENTRIES = {
   saslMechanism: { env: 'KAFKA_SASL_MECHANISM', flag: 'sasl-mechanism', default: undefined, help: 'plain | scram-sha-256 | scram-sha-512' },
   saslUsername: { env: 'KAFKA_SASL_USERNAME', flag: 'sasl-username', default: undefined, help: 'SASL user name' },
   saslPassword: { env: 'KAFKA_SASL_PASSWORD', flag: 'sasl-password', default: undefined, help: 'SASL password' },
+  pgSinkUrl: { env: 'PG_SINK_URL', flag: 'sink', default: undefined, help: 'postgres://… URL: also write every prediction as a row to PostgreSQL (unset: no sink)' },
+  pgSinkTable: { env: 'PG_SINK_TABLE', flag: 'sink-table', default: 'mlstream_predictions', help: 'table of the PostgreSQL sink (created if missing), optionally schema.table' },
 } satisfies Record<string, ConfigEntry>;
 
 export type ConfigKey = keyof typeof CONFIG_ENTRIES;
@@ -118,6 +126,7 @@ export function loadConfig(flags: Partial<Record<ConfigKey, string>>, env: NodeJ
     fromBeginning: startingOffset === 'earliest',
     modelsDir: required('modelsDir'),
     modelPipeline: raw('modelPipeline'),
+    plugins: (raw('plugins') ?? '').split(',').map((p) => p.trim()).filter(Boolean),
     httpPort,
     logLevel: required('logLevel'),
     maxMessageBytes: int('maxMessageBytes', 1, 100 * 1024 * 1024),
@@ -127,6 +136,7 @@ export function loadConfig(flags: Partial<Record<ConfigKey, string>>, env: NodeJ
     maxWaitTimeInMs: int('maxWaitTimeInMs', 0, 60_000),
     ssl: sslConfig(bool('ssl'), raw, bool),
     sasl: saslConfig(raw),
+    ...sinkConfig(raw, required),
   };
 }
 
@@ -165,4 +175,19 @@ function saslConfig(raw: (k: ConfigKey) => string | undefined): Config['sasl'] {
     throw new ConfigError(`SASL needs ${describe('saslUsername')} and ${describe('saslPassword')}`);
   }
   return { mechanism, username, password };
+}
+
+/** A table name the sink can quote safely: `table` or `schema.table`, plain identifiers only. */
+export const SINK_TABLE_PATTERN = /^(?:[A-Za-z_][A-Za-z0-9_]{0,62}\.)?[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+function sinkConfig(raw: (k: ConfigKey) => string | undefined, required: (k: ConfigKey) => string): Pick<Config, 'pgSinkUrl' | 'pgSinkTable'> {
+  const url = raw('pgSinkUrl');
+  if (url !== undefined && !/^postgres(ql)?:\/\//.test(url)) {
+    throw new ConfigError(`${describe('pgSinkUrl')} must be a postgres:// or postgresql:// URL`);
+  }
+  const table = required('pgSinkTable');
+  if (!SINK_TABLE_PATTERN.test(table)) {
+    throw new ConfigError(`${describe('pgSinkTable')} must be an identifier (letters, digits, _; optionally schema.table), got "${table}"`);
+  }
+  return { pgSinkUrl: url, pgSinkTable: table };
 }

@@ -8,6 +8,7 @@ import { StreamRunner } from './kafka/runner.js';
 import { createLogger } from './log.js';
 import { ModelStore } from './packages/store.js';
 import { builtinRegistry } from './stages/index.js';
+import { loadPlugins } from './pipeline/plugins.js';
 
 /** Slice of a fetched batch handed to the pipeline at once; heartbeats go between slices. */
 const SLICE_SIZE = 1000;
@@ -19,14 +20,28 @@ const SLICE_SIZE = 1000;
 export async function serve(config: Config): Promise<number> {
   const log = createLogger(config.logLevel);
   const registry = builtinRegistry();
-  const store = new ModelStore(config.modelsDir, config.modelPipeline, registry, log);
-  await store.load();
+  try {
+    const added = await loadPlugins(config.plugins, registry);
+    if (added.length) log.info({ plugins: config.plugins, classes: added }, 'plugins loaded');
+  } catch (e) {
+    log.fatal({ reason: (e as Error).message }, 'plugin refused');
+    return 2;
+  }
+  const store = new ModelStore(config.modelsDir, registry, log, { selected: config.modelPipeline });
+  await store.start();
 
   const limits = { maxMessageBytes: config.maxMessageBytes, errorRawMaxBytes: config.errorRawMaxBytes };
   const runner = new StreamRunner(
     createKafka(config, log),
     { ...config, sliceSize: SLICE_SIZE },
-    (messages) => processBatch(messages, store.current(), limits),
+    async (messages) => {
+      const lease = store.acquire();
+      try {
+        return await processBatch(messages, lease?.model, limits);
+      } finally {
+        lease?.release();
+      }
+    },
     log,
   );
 

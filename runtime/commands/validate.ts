@@ -2,12 +2,15 @@ import { resolve } from 'node:path';
 import { PackageError } from '../packages/errors.js';
 import { loadPackage } from '../packages/package.js';
 import { builtinRegistry } from '../stages/index.js';
+import { loadPlugins, PluginError } from '../pipeline/plugins.js';
 
 /** `mlstream validate <dir>`: the loader's own checks, reported for a person. Exit 1 when refused. */
-export async function validateCommand(dir: string, opts: { json?: boolean }): Promise<number> {
+export async function validateCommand(dir: string, opts: { json?: boolean; plugin?: string[] }): Promise<number> {
   const path = resolve(dir);
   try {
-    const model = await loadPackage(path, builtinRegistry());
+    const registry = builtinRegistry();
+    await loadPlugins(opts.plugin ?? [], registry);
+    const model = await loadPackage(path, registry);
     const report = {
       ok: true,
       package: model.name,
@@ -27,7 +30,7 @@ export async function validateCommand(dir: string, opts: { json?: boolean }): Pr
     }
     return 0;
   } catch (e) {
-    const reason = e instanceof PackageError ? e.message : `unexpected error: ${(e as Error).message}`;
+    const reason = e instanceof PackageError || e instanceof PluginError ? e.message : `unexpected error: ${(e as Error).message}`;
     if (opts.json) process.stdout.write(JSON.stringify({ ok: false, package: path, reason }, null, 2) + '\n');
     else process.stderr.write(`REFUSED ${path}\n  ${reason}\n`);
     return 1;

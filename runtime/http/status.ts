@@ -11,10 +11,18 @@ export function healthRoute(isHealthy: () => boolean): Route {
 /** Loaded packages with their versions, and the last refusal with its reason. */
 export function statusRoute(store: ModelStore): Route {
   return (_req, res) => {
-    const m = store.current();
+    const serving = store.current();
     sendJson(res, 200, {
-      models: m ? [{ name: m.name, version: m.version, loadedAt: m.loadedAt, stages: m.pipeline.active.map((s) => s.className) }] : [],
+      serving: serving ? { name: serving.name, version: serving.version } : null,
+      models: store.loaded().map((m) => ({
+        name: m.name,
+        version: m.version,
+        loadedAt: m.loadedAt,
+        stages: m.pipeline.active.map((s) => s.className),
+      })),
+      refusals: store.allRefusals(),
       lastRefusal: store.refusal() ?? null,
+      counts: store.counts,
     });
   };
 }

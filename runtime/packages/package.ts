@@ -8,6 +8,7 @@ import { buildFrame, parseInputSchema, type InputField } from '../pipeline/input
 import type { StageRegistry } from '../pipeline/registry.js';
 import { PackageError } from './errors.js';
 import { loadSparkObject } from './spark-loader.js';
+import { checkPackageTree } from './tree-check.js';
 import { compileRecordValidator } from './validator.js';
 import configSchema from '../../schemas/config.schema.json' with { type: 'json' };
 
@@ -40,6 +41,7 @@ const validateConfig = new Ajv({ allErrors: true, strict: false }).compile(confi
  * warm-up run on a synthetic record. Throws PackageError naming the file and the reason.
  */
 export async function loadPackage(dir: string, registry: StageRegistry, name = basename(dir)): Promise<ModelVersion> {
+  await checkPackageTree(dir);
   const config = await readConfig(dir);
   let fields: InputField[];
   try {

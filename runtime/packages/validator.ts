@@ -58,7 +58,7 @@ export function recordSchema(fields: readonly InputField[]): Record<string, unkn
  * version's compiled code is freed with it (a shared instance caches every schema forever).
  */
 export function compileRecordValidator(fields: readonly InputField[]): ValidateFunction {
-  return new Ajv({ allErrors: false, strict: true }).compile(recordSchema(fields));
+  return new Ajv({ allErrors: false, strict: true, allowUnionTypes: true }).compile(recordSchema(fields));
 }
 
 export type ValidationDetail = Pick<ErrorObject, 'instancePath' | 'keyword' | 'message' | 'params'>;

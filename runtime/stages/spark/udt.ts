@@ -41,6 +41,9 @@ export function denseFromStruct(v: unknown): Float64Array {
   return out;
 }
 
+/** Matrices are expanded to dense arrays; larger ones (over 1 GiB) are refused, not allocated. */
+export const MAX_DENSE_MATRIX_CELLS = 2 ** 27;
+
 /** A matrix as a dense row-major array. */
 export interface DenseMatrix {
   readonly numRows: number;
@@ -56,6 +59,9 @@ export function matrixFromStruct(m: unknown): DenseMatrix {
   const s = m as MatrixStruct;
   const numRows = Number(s.numRows);
   const numCols = Number(s.numCols);
+  if (!(numRows >= 0 && numCols >= 0) || numRows * numCols > MAX_DENSE_MATRIX_CELLS) {
+    throw new Error(`a ${numRows}×${numCols} matrix is over the ${MAX_DENSE_MATRIX_CELLS}-cell limit`);
+  }
   const out = new Float64Array(numRows * numCols);
   const vals = s.values.map(Number);
   if (Number(s.type) === 1) {
