@@ -1,0 +1,239 @@
+// Integration tests for the local mock broker (scripts/broker). Run with:
+//   node --import tsx --test test/integration/broker.test.ts
+// The first run builds librdkafka (~30-45 s); later runs take a few seconds.
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { before, test } from 'node:test';
+import { CompressionTypes, Kafka, logLevel, type Producer } from 'kafkajs';
+import { ensureBrokerBuilt, startLocalBroker, type LocalBroker } from '../../scripts/broker/index.js';
+
+function kafka(broker: LocalBroker, retries = 10): Kafka {
+  return new Kafka({
+    clientId: 'broker-test',
+    brokers: broker.brokers,
+    logLevel: logLevel.NOTHING,
+    retry: { retries, initialRetryTime: 50, maxRetryTime: 1000 },
+  });
+}
+
+async function withBroker(opts: Parameters<typeof startLocalBroker>[0], fn: (b: LocalBroker) => Promise<void>): Promise<void> {
+  const broker = await startLocalBroker(opts);
+  try {
+    await fn(broker);
+  } finally {
+    await broker.stop();
+  }
+}
+
+async function connected<T extends { connect(): Promise<void>; disconnect(): Promise<void> }>(
+  client: T,
+  fn: (c: T) => Promise<void>,
+): Promise<void> {
+  await client.connect();
+  try {
+    await fn(client);
+  } finally {
+    await client.disconnect();
+  }
+}
+
+function idempotentProducer(k: Kafka): Producer {
+  return k.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+}
+
+async function highWatermarks(k: Kafka, topic: string): Promise<Array<{ partition: number; low: string; high: string }>> {
+  const admin = k.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.map(({ partition, low, high }) => ({ partition, low, high })).sort((a, b) => a.partition - b.partition);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+before(async () => {
+  await ensureBrokerBuilt();
+}, { timeout: 300_000 });
+
+test('admin client sees created topics and a valid controller', { timeout: 15_000 }, async () => {
+  await withBroker({ brokers: 1, topics: [{ name: 'messages', partitions: 3 }, { name: 'predictions' }] }, async (b) => {
+    assert.match(b.bootstrap, /^127\.0\.0\.1:\d+$/);
+    assert.deepEqual(b.brokers, [b.bootstrap]);
+    assert.equal(await b.command('ping'), 'pong');
+
+    await connected(kafka(b).admin(), async (admin) => {
+      // listTopics and describeCluster go to the controller: with the mock's
+      // default controller id they fail with KafkaJSBrokerNotFound.
+      assert.deepEqual((await admin.listTopics()).sort(), ['messages', 'predictions']);
+      const cluster = await admin.describeCluster();
+      assert.equal(cluster.controller, 1);
+      const meta = await admin.fetchTopicMetadata({ topics: ['messages'] });
+      assert.equal(meta.topics[0]?.partitions.length, 3);
+
+      // Topics created later through the command channel show up as well.
+      assert.equal(await b.command('topic errors 2'), 'topic errors 2 1');
+      assert.ok((await admin.listTopics()).includes('errors'));
+    });
+  });
+});
+
+test('idempotent producer round-trips 10k messages exactly once', { timeout: 30_000 }, async () => {
+  const topic = 'roundtrip';
+  const total = 10_000;
+  await withBroker({ topics: [{ name: topic, partitions: 3 }] }, async (b) => {
+    const k = kafka(b);
+    await connected(idempotentProducer(k), async (producer) => {
+      for (let i = 0; i < total; i += 1000) {
+        const messages = Array.from({ length: 1000 }, (_, j) => ({ key: `k${i + j}`, value: `v${i + j}` }));
+        // Compressed batches are stored verbatim by the mock and decoded by the consumer.
+        const compression = (i / 1000) % 2 ? CompressionTypes.GZIP : CompressionTypes.None;
+        await producer.send({ topic, acks: -1, compression, messages });
+      }
+    });
+
+    const seen = new Map<string, string>();
+    const offsetsByPartition = new Map<number, number[]>();
+    const consumer = k.consumer({ groupId: 'roundtrip-group', sessionTimeout: 6000, heartbeatInterval: 500, maxWaitTimeInMs: 500 });
+    await connected(consumer, async () => {
+      await consumer.subscribe({ topic, fromBeginning: true });
+      let done!: () => void;
+      const finished = new Promise<void>((resolve) => (done = resolve));
+      await consumer.run({
+        eachBatch: async ({ batch }) => {
+          for (const m of batch.messages) {
+            const key = m.key?.toString() ?? '';
+            assert.ok(!seen.has(key), `duplicate ${key}`);
+            seen.set(key, m.value?.toString() ?? '');
+            const list = offsetsByPartition.get(batch.partition) ?? [];
+            list.push(Number(m.offset));
+            offsetsByPartition.set(batch.partition, list);
+          }
+          if (seen.size >= total) done();
+        },
+      });
+      await finished;
+    });
+
+    assert.equal(seen.size, total);
+    for (const [key, value] of seen) assert.equal(value, `v${key.slice(1)}`);
+    assert.equal(offsetsByPartition.size, 3, 'keys spread over all partitions');
+    for (const [partition, offsets] of offsetsByPartition) {
+      assert.deepEqual(offsets, offsets.map((_, i) => i), `partition ${partition} offsets are 0..n-1`);
+    }
+  });
+});
+
+test('producer retries through injected NOT_LEADER_FOR_PARTITION errors', { timeout: 15_000 }, async () => {
+  const topic = 'faulty';
+  await withBroker({ topics: [{ name: topic, partitions: 1 }] }, async (b) => {
+    // The fault is real: a producer without retries sees it.
+    await connected(kafka(b, 0).producer({ allowAutoTopicCreation: false }), async (producer) => {
+      await b.command('errors Produce NOT_LEADER_FOR_PARTITION 1');
+      await assert.rejects(producer.send({ topic, messages: [{ value: 'x' }] }), /leader/i);
+    });
+
+    // A retrying idempotent producer delivers everything exactly once.
+    assert.match(await b.command('errors Produce NOT_LEADER_FOR_PARTITION 3'), /^pushed 3 x NOT_LEADER_FOR_PARTITION/);
+    await connected(idempotentProducer(kafka(b)), async (producer) => {
+      for (let i = 0; i < 10; i++) {
+        await producer.send({ topic, acks: -1, messages: Array.from({ length: 10 }, (_, j) => ({ value: `m${i * 10 + j}` })) });
+      }
+    });
+    // All three errors were consumed by the retries: a no-retry send now passes.
+    await connected(kafka(b, 0).producer({ allowAutoTopicCreation: false }), async (producer) => {
+      await producer.send({ topic, messages: [{ value: 'last' }] });
+    });
+    assert.deepEqual(await highWatermarks(kafka(b), topic), [{ partition: 0, low: '0', high: '101' }]);
+
+    await assert.rejects(b.command('errors Produce NO_SUCH_ERROR 1'), /invalid error/);
+    await assert.rejects(b.command('bogus'), /unknown command/);
+  });
+});
+
+test('broker down/up and leader moves in a 3-broker cluster', { timeout: 20_000 }, async () => {
+  const topic = 'ha';
+  await withBroker({ brokers: 3, topics: [{ name: topic, partitions: 3 }] }, async (b) => {
+    assert.equal(b.brokers.length, 3);
+    const k = kafka(b, 20);
+    await connected(k.admin(), async (admin) => {
+      const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+      const leaders = meta.topics[0]?.partitions.map((p) => [p.partitionId, p.leader]).sort();
+      // With replication 1 the mock spreads leaders: partition i on broker i+1.
+      assert.deepEqual(leaders, [[0, 1], [1, 2], [2, 3]]);
+    });
+
+    await connected(k.producer({ allowAutoTopicCreation: false }), async (producer) => {
+      await producer.send({ topic, messages: [0, 1, 2].map((partition) => ({ partition, value: 'before' })) });
+
+      await b.command('down 2');
+      // Partition 1's leader is down: the send keeps retrying until it is back.
+      let delivered = false;
+      const pendingSend = producer.send({ topic, messages: [{ partition: 1, value: 'while-down' }] }).then(() => (delivered = true));
+      await producer.send({ topic, messages: [{ partition: 0, value: 'other-leader' }] });
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(delivered, false, 'no delivery while the leader is down');
+      await b.command('up 2');
+      await pendingSend;
+
+      // Failover by hand: broker 3 goes down, its partition moves to broker 1.
+      await b.command('down 3');
+      await b.command('leader ha 2 1');
+      await producer.send({ topic, messages: [{ partition: 2, value: 'moved' }] });
+      await b.command('up 3');
+    });
+
+    const hw = await highWatermarks(k, topic);
+    assert.deepEqual(hw.map((p) => p.high), ['2', '2', '2']);
+  });
+});
+
+test('retention is patched: a partition keeps more than 5 MiB', { timeout: 20_000 }, async () => {
+  const topic = 'big';
+  await withBroker({ topics: [{ name: topic }] }, async (b) => {
+    const k = kafka(b);
+    const value = Buffer.alloc(16 * 1024, 'x');
+    await connected(k.producer({ allowAutoTopicCreation: false }), async (producer) => {
+      // 8 MiB in 64 batches: past both stock limits' reach (5 MiB).
+      for (let i = 0; i < 64; i++) {
+        await producer.send({ topic, acks: -1, messages: Array.from({ length: 8 }, () => ({ value })) });
+      }
+    });
+    // The stock mock would have dropped the oldest batches (low > 0).
+    assert.deepEqual(await highWatermarks(k, topic), [{ partition: 0, low: '0', high: '512' }]);
+  });
+});
+
+test('fixed port for broker 1, and a clear error when it is taken', { timeout: 15_000 }, async () => {
+  const port = await freePort();
+  await withBroker({ brokers: 2, port }, async (b) => {
+    assert.equal(b.brokers[0], `127.0.0.1:${port}`);
+    // Down/up re-binds the same fixed port.
+    await b.command('down 1');
+    await b.command('up 1');
+    await connected(kafka(b).admin(), async (admin) => {
+      assert.equal((await admin.describeCluster()).brokers.length, 2);
+    });
+    await assert.rejects(startLocalBroker({ port }), /already in use/);
+  });
+});
+
+test('stop() ends the broker process', { timeout: 10_000 }, async () => {
+  const b = await startLocalBroker({ topics: [{ name: 't' }] });
+  assert.doesNotThrow(() => process.kill(b.pid, 0));
+  await b.stop();
+  assert.throws(() => process.kill(b.pid, 0), { code: 'ESRCH' });
+  await b.stop(); // idempotent
+  await assert.rejects(b.command('ping'), /gone/);
+});
