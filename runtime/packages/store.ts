@@ -68,7 +68,7 @@ export class ModelStore extends EventEmitter {
   /** Loads every package found now, then watches for changes. */
   async start(): Promise<void> {
     for (const name of await this.packageNames()) await this.reload(name);
-    if (this.options.watch !== false) this.watchFolder();
+    if (this.options.watch !== false) await this.watchFolder();
     if (!this.current()) this.log.warn({ modelsDir: this.modelsDir, selected: this.options.selected ?? null }, 'no model package to serve yet; records go to errors as NO_MODEL');
   }
 
@@ -145,7 +145,7 @@ export class ModelStore extends EventEmitter {
     }
   }
 
-  private watchFolder(): void {
+  private async watchFolder(): Promise<void> {
     this.watcher = watch(this.modelsDir, {
       ignoreInitial: true,
       depth: 20,
@@ -159,6 +159,7 @@ export class ModelStore extends EventEmitter {
       if (name && !name.startsWith('.')) this.schedule(name);
     });
     this.watcher.on('error', (e) => this.log.error({ err: e }, 'watching the models folder failed'));
+    await new Promise<void>((resolve) => this.watcher!.once('ready', resolve));
   }
 
   private packageOf(path: string): string | undefined {

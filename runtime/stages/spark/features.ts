@@ -1,3 +1,209 @@
+import { type Column, type Frame, PipelineError, type Vector, vectorSize } from '../../pipeline/frame.js';
 import type { StageFactory } from '../../pipeline/stage.js';
+import { defaultOutputCol, handleInvalid } from './common.js';
+import { discretizerStages } from './discretizers.js';
+import { EntryBuffer, compressedFromEntries, forEachActive } from './linalg.js';
+import { projectionStages } from './projections.js';
+import { scalerStages } from './scalers.js';
+import { failRow, invalidRow, savedBefore } from './stage-helpers.js';
 
-export const featureStages: Record<string, StageFactory> = {};
+const ML = 'org.apache.spark.ml.feature.';
+
+function assemblerInput(frame: Frame, name: string): Column {
+  const col = frame.get(name);
+  if (col.type !== 'double' && col.type !== 'boolean' && col.type !== 'vector') {
+    throw new PipelineError(`VectorAssembler cannot assemble column "${name}" of type ${col.type}`);
+  }
+  return col;
+}
+
+/**
+ * VectorAssembler: concatenates numeric, boolean and vector columns into one vector, built
+ * sparse and then `.compressed` as Spark does (dense unless sparse is smaller).
+ * handleInvalid: `error` fails a row holding a null (or a NaN number), `skip` drops it,
+ * `keep` writes NaN in its place — for a null vector as many NaNs as the column's size.
+ * Saves from before 2.4 have no handleInvalid: nulls fail, NaNs pass through.
+ */
+const vectorAssembler: StageFactory = (ctx) => {
+  const uid = ctx.metadata.uid;
+  const inputs = ctx.params.strings('inputCols');
+  const output = ctx.params.string('outputCol', defaultOutputCol(ctx));
+  const mode = handleInvalid(ctx.params, 'error');
+  const nanIsInvalid = ctx.params.has('handleInvalid') || !savedBefore(ctx.metadata, 2, 4);
+  return {
+    uid,
+    className: ctx.metadata.class,
+    inputCols: inputs,
+    outputCols: [output],
+    transform(frame) {
+      const cols = inputs.map((name) => assemblerInput(frame, name));
+      const lengths = cols.map((c) => (c.type === 'vector' ? c.size : 1));
+      const total = lengths.every((l) => l >= 0) ? lengths.reduce((a, b) => a + b, 0) : -1;
+      const n = frame.length;
+      const out = new Array<Vector | null>(n).fill(null);
+      const buf = new EntryBuffer(total > 0 ? total : 64);
+      let outSize = total;
+      rows: for (let i = 0; i < n; i++) {
+        buf.count = 0;
+        let at = 0;
+        for (let c = 0; c < cols.length; c++) {
+          const col = cols[c]!;
+          const name = inputs[c]!;
+          const value = cellValue(col, i);
+          if (value === null) {
+            if (mode !== 'keep') {
+              invalidRow(frame, i, mode, `VectorAssembler: column "${name}" is null (handleInvalid=${mode})`, uid);
+              continue rows;
+            }
+            const length = lengths[c]!;
+            if (length < 0) {
+              failRow(frame, i, `VectorAssembler: column "${name}" is null and its vector size is unknown, so handleInvalid=keep cannot fill it (add a VectorSizeHint)`, uid);
+              continue rows;
+            }
+            for (let k = 0; k < length; k++) buf.push(at + k, NaN);
+            at += length;
+          } else if (typeof value === 'number') {
+            if (value !== value && nanIsInvalid && mode !== 'keep') {
+              invalidRow(frame, i, mode, `VectorAssembler: column "${name}" is NaN (handleInvalid=${mode})`, uid);
+              continue rows;
+            }
+            if (value !== 0) buf.push(at, value);
+            at += 1;
+          } else {
+            const base = at;
+            forEachActive(value, (k, v) => {
+              if (v !== 0) buf.push(base + k, v);
+            });
+            at += vectorSize(value);
+          }
+        }
+        out[i] = compressedFromEntries(at, buf.indices, buf.values, buf.count);
+        if (outSize < 0) outSize = at;
+      }
+      frame.set(output, { type: 'vector', size: outSize, values: out });
+    },
+  };
+};
+
+function cellValue(col: Column, i: number): number | Vector | null {
+  switch (col.type) {
+    case 'double':
+      return col.nulls?.[i] ? null : col.values[i]!;
+    case 'boolean': {
+      const b = col.values[i];
+      return b == null ? null : b ? 1 : 0;
+    }
+    case 'vector':
+      return col.values[i] ?? null;
+    default:
+      return null;
+  }
+}
+
+/**
+ * VectorSizeHint: declares the size of a vector column (which VectorAssembler's
+ * handleInvalid=keep needs) and checks it: `error` fails rows whose vector is null or of
+ * another size, `skip` drops them, `optimistic` trusts the data.
+ */
+const vectorSizeHint: StageFactory = (ctx) => {
+  const uid = ctx.metadata.uid;
+  const input = ctx.params.string('inputCol');
+  const size = ctx.params.number('size');
+  const mode = ctx.params.string('handleInvalid', 'error');
+  if (mode !== 'error' && mode !== 'skip' && mode !== 'optimistic') throw new Error(`unknown handleInvalid "${mode}"`);
+  return {
+    uid,
+    className: ctx.metadata.class,
+    inputCols: [input],
+    outputCols: [],
+    transform(frame) {
+      const values = frame.getTyped(input, 'vector').values;
+      if (mode !== 'optimistic') {
+        for (let i = 0; i < values.length; i++) {
+          const v = values[i];
+          if (v == null) {
+            invalidRow(frame, i, mode, `VectorSizeHint: column "${input}" is null (handleInvalid=${mode})`, uid);
+          } else {
+            const got = vectorSize(v);
+            if (got !== size) invalidRow(frame, i, mode, `VectorSizeHint: column "${input}" has a vector of size ${got}, expected ${size}`, uid);
+          }
+        }
+      }
+      frame.set(input, { type: 'vector', size, values });
+    },
+  };
+};
+
+/**
+ * Interaction: the product of every combination of one value from each input (numbers
+ * count as size-1 vectors), laid out with the last input varying slowest, then
+ * `.compressed`. Frames carry no ML attributes, so every input is treated as numeric:
+ * a nominal column (a StringIndexer output) is not one-hot expanded as Spark would.
+ */
+const interaction: StageFactory = (ctx) => {
+  const uid = ctx.metadata.uid;
+  const inputs = ctx.params.strings('inputCols');
+  const output = ctx.params.string('outputCol', defaultOutputCol(ctx));
+  return {
+    uid,
+    className: ctx.metadata.class,
+    inputCols: inputs,
+    outputCols: [output],
+    transform(frame) {
+      const cols = inputs.map((name) => assemblerInput(frame, name));
+      const n = frame.length;
+      const out = new Array<Vector | null>(n).fill(null);
+      let outSize = -1;
+      let prev = new EntryBuffer(16);
+      let next = new EntryBuffer(16);
+      rows: for (let i = 0; i < n; i++) {
+        prev.count = 0;
+        prev.push(0, 1);
+        let size = 1;
+        for (let c = cols.length - 1; c >= 0; c--) {
+          const value = cellValue(cols[c]!, i);
+          if (value === null) {
+            failRow(frame, i, `Interaction: column "${inputs[c]}" is null`, uid);
+            continue rows;
+          }
+          next.count = 0;
+          const prevSize = size;
+          const from = prev;
+          const into = next;
+          const emit = (k: number, a: number): void => {
+            for (let j = 0; j < from.count; j++) into.push(from.indices[j]! + k * prevSize, from.values[j]! * a);
+          };
+          if (typeof value === 'number') {
+            emit(0, value);
+          } else {
+            forEachActive(value, emit);
+            size *= vectorSize(value);
+          }
+          [prev, next] = [next, prev];
+        }
+        out[i] = compressedFromEntries(size, prev.indices, prev.values, prev.count);
+        if (outSize < 0) outSize = size;
+      }
+      frame.set(output, { type: 'vector', size: outSize, values: out });
+    },
+  };
+};
+
+/** SQLTransformer runs arbitrary Spark SQL; a package that needs it is refused at load. */
+const sqlTransformer: StageFactory = (ctx) => {
+  const statement = ctx.params.string('statement', '');
+  throw new Error(
+    `SQLTransformer ${ctx.metadata.uid} cannot run natively: SQL statements are not executed by this runtime ` +
+      `(statement: ${JSON.stringify(statement)}). Replace it with built-in feature stages or a plugin stage.`,
+  );
+};
+
+export const featureStages: Record<string, StageFactory> = {
+  [ML + 'VectorAssembler']: vectorAssembler,
+  [ML + 'VectorSizeHint']: vectorSizeHint,
+  [ML + 'Interaction']: interaction,
+  [ML + 'SQLTransformer']: sqlTransformer,
+  ...scalerStages,
+  ...discretizerStages,
+  ...projectionStages,
+};

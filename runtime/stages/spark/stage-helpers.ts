@@ -1,0 +1,67 @@
+import { ErrorCodes } from '../../errors.js';
+import type { Frame, Vector } from '../../pipeline/frame.js';
+import type { Stage, StageContext } from '../../pipeline/stage.js';
+import type { SparkMetadata } from '../../packages/spark-format.js';
+import type { HandleInvalid } from './common.js';
+
+/**
+ * Some stages changed their arithmetic between Spark releases (e.g. MinMaxScaler divides
+ * before 3.0 and multiplies by a precomputed ratio since); the saving version picks the
+ * formula. A missing version is taken as current.
+ */
+export function savedBefore(metadata: SparkMetadata, major: number, minor = 0): boolean {
+  const match = /^(\d+)\.(\d+)/.exec(metadata.sparkVersion ?? '');
+  if (!match) return false;
+  const savedMajor = Number(match[1]);
+  const savedMinor = Number(match[2]);
+  return savedMajor < major || (savedMajor === major && savedMinor < minor);
+}
+
+/** Marks row i as failed (handleInvalid=error) or dropped (skip), as Spark would. */
+export function invalidRow(frame: Frame, i: number, mode: HandleInvalid | 'optimistic', message: string, uid: string): void {
+  if (mode === 'skip') frame.reject(i, ErrorCodes.ROW_SKIPPED, message, uid);
+  else frame.reject(i, ErrorCodes.PIPELINE_ERROR, message, uid);
+}
+
+/** Fails row i: the stage cannot compute it (a null input, a vector of the wrong size). */
+export function failRow(frame: Frame, i: number, message: string, uid: string): void {
+  frame.reject(i, ErrorCodes.PIPELINE_ERROR, message, uid);
+}
+
+/**
+ * A stage mapping one vector column to another row by row. `apply` returns the new vector,
+ * or a message when the row cannot be computed; a null input fails the row, as the NPE in
+ * Spark's UDF would fail the job. A null outputSize keeps the input column's size.
+ */
+export function vectorMapStage(
+  ctx: StageContext,
+  input: string,
+  output: string,
+  outputSize: number | null,
+  apply: (v: Vector) => Vector | string,
+): Stage {
+  const uid = ctx.metadata.uid;
+  const name = ctx.metadata.class.slice(ctx.metadata.class.lastIndexOf('.') + 1);
+  return {
+    uid,
+    className: ctx.metadata.class,
+    inputCols: [input],
+    outputCols: [output],
+    transform(frame) {
+      const col = frame.getTyped(input, 'vector');
+      const values = col.values;
+      const out = new Array<Vector | null>(values.length).fill(null);
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i];
+        if (v == null) {
+          failRow(frame, i, `${name}: column "${input}" is null`, uid);
+          continue;
+        }
+        const r = apply(v);
+        if (typeof r === 'string') failRow(frame, i, `${name}: ${r}`, uid);
+        else out[i] = r;
+      }
+      frame.set(output, { type: 'vector', size: outputSize ?? col.size, values: out });
+    },
+  };
+}
