@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { readdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Logger } from '../log.js';
@@ -67,6 +67,8 @@ export class ModelStore extends EventEmitter {
 
   /** Loads every package found now, then watches for changes. */
   async start(): Promise<void> {
+    // Watching needs the folder to exist; an empty models volume is a normal start.
+    await mkdir(this.modelsDir, { recursive: true });
     for (const name of await this.packageNames()) await this.reload(name);
     if (this.options.watch !== false) await this.watchFolder();
     if (!this.current()) this.log.warn({ modelsDir: this.modelsDir, selected: this.options.selected ?? null }, 'no model package to serve yet; records go to errors as NO_MODEL');
