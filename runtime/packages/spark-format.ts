@@ -2,7 +2,11 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
+import { Ajv } from 'ajv';
 import { PackageError } from './errors.js';
+import metadataSchema from '../../schemas/stage-metadata.schema.json' with { type: 'json' };
+
+const validateMetadata = new Ajv({ allErrors: true, strict: false }).compile(metadataSchema);
 
 /** The JSON line Spark writes into `metadata/part-00000` of every saved object. */
 export interface SparkMetadata {
@@ -41,8 +45,9 @@ export async function readMetadata(dir: string): Promise<SparkMetadata> {
   } catch (e) {
     throw new PackageError(`metadata is not JSON (${(e as Error).message})`, file);
   }
-  if (!parsed || typeof parsed !== 'object' || typeof (parsed as SparkMetadata).class !== 'string') {
-    throw new PackageError('metadata has no "class"', file);
+  if (!validateMetadata(parsed)) {
+    const why = (validateMetadata.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
+    throw new PackageError(`metadata does not match schemas/stage-metadata.schema.json: ${why}`, file);
   }
   return parsed as SparkMetadata;
 }

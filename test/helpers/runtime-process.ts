@@ -7,6 +7,8 @@ export interface RuntimeProcess {
   readonly logs: string[];
   /** Resolves with the first log line matching the predicate (rejects on exit or timeout). */
   waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** Resolves with the exit code once the process ends by itself. */
+  exited(): Promise<number | null>;
   /** SIGTERM, then the exit code (SIGKILL after the grace period). */
   stop(graceMs?: number): Promise<number | null>;
 }
@@ -76,6 +78,7 @@ export function startRuntime(env: Record<string, string>, args: string[] = []): 
         child.once('exit', onExit);
       });
     },
+    exited: () => exited,
     async stop(graceMs = 20_000) {
       if (child.exitCode !== null) return child.exitCode;
       child.kill('SIGTERM');

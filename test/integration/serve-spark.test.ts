@@ -3,6 +3,9 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { Ajv } from 'ajv';
+import errorSchema from '../../schemas/error.schema.json' with { type: 'json' };
+import predictionSchema from '../../schemas/prediction.schema.json' with { type: 'json' };
 import { startLocalBroker, type LocalBroker } from '../../scripts/broker/index.js';
 import { fixture, readSparkCsv, skipWithoutFixtures } from '../helpers/fixtures.js';
 import { collectUntil, produceAll, type Received } from '../helpers/kafka.js';
@@ -61,6 +64,14 @@ test("the real PySpark sentiment pipeline predicts Spark's labels over the local
   for (const r of seen) byKey.set(r.key ?? '', [...(byKey.get(r.key ?? '') ?? []), r]);
   for (const m of stream) assert.equal(byKey.get(m.key)?.length, 1, `key ${m.key} appears ${byKey.get(m.key)?.length ?? 0} times across predictions ∪ errors`);
   assert.equal(seen.length, total);
+
+  const ajv = new Ajv({ strict: false, allowUnionTypes: true });
+  const validPrediction = ajv.compile(predictionSchema);
+  const validError = ajv.compile(errorSchema);
+  for (const r of seen) {
+    const ok = r.topic === 'predictions' ? validPrediction(r.value) : validError(r.value);
+    assert.ok(ok, `${r.topic} message does not match its schema: ${JSON.stringify(r.value)} ${ajv.errorsText(r.topic === 'predictions' ? validPrediction.errors : validError.errors)}`);
+  }
 
   let mismatches = 0;
   good.forEach((g, i) => {

@@ -1,16 +1,28 @@
-import type { StageFactory } from '../../pipeline/stage.js';
-import { defaultOutputCol } from './common.js';
+import type { Stage, StageContext, StageFactory } from '../../pipeline/stage.js';
+import { columnPairs, defaultOutputCol } from './common.js';
+import { compileJavaRegex, javaFindAll, javaSplit } from './java-regex.js';
+import { rejectNull, textVectorStages } from './text-vectors.js';
 
 const ML = 'org.apache.spark.ml.feature.';
 
-/**
- * Tokenizer: lower-cases and splits on single whitespace characters, exactly like Java's
- * `String.split("\\s")`: runs of spaces yield empty tokens, trailing empty strings are dropped.
- */
-const tokenizer: StageFactory = (ctx) => {
+/** Spark's english.txt, the StopWordsRemover default (saves before 2.4 do not record it). */
+const ENGLISH_STOP_WORDS = (
+  'i me my myself we our ours ourselves you your yours yourself yourselves he him his himself she her hers herself ' +
+  'it its itself they them their theirs themselves what which who whom this that these those am is are was were be ' +
+  'been being have has had having do does did doing a an the and but if or because as until while of at by for with ' +
+  'about against between into through during before after above below to from up down in out on off over under again ' +
+  'further then once here there when where why how all any both each few more most other some such no nor not only ' +
+  "own same so than too very s t can will just don should now i'll you'll he'll she'll we'll they'll i'd you'd he'd " +
+  "she'd we'd they'd i'm you're he's she's it's we're they're i've we've you've they've isn't aren't wasn't weren't " +
+  "haven't hasn't hadn't don't doesn't didn't won't wouldn't shan't shouldn't mustn't can't couldn't cannot could " +
+  "here's how's let's ought that's there's what's when's where's who's why's would"
+).split(' ');
+
+/** A stage mapping one string column to one array<string> column, row by row. */
+function stringToTokens(ctx: StageContext, tokenize: (s: string) => string[]): Stage {
   const input = ctx.params.string('inputCol');
   const output = ctx.params.string('outputCol', defaultOutputCol(ctx));
-  return {
+  const stage: Stage = {
     uid: ctx.metadata.uid,
     className: ctx.metadata.class,
     inputCols: [input],
@@ -20,22 +32,118 @@ const tokenizer: StageFactory = (ctx) => {
       const out = new Array<string[] | null>(col.length);
       for (let i = 0; i < col.length; i++) {
         const s = col[i];
-        out[i] = s == null ? null : javaSplit(s.toLowerCase(), /\s/);
+        if (s == null) {
+          out[i] = null;
+          rejectNull(frame, i, stage, input);
+        } else out[i] = tokenize(s);
       }
       frame.set(output, { type: 'strings', values: out });
     },
   };
+  return stage;
+}
+
+/**
+ * Tokenizer: `s.toLowerCase.split("\\s")` in Java, so only ASCII whitespace splits, runs
+ * of spaces give empty tokens, an empty string gives one empty token and trailing empty
+ * tokens are dropped.
+ */
+const tokenizer: StageFactory = (ctx) => {
+  const whitespace = compileJavaRegex('\\s');
+  return stringToTokens(ctx, (s) => javaSplit(s.toLowerCase(), whitespace));
 };
 
-/** Java's String.split(regex): drops trailing empty strings (and a leading one for a zero-width match only). */
-export function javaSplit(s: string, re: RegExp): string[] {
-  const parts = s.split(re);
-  if (parts.length === 1) return parts;
-  let end = parts.length;
-  while (end > 0 && parts[end - 1] === '') end--;
-  return end === parts.length ? parts : parts.slice(0, end);
+/** RegexTokenizer: split on (gaps) or collect (no gaps) Java-regex matches, then drop short tokens. */
+const regexTokenizer: StageFactory = (ctx) => {
+  const p = ctx.params;
+  const pattern = compileJavaRegex(p.string('pattern', '\\s+'));
+  const gaps = p.boolean('gaps', true);
+  const minLength = p.number('minTokenLength', 1);
+  const lower = p.boolean('toLowercase', true);
+  return stringToTokens(ctx, (s) => {
+    const str = lower ? s.toLowerCase() : s;
+    const tokens = gaps ? javaSplit(str, pattern) : javaFindAll(str, pattern);
+    return minLength > 0 ? tokens.filter((t) => t.length >= minLength) : tokens;
+  });
+};
+
+/**
+ * Java's `String.toLowerCase(new Locale(locale))`. `new Locale("tr_TR")` takes the whole
+ * string as the language, so only the bare codes "tr", "az" and "lt" switch on their
+ * special casing rules; every other value behaves like the root locale.
+ */
+export function javaLocaleLowerCase(locale: string | undefined): (s: string) => string {
+  const language = locale?.toLowerCase();
+  if (language === 'tr' || language === 'az' || language === 'lt') return (s) => s.toLocaleLowerCase(language);
+  return (s) => s.toLowerCase();
 }
+
+const stopWordsRemover: StageFactory = (ctx) => {
+  const p = ctx.params;
+  const { inputs, outputs } = columnPairs(p, () => defaultOutputCol(ctx));
+  const words = p.strings('stopWords', ENGLISH_STOP_WORDS);
+  const caseSensitive = p.boolean('caseSensitive', false);
+  const lower = javaLocaleLowerCase(p.optionalString('locale'));
+  const stop = new Set(caseSensitive ? words : words.map(lower));
+  const isStopWord = caseSensitive ? (t: string) => stop.has(t) : (t: string) => stop.has(lower(t));
+  const stage: Stage = {
+    uid: ctx.metadata.uid,
+    className: ctx.metadata.class,
+    inputCols: inputs,
+    outputCols: outputs,
+    transform(frame) {
+      inputs.forEach((input, c) => {
+        const col = frame.getTyped(input, 'strings').values;
+        const out = new Array<string[] | null>(col.length);
+        for (let i = 0; i < col.length; i++) {
+          const terms = col[i];
+          if (terms == null) {
+            out[i] = null;
+            rejectNull(frame, i, stage, input);
+          } else out[i] = terms.filter((t) => !isStopWord(t));
+        }
+        frame.set(outputs[c]!, { type: 'strings', values: out });
+      });
+    },
+  };
+  return stage;
+};
+
+/** NGram: every run of n consecutive tokens joined by one space; fewer than n tokens give none. */
+const nGram: StageFactory = (ctx) => {
+  const input = ctx.params.string('inputCol');
+  const output = ctx.params.string('outputCol', defaultOutputCol(ctx));
+  const n = ctx.params.number('n', 2);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`NGram n must be an integer >= 1, got ${n}`);
+  const stage: Stage = {
+    uid: ctx.metadata.uid,
+    className: ctx.metadata.class,
+    inputCols: [input],
+    outputCols: [output],
+    transform(frame) {
+      const col = frame.getTyped(input, 'strings').values;
+      const out = new Array<string[] | null>(col.length);
+      for (let i = 0; i < col.length; i++) {
+        const tokens = col[i];
+        if (tokens == null) {
+          out[i] = null;
+          rejectNull(frame, i, stage, input);
+          continue;
+        }
+        const grams: string[] = [];
+        for (let k = 0; k + n <= tokens.length; k++) grams.push(tokens.slice(k, k + n).join(' '));
+        out[i] = grams;
+      }
+      frame.set(output, { type: 'strings', values: out });
+    },
+  };
+  return stage;
+};
 
 export const textStages: Record<string, StageFactory> = {
   [ML + 'Tokenizer']: tokenizer,
+  [ML + 'RegexTokenizer']: regexTokenizer,
+  [ML + 'StopWordsRemover']: stopWordsRemover,
+  [ML + 'NGram']: nGram,
+  ...textVectorStages,
 };

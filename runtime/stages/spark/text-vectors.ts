@@ -1,0 +1,312 @@
+import { ErrorCodes } from '../../errors.js';
+import type { Frame, SparseVector, Vector } from '../../pipeline/frame.js';
+import type { Stage, StageContext, StageFactory } from '../../pipeline/stage.js';
+import { defaultOutputCol } from './common.js';
+import { denseFromStruct } from './udt.js';
+
+const ML = 'org.apache.spark.ml.feature.';
+
+/**
+ * Spark's UDFs throw on a null input, failing the whole job; here only that row fails,
+ * with the reason.
+ */
+export function rejectNull(frame: Frame, i: number, stage: Pick<Stage, 'uid' | 'className'>, column: string): void {
+  const name = stage.className.slice(stage.className.lastIndexOf('.') + 1);
+  frame.reject(i, ErrorCodes.PIPELINE_ERROR, `${name} cannot process a null value in column "${column}"`, stage.uid);
+}
+
+/** Term counts of one row, keyed by vector index; reused from row to row. */
+class TermCounts {
+  private readonly counts = new Map<number, number>();
+
+  add(index: number, binary: boolean): void {
+    this.counts.set(index, binary ? 1 : (this.counts.get(index) ?? 0) + 1);
+  }
+
+  /** The counts at or above minCount as a sparse vector (indices ascending), then clears. */
+  take(size: number, minCount = 0, binary = false): SparseVector {
+    const indices = Int32Array.from(this.counts.keys()).sort();
+    let m = 0;
+    const values = new Float64Array(indices.length);
+    for (const index of indices) {
+      const count = this.counts.get(index)!;
+      if (count < minCount) continue;
+      indices[m] = index;
+      values[m++] = binary ? 1 : count;
+    }
+    this.counts.clear();
+    return { size, indices: m === indices.length ? indices : indices.slice(0, m), values: m === values.length ? values : values.slice(0, m) };
+  }
+}
+
+/** A stage turning one array<string> column into one vector column of a fixed size. */
+function tokensToVector(ctx: StageContext, size: number, vectorize: (tokens: string[]) => Vector): Stage {
+  const input = ctx.params.string('inputCol');
+  const output = ctx.params.string('outputCol', defaultOutputCol(ctx));
+  const stage: Stage = {
+    uid: ctx.metadata.uid,
+    className: ctx.metadata.class,
+    inputCols: [input],
+    outputCols: [output],
+    transform(frame) {
+      const col = frame.getTyped(input, 'strings').values;
+      const out = new Array<Vector | null>(col.length);
+      for (let i = 0; i < col.length; i++) {
+        const tokens = col[i];
+        if (tokens == null) {
+          out[i] = null;
+          rejectNull(frame, i, stage, input);
+        } else out[i] = vectorize(tokens);
+      }
+      frame.set(output, { type: 'vector', size, values: out });
+    },
+  };
+  return stage;
+}
+
+/**
+ * CountVectorizerModel: counts of in-vocabulary terms. A fractional minTF is a share of
+ * the row's token count, out-of-vocabulary tokens included.
+ */
+const countVectorizerModel: StageFactory = async (ctx) => {
+  const [row] = await ctx.readData();
+  const vocabulary = (row?.vocabulary ?? []) as string[];
+  const index = new Map<string, number>();
+  vocabulary.forEach((term, i) => index.set(term, i));
+  const minTF = ctx.params.number('minTF', 1);
+  const binary = ctx.params.boolean('binary', false);
+  const counts = new TermCounts();
+  return tokensToVector(ctx, index.size, (tokens) => {
+    for (const t of tokens) {
+      const i = index.get(t);
+      if (i !== undefined) counts.add(i, false);
+    }
+    return counts.take(index.size, minTF >= 1 ? minTF : tokens.length * minTF, binary);
+  });
+};
+
+/**
+ * HashingTF: each term goes to `nonNegativeMod(murmur3(utf8(term), 42), numFeatures)`.
+ * Spark 3.0 moved ml.feature.HashingTF to the standard Murmur3 tail handling
+ * (`hashUnsafeBytes2`, SPARK-23469/SPARK-23381) and keeps the pre-3.0 variant
+ * (`hashUnsafeBytes`) for HashingTF saved by Spark 1.x/2.x, chosen by the saved sparkVersion.
+ */
+const hashingTF: StageFactory = (ctx) => {
+  const numFeatures = ctx.params.number('numFeatures', 1 << 18);
+  const binary = ctx.params.boolean('binary', false);
+  const legacy = sparkMajorVersion(ctx.metadata.sparkVersion) < 3;
+  const counts = new TermCounts();
+  return tokensToVector(ctx, numFeatures, (tokens) => {
+    for (const t of tokens) counts.add(hashingTFIndex(t, numFeatures, legacy), binary);
+    return counts.take(numFeatures);
+  });
+};
+
+function sparkMajorVersion(version: string | undefined): number {
+  const m = /^(\d+)\./.exec(version ?? '');
+  return m ? Number(m[1]) : 3;
+}
+
+const SEED = 42;
+
+/** The vector index HashingTF gives a term (`indexOf`). */
+export function hashingTFIndex(term: string, numFeatures: number, legacy: boolean): number {
+  const len = encodeUtf8(term);
+  const h = legacy ? murmur3Legacy(utf8Buffer, len, SEED) : murmur3(utf8Buffer, len, SEED);
+  const mod = h % numFeatures;
+  return mod < 0 ? mod + numFeatures : mod;
+}
+
+let utf8Buffer = new Uint8Array(256);
+
+/**
+ * Java's `String.getBytes(UTF_8)` into the shared buffer; returns the byte count. Unlike
+ * TextEncoder, Java replaces an unpaired surrogate with '?'.
+ */
+function encodeUtf8(s: string): number {
+  if (utf8Buffer.length < s.length * 3) utf8Buffer = new Uint8Array(s.length * 3);
+  const b = utf8Buffer;
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    let c = s.charCodeAt(i);
+    if (c < 0x80) b[n++] = c;
+    else if (c < 0x800) {
+      b[n++] = 0xc0 | (c >> 6);
+      b[n++] = 0x80 | (c & 0x3f);
+    } else if (c >= 0xd800 && c <= 0xdfff) {
+      const next = s.charCodeAt(i + 1);
+      if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+        c = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00);
+        i++;
+        b[n++] = 0xf0 | (c >> 18);
+        b[n++] = 0x80 | ((c >> 12) & 0x3f);
+        b[n++] = 0x80 | ((c >> 6) & 0x3f);
+        b[n++] = 0x80 | (c & 0x3f);
+      } else b[n++] = 0x3f;
+    } else {
+      b[n++] = 0xe0 | (c >> 12);
+      b[n++] = 0x80 | ((c >> 6) & 0x3f);
+      b[n++] = 0x80 | (c & 0x3f);
+    }
+  }
+  return n;
+}
+
+function mixK1(k1: number): number {
+  k1 = Math.imul(k1, 0xcc9e2d51);
+  k1 = (k1 << 15) | (k1 >>> 17);
+  return Math.imul(k1, 0x1b873593);
+}
+
+function mixH1(h1: number, k1: number): number {
+  h1 ^= k1;
+  h1 = (h1 << 13) | (h1 >>> 19);
+  return (Math.imul(h1, 5) + 0xe6546b64) | 0;
+}
+
+function fmix(h1: number, length: number): number {
+  h1 ^= length;
+  h1 ^= h1 >>> 16;
+  h1 = Math.imul(h1, 0x85ebca6b);
+  h1 ^= h1 >>> 13;
+  h1 = Math.imul(h1, 0xc2b2ae35);
+  h1 ^= h1 >>> 16;
+  return h1;
+}
+
+/** Little-endian 4-byte blocks, as Platform.getInt reads them on x86. */
+function hashBlocks(bytes: Uint8Array, aligned: number, seed: number): number {
+  let h1 = seed;
+  for (let i = 0; i < aligned; i += 4) {
+    const k = bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24);
+    h1 = mixH1(h1, mixK1(k));
+  }
+  return h1;
+}
+
+/** Murmur3_x86_32.hashUnsafeBytes2: standard MurmurHash3 x86_32 (Spark 3.x HashingTF). */
+export function murmur3(bytes: Uint8Array, length: number, seed: number): number {
+  const aligned = length - (length % 4);
+  let h1 = hashBlocks(bytes, aligned, seed);
+  let k1 = 0;
+  for (let i = aligned, shift = 0; i < length; i++, shift += 8) k1 ^= bytes[i]! << shift;
+  h1 ^= mixK1(k1);
+  return fmix(h1, length);
+}
+
+/**
+ * Murmur3_x86_32.hashUnsafeBytes (Spark 1.x/2.x HashingTF): each tail byte, sign-extended,
+ * is mixed in as a whole block of its own.
+ */
+export function murmur3Legacy(bytes: Uint8Array, length: number, seed: number): number {
+  const aligned = length - (length % 4);
+  let h1 = hashBlocks(bytes, aligned, seed);
+  for (let i = aligned; i < length; i++) h1 = mixH1(h1, mixK1((bytes[i]! << 24) >> 24));
+  return fmix(h1, length);
+}
+
+/**
+ * IDFModel: multiplies each stored value by the term's idf (terms below minDocFreq got idf
+ * 0 at fit). Sparse vectors keep their indices, explicit zeros included.
+ */
+const idfModel: StageFactory = async (ctx) => {
+  const [row] = await ctx.readData();
+  if (!row) throw new Error('IDFModel data is empty');
+  const idf = denseFromStruct(row.idf);
+  const input = ctx.params.string('inputCol');
+  const output = ctx.params.string('outputCol', defaultOutputCol(ctx));
+  const stage: Stage = {
+    uid: ctx.metadata.uid,
+    className: ctx.metadata.class,
+    inputCols: [input],
+    outputCols: [output],
+    transform(frame) {
+      const col = frame.getTyped(input, 'vector').values;
+      const out = new Array<Vector | null>(col.length);
+      for (let i = 0; i < col.length; i++) {
+        const v = col[i];
+        out[i] = null;
+        if (v == null) {
+          rejectNull(frame, i, stage, input);
+          continue;
+        }
+        const scaled = scaleByIdf(v, idf);
+        if (scaled) out[i] = scaled;
+        else frame.reject(i, ErrorCodes.PIPELINE_ERROR, `IDFModel has ${idf.length} terms; the vector in "${input}" reaches past them`, stage.uid);
+      }
+      frame.set(output, { type: 'vector', size: idf.length, values: out });
+    },
+  };
+  return stage;
+};
+
+function scaleByIdf(v: Vector, idf: Float64Array): Vector | null {
+  if (v instanceof Float64Array) {
+    if (v.length > idf.length) return null;
+    const out = new Float64Array(v.length);
+    for (let j = 0; j < v.length; j++) out[j] = v[j]! * idf[j]!;
+    return out;
+  }
+  const values = new Float64Array(v.values.length);
+  for (let k = 0; k < values.length; k++) {
+    const index = v.indices[k]!;
+    if (index >= idf.length) return null;
+    values[k] = v.values[k]! * idf[index]!;
+  }
+  return { size: v.size, indices: v.indices, values };
+}
+
+/**
+ * Word2VecModel: the mean of the sentence's word vectors (float32 values summed in double),
+ * unknown words counting in the denominator; an empty sentence gives an all-zero sparse vector.
+ */
+const word2VecModel: StageFactory = async (ctx) => {
+  const size = ctx.params.number('vectorSize', 100);
+  const { offsets, vectors } = readWordVectors(await ctx.readData(), size);
+  const empty: SparseVector = { size, indices: new Int32Array(0), values: new Float64Array(0) };
+  return tokensToVector(ctx, size, (sentence) => {
+    if (sentence.length === 0) return empty;
+    const sum = new Float64Array(size);
+    for (const word of sentence) {
+      const offset = offsets.get(word);
+      if (offset === undefined) continue;
+      for (let i = 0; i < size; i++) sum[i] = sum[i]! + vectors[offset + i]!;
+    }
+    const scale = 1 / sentence.length;
+    for (let i = 0; i < size; i++) sum[i] = sum[i]! * scale;
+    return sum;
+  });
+};
+
+/**
+ * Spark before 2.2 saved one row `wordIndex: map<string,int>, wordVectors: array<float>`
+ * (flat, vocabulary × vectorSize); 2.2 and later save one `word, vector` row per word.
+ */
+function readWordVectors(rows: Record<string, unknown>[], size: number): { offsets: Map<string, number>; vectors: Float64Array } {
+  const offsets = new Map<string, number>();
+  if (rows.length === 1 && rows[0]!.wordIndex !== undefined) {
+    const wordIndex = rows[0]!.wordIndex as Record<string, number | bigint>;
+    const flat = rows[0]!.wordVectors as number[];
+    const words = Object.keys(wordIndex);
+    if (flat.length !== words.length * size) {
+      throw new Error(`Word2VecModel has ${flat.length} values for ${words.length} words of size ${size}`);
+    }
+    for (const w of words) offsets.set(w, Number(wordIndex[w]) * size);
+    return { offsets, vectors: Float64Array.from(flat, Math.fround) };
+  }
+  const vectors = new Float64Array(rows.length * size);
+  rows.forEach((row, k) => {
+    const v = row.vector as number[];
+    if (v.length !== size) throw new Error(`Word2VecModel vector of "${String(row.word)}" has ${v.length} values, expected ${size}`);
+    for (let i = 0; i < size; i++) vectors[k * size + i] = Math.fround(v[i]!);
+    offsets.set(String(row.word), k * size);
+  });
+  return { offsets, vectors };
+}
+
+export const textVectorStages: Record<string, StageFactory> = {
+  [ML + 'CountVectorizerModel']: countVectorizerModel,
+  [ML + 'HashingTF']: hashingTF,
+  [ML + 'IDFModel']: idfModel,
+  [ML + 'Word2VecModel']: word2VecModel,
+};

@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { skipWithoutFixtures } from '../helpers/fixtures.js';
+import { mlstream } from '../helpers/cli.js';
+import { IRIS_CONFIG, tempDir, writeFixturePackage } from '../helpers/packages.js';
+
+const skip = skipWithoutFixtures;
+const work = tempDir('mlstream-validate-');
+after(() => rmSync(work, { recursive: true, force: true }));
+
+function iris(name: string): string {
+  return writeFixturePackage(join(work, name), 'jpmml33-iris-nb', IRIS_CONFIG);
+}
+
+function refused(dir: string, ...patterns: RegExp[]): void {
+  const r = mlstream(['validate', dir]);
+  assert.equal(r.code, 1, `exit code for ${dir}: ${r.out}${r.err}`);
+  assert.match(r.err, /^REFUSED /);
+  for (const p of patterns) assert.match(r.err, p);
+}
+
+test('a good package: exit 0 and a report of inputs, stages (with the skipped label indexer) and outputs', { skip }, () => {
+  const r = mlstream(['validate', iris('good')]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /^OK good \(version [0-9a-f]{12}\)/);
+  assert.match(r.out, /Sepal_Length: DOUBLE/);
+  assert.match(r.out, /StringIndexerModel .*skipped: its input column is absent/);
+  assert.match(r.out, /NaiveBayesModel/);
+  const json = JSON.parse(mlstream(['validate', '--json', join(work, 'good')]).out) as { ok: boolean; probability: string };
+  assert.equal(json.ok, true);
+  assert.equal(json.probability, 'probability');
+});
+
+test('an invalid config.json names the file and the rule it breaks', { skip }, () => {
+  const dir = iris('bad-config');
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ input_schema: { Sepal_Length: 'NUMBER' } }));
+  refused(dir, /config\.json/, /input_schema\/Sepal_Length must match pattern/);
+});
+
+test('a config.json that is not JSON', { skip }, () => {
+  const dir = iris('not-json');
+  writeFileSync(join(dir, 'config.json'), '{ nope');
+  refused(dir, /config\.json: not valid JSON/);
+});
+
+test('a corrupt parquet file is named', { skip }, () => {
+  const dir = iris('corrupt-parquet');
+  const data = join(dir, 'stages/2_NaiveBayes_3958ea2b5b1f/data');
+  const part = readdirSync(data).find((n) => n.endsWith('.parquet'))!;
+  writeFileSync(join(data, part), 'garbage');
+  refused(dir, new RegExp(`${part}: cannot read parquet`));
+});
+
+test('a half-copied package (a stage folder missing) names the folder', { skip }, () => {
+  const dir = iris('half-copied');
+  rmSync(join(dir, 'stages/2_NaiveBayes_3958ea2b5b1f'), { recursive: true });
+  refused(dir, /stages\/2_NaiveBayes_3958ea2b5b1f: stage 2 \(NaiveBayes_3958ea2b5b1f\) has no folder/);
+});
+
+test('an unknown stage class is refused with the list of known classes', { skip }, () => {
+  const dir = iris('unknown-class');
+  writeFileSync(join(dir, 'stages/1_VectorAssembler_cba7b3ba0664/metadata/part-00000'), JSON.stringify({ class: 'com.example.MagicAssembler', uid: 'VectorAssembler_cba7b3ba0664', paramMap: {} }));
+  refused(dir, /unknown stage class com\.example\.MagicAssembler/, /known classes: .*org\.apache\.spark\.ml\.feature\.VectorAssembler/);
+});
+
+test('a symbolic link leading out of the package is refused', { skip }, () => {
+  const dir = iris('symlink');
+  mkdirSync(join(dir, 'extra'));
+  symlinkSync('/etc/passwd', join(dir, 'extra/passwd'));
+  refused(dir, /extra\/passwd: symbolic link leads outside the package/);
+});
+
+test('input columns that nothing provides are named', { skip }, () => {
+  const dir = iris('missing-input');
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ input_schema: { Sepal_Length: 'DOUBLE', Sepal_Width: 'DOUBLE', Petal_Length: 'DOUBLE' } }));
+  refused(dir, /reads "Petal_Width", which neither the input schema nor an earlier stage provides/);
+});
+
+test('a PySpark pipeline with Python-only stages is refused, naming them', { skip }, () => {
+  const dir = writeFixturePackage(join(work, 'python'), 'yelp-python-pipeline-custom-stages', { input_schema: { text: 'STRING' } });
+  refused(dir, /Python-only stages cannot run natively/, /preprocessing\.text_preprocessing\.TextCleaner/);
+});
+
+test('a saved pipeline reading a column no saved stage produces (mdh266) is refused, naming it', { skip }, () => {
+  const dir = writeFixturePackage(join(work, 'dangling'), 'mdh266-twitter-ngram-cv-lr', { input_schema: { tokens: 'ARRAY<STRING>' } });
+  refused(dir, /"stemmed"/);
+});
+
+test('a plugin stage class: refused without the plugin, served with it', () => {
+  const dir = join(work, 'keywords');
+  mkdirSync(join(dir, 'metadata'), { recursive: true });
+  writeFileSync(join(dir, 'metadata/part-00000'), JSON.stringify({ class: 'example.KeywordModel', uid: 'kw_1', paramMap: { inputCol: 'text', keywords: ['free', 'winner'] } }));
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ input_schema: { text: 'STRING' }, output_labels: { '0': 'ok', '1': 'suspicious' } }));
+  refused(dir, /unknown stage class example\.KeywordModel/);
+  const r = mlstream(['validate', '--plugin', './playground/plugins/keyword-model.ts', dir]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /example\.KeywordModel kw_1/);
+  const bad = mlstream(['validate', '--plugin', './no/such/plugin.js', dir]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /cannot load plugin "\.\/no\/such\/plugin\.js"/);
+});
