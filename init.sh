@@ -10,10 +10,12 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-STATE=.mlstream
+STATE="${MLSTREAM_STATE_DIR:-.mlstream}"
 PORT="${LOCAL_KAFKA_PORT:-9092}"
 HTTP_PORT="${HTTP_PORT:-8080}"
 MODELS_DIR="${MODELS_DIR:-model-packages}"
+# The shipped text classifier (model-packages/spam-text) unless another package is named.
+export MODEL_PIPELINE="${MODEL_PIPELINE:-spam-text}"
 mode="${1:-up}"
 
 say() { printf '%s\n' "$*"; }
@@ -84,7 +86,7 @@ for _ in $(seq 1 100); do
 done
 [ -n "$bootstrap" ] || { cat "$STATE/broker.log" >&2; say "the local broker printed no address" >&2; exit 1; }
 
-KAFKA_BOOTSTRAP_SERVER="$bootstrap" MODELS_DIR="$MODELS_DIR" HTTP_PORT="$HTTP_PORT" \
+KAFKA_BOOTSTRAP_SERVER="$bootstrap" MODELS_DIR="$MODELS_DIR" MODEL_PIPELINE="$MODEL_PIPELINE" HTTP_PORT="$HTTP_PORT" \
   nohup node bin/mlstream.js serve >"$STATE/runtime.log" 2>&1 </dev/null &
 echo $! >"$STATE/runtime.pid"
 for _ in $(seq 1 150); do
@@ -96,7 +98,7 @@ done
 say ""
 say "Up (local mode)."
 say "  Kafka bootstrap:  $bootstrap   (topics: messages, predictions, errors)"
-say "  Runtime:          pid $(cat "$STATE/runtime.pid"), models from ./$MODELS_DIR, logs in $STATE/runtime.log"
+say "  Runtime:          pid $(cat "$STATE/runtime.pid"), serving $MODEL_PIPELINE from ./$MODELS_DIR (MODEL_PIPELINE), logs in $STATE/runtime.log"
 say "  Status:           http://localhost:${HTTP_PORT}/status"
 say "Try it:  KAFKA_BOOTSTRAP_SERVER=$bootstrap npx tsx playground/example.ts"
 say "Stop:    bash init.sh stop"

@@ -23,6 +23,7 @@ export interface Config {
   readonly partitionsConsumedConcurrently: number;
   readonly sessionTimeoutMs: number;
   readonly maxWaitTimeInMs: number;
+  readonly deliveryTimeoutMs: number;
   readonly ssl: boolean | { ca?: string[]; cert?: string; key?: string; rejectUnauthorized: boolean };
   readonly sasl: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string } | undefined;
   /** PostgreSQL connection URL of the predictions sink; undefined: no sink. */
@@ -57,6 +58,7 @@ export const CONFIG_ENTRIES = {
   partitionsConsumedConcurrently: { env: 'KAFKA_PARTITIONS_CONCURRENTLY', flag: 'partitions-concurrently', default: '1', help: 'partitions processed at the same time' },
   sessionTimeoutMs: { env: 'KAFKA_SESSION_TIMEOUT_MS', flag: 'session-timeout-ms', default: '30000', help: 'consumer group session timeout' },
   maxWaitTimeInMs: { env: 'KAFKA_MAX_WAIT_MS', flag: 'max-wait-ms', default: '1000', help: 'longest a fetch waits for data' },
+  deliveryTimeoutMs: { env: 'KAFKA_DELIVERY_TIMEOUT_MS', flag: 'delivery-timeout-ms', default: '60000', help: 'longest producing a slice\'s outputs (and then committing it) may take before the runtime exits 1' },
   ssl: { env: 'KAFKA_SSL', flag: 'ssl', default: 'false', help: 'use TLS to the brokers: true | false' },
   sslCaFile: { env: 'KAFKA_SSL_CA_FILE', flag: 'ssl-ca-file', default: undefined, help: 'PEM file of CA certificates to trust' },
   sslCertFile: { env: 'KAFKA_SSL_CERT_FILE', flag: 'ssl-cert-file', default: undefined, help: 'PEM client certificate (mutual TLS)' },
@@ -134,6 +136,7 @@ export function loadConfig(flags: Partial<Record<ConfigKey, string>>, env: NodeJ
     partitionsConsumedConcurrently: int('partitionsConsumedConcurrently', 1, 1024),
     sessionTimeoutMs: int('sessionTimeoutMs', 1000, 3_600_000),
     maxWaitTimeInMs: int('maxWaitTimeInMs', 0, 60_000),
+    deliveryTimeoutMs: int('deliveryTimeoutMs', 1000, 3_600_000),
     ssl: sslConfig(bool('ssl'), raw, bool),
     sasl: saslConfig(raw),
     ...sinkConfig(raw, required),

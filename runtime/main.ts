@@ -1,12 +1,16 @@
 import type { Server } from 'node:http';
 import type { Config } from './config.js';
-import { processBatch } from './engine/batch.js';
+import { processBatch, type BatchResult } from './engine/batch.js';
+import { dashboardRoutes } from './http/dashboard.js';
+import { LiveFeed } from './http/live.js';
+import { RuntimeMetrics } from './http/metrics.js';
 import { boundPort, startHttp } from './http/server.js';
 import { healthRoute, statusRoute } from './http/status.js';
 import { createKafka } from './kafka/client.js';
-import { StreamRunner } from './kafka/runner.js';
+import { StreamRunner, type RunnerHooks } from './kafka/runner.js';
 import { createLogger } from './log.js';
 import { ModelStore } from './packages/store.js';
+import { PostgresSink } from './sinks/postgres.js';
 import { builtinRegistry } from './stages/index.js';
 import { loadPlugins } from './pipeline/plugins.js';
 
@@ -30,6 +34,28 @@ export async function serve(config: Config): Promise<number> {
   const store = new ModelStore(config.modelsDir, registry, log, { selected: config.modelPipeline });
   await store.start();
 
+  const hooks: RunnerHooks<BatchResult> = {};
+  let sink: PostgresSink | undefined;
+  if (config.pgSinkUrl) {
+    try {
+      const opened = await PostgresSink.open(config.pgSinkUrl, config.pgSinkTable, log, config.partitionsConsumedConcurrently + 1);
+      hooks.beforeCommit = async (result) => void (await opened.write(result.records));
+      sink = opened;
+    } catch (e) {
+      log.fatal({ reason: (e as Error).message, table: config.pgSinkTable }, 'postgres sink cannot start');
+      await store.close();
+      return 1;
+    }
+  }
+  const metrics = config.httpPort !== undefined ? new RuntimeMetrics(store, config) : undefined;
+  const live = config.httpPort !== undefined ? new LiveFeed(store) : undefined;
+  if (metrics && live) {
+    hooks.afterCommit = (result, inputs, elapsedMs, highWatermark) => {
+      metrics.observeSlice(result, inputs, elapsedMs, highWatermark);
+      live.observeSlice(result, inputs);
+    };
+  }
+
   const limits = { maxMessageBytes: config.maxMessageBytes, errorRawMaxBytes: config.errorRawMaxBytes };
   const runner = new StreamRunner(
     createKafka(config, log),
@@ -43,12 +69,19 @@ export async function serve(config: Config): Promise<number> {
       }
     },
     log,
+    hooks,
   );
 
   let healthy = false;
   let http: Server | undefined;
-  if (config.httpPort !== undefined) {
-    http = await startHttp(config.httpPort, { '/healthz': healthRoute(() => healthy), '/status': statusRoute(store) });
+  if (config.httpPort !== undefined && metrics && live) {
+    http = await startHttp(config.httpPort, {
+      ...dashboardRoutes(),
+      '/events': live.route(),
+      '/metrics': metrics.route(),
+      '/healthz': healthRoute(() => healthy),
+      '/status': statusRoute(store),
+    });
     log.info({ port: boundPort(http) }, 'http listening');
   }
 
@@ -65,6 +98,9 @@ export async function serve(config: Config): Promise<number> {
         log.error({ err: e }, 'error while stopping');
         code = code || 1;
       }
+      await sink?.close();
+      live?.close();
+      metrics?.close();
       await store.close();
       http?.close();
       log.info({ code }, 'stopped');

@@ -4,7 +4,7 @@ import { buildFrame } from '../pipeline/input-schema.js';
 import { describeErrors } from '../packages/validator.js';
 import { HEADER_MODEL, HEADER_SOURCE, type BatchStats, type ErrorBody, type InputMessage, type OutputMessage, type PredictionRecord } from './messages.js';
 import { readPredictions } from './outputs.js';
-import { decoders, decodeJson, type Decoded, type Decoder } from '../codecs/index.js';
+import { decoderFor, decodeJson, type Decoded, type Decoder } from '../codecs/index.js';
 
 export interface BatchLimits {
   readonly maxMessageBytes: number;
@@ -42,7 +42,7 @@ export async function processBatch(messages: readonly InputMessage[], model: Mod
     stats: { inputs: messages.length, predictions: predictions.length, errorsByCode, pipelineMs, stageMs, ...(model ? { model: modelTag } : {}) },
   });
 
-  const decoder = model ? decoders[model.config.input_format ?? 'json'] : decodeJson;
+  const decoder = model ? decoderFor(model.config.input_format, model.fields) : decodeJson;
   const valid: Record<string, unknown>[] = [];
   const validMsgs: InputMessage[] = [];
   for (const m of messages) {
@@ -81,6 +81,7 @@ export async function processBatch(messages: readonly InputMessage[], model: Mod
     fail(validMsgs[r.row]!, valid[r.row]!.id, { code: r.code as ErrorCode, message: r.message, ...(r.stage ? { stage: r.stage } : {}) });
   }
   const bodies = readPredictions(frame, model);
+  const raw = frame.getTyped(model.pipeline.outputs!.predictionCol, 'double').values;
   for (let i = 0; i < frame.length; i++) {
     const row = frame.rowIds[i]!;
     const m = validMsgs[row]!;
@@ -90,6 +91,7 @@ export async function processBatch(messages: readonly InputMessage[], model: Mod
     records.push({
       id: input.id,
       prediction: body.prediction,
+      rawPrediction: Number.isNaN(raw[i]!) ? null : raw[i]!,
       ...(body.probability ? { probability: body.probability } : {}),
       body,
       input,

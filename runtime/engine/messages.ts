@@ -33,6 +33,8 @@ export const HEADER_MODEL = 'mlstream-model';
 export interface PredictionRecord {
   readonly id: unknown;
   readonly prediction: unknown;
+  /** The model's number before output_labels mapped it (Spark's double); null for NaN. */
+  readonly rawPrediction: number | null;
   readonly probability?: Record<string, number>;
   readonly body: Record<string, unknown>;
   readonly input: Record<string, unknown>;
