@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { CONFIG_ENTRIES, ConfigError, loadConfig, type ConfigKey } from './config.js';
 import { validateCommand } from './commands/validate.js';
 import { topicsCommand } from './commands/topics.js';
+import { PRODUCE_CONFIG_KEYS, produceFlags, produceOptions } from './commands/produce-options.js';
 
 const program = new Command('mlstream')
   .description('Serve Spark PipelineModel and ONNX model packages on Kafka streams')
@@ -38,7 +39,9 @@ withConfigFlags(
     .description('consume records, predict with the model package, write predictions and errors')
     .action(async (_opts, cmd: Command) => {
       const { serve } = await import('./main.js');
-      process.exitCode = await serve(loadConfig(flagsOf(cmd)));
+      const code = await serve(loadConfig(flagsOf(cmd)));
+      // A stopped runtime exits even if a library left a socket or timer behind (a kafkajs retry abandoned at the delivery deadline).
+      process.exit(code);
     }),
 );
 
@@ -63,6 +66,17 @@ withConfigFlags(
       process.exitCode = await topicsCommand(action, loadConfig(flagsOf(cmd)), Number(opts.partitions), Number(opts.replication));
     }),
   ['brokers', 'clientId', 'inputTopic', 'predictionsTopic', 'errorsTopic', 'ssl', 'sslCaFile', 'sslCertFile', 'sslKeyFile', 'sslRejectUnauthorized', 'saslMechanism', 'saslUsername', 'saslPassword', 'logLevel'],
+);
+
+withConfigFlags(
+  produceFlags(program.command('produce').description('write a dataset (JSONL, CSV, a folder of them) to a topic, with progress and exact counts')).action(
+    async (path: string, opts: Parameters<typeof produceOptions>[0], cmd: Command) => {
+      const config = loadConfig(flagsOf(cmd));
+      const { produceCommand } = await import('./commands/produce.js');
+      process.exitCode = await produceCommand(path, produceOptions(opts, config.inputTopic), config);
+    },
+  ),
+  PRODUCE_CONFIG_KEYS,
 );
 
 try {

@@ -1,6 +1,7 @@
 import { ErrorCodes } from '../errors.js';
 import type { ErrorBody } from '../engine/messages.js';
-import { decodeTfExample } from './tf-example.js';
+import type { InputField } from '../pipeline/input-schema.js';
+import { tfExampleDecoder } from './tf-example.js';
 
 export type Decoded = { record: Record<string, unknown> } | { error: ErrorBody };
 
@@ -28,8 +29,20 @@ export const decodeJson: Decoder = (value) => {
   return { record: parsed as Record<string, unknown> };
 };
 
-/** Input formats a package may declare in config.json `input_format`. */
-export const decoders: Record<'json' | 'tf-example', Decoder> = {
-  json: decodeJson,
-  'tf-example': decodeTfExample,
-};
+export type InputFormat = 'json' | 'tf-example';
+
+const tfExampleDecoders = new WeakMap<readonly InputField[], Decoder>();
+
+/**
+ * The decoder for a package's `input_format`. A tf-example decoder depends on the
+ * package's columns, so it is built once per loaded version (keyed by its field list).
+ */
+export function decoderFor(format: InputFormat | undefined, fields: readonly InputField[]): Decoder {
+  if (format !== 'tf-example') return decodeJson;
+  let decoder = tfExampleDecoders.get(fields);
+  if (!decoder) {
+    decoder = tfExampleDecoder(fields);
+    tfExampleDecoders.set(fields, decoder);
+  }
+  return decoder;
+}

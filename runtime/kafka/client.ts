@@ -2,8 +2,14 @@ import { Kafka, logLevel as KafkaLogLevel, type KafkaConfig, type LogEntry } fro
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 
-/** A kafkajs client from the runtime config, logging through pino. */
-export function createKafka(config: Pick<Config, 'brokers' | 'clientId' | 'ssl' | 'sasl'>, log: Logger): Kafka {
+export type ClientSettings = Pick<Config, 'brokers' | 'clientId' | 'ssl' | 'sasl'>;
+
+/**
+ * The kafkajs client options the runtime config maps to: brokers, client id, TLS (CA,
+ * client certificate and key, verification) and SASL (PLAIN, SCRAM-SHA-256/512) go
+ * through unchanged; kafkajs logs through pino.
+ */
+export function kafkaConfig(config: ClientSettings, log: Logger): KafkaConfig {
   const kafkaLog = log.child({ component: 'kafkajs' });
   const options: KafkaConfig = {
     clientId: config.clientId,
@@ -17,6 +23,11 @@ export function createKafka(config: Pick<Config, 'brokers' | 'clientId' | 'ssl' 
     },
     retry: { initialRetryTime: 100, retries: 8 },
   };
-  if (config.sasl) options.sasl = config.sasl as KafkaConfig['sasl'];
-  return new Kafka(options);
+  if (config.sasl) options.sasl = { ...config.sasl } as KafkaConfig['sasl'];
+  return options;
+}
+
+/** A kafkajs client from the runtime config. */
+export function createKafka(config: ClientSettings, log: Logger): Kafka {
+  return new Kafka(kafkaConfig(config, log));
 }

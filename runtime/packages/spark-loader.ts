@@ -25,9 +25,15 @@ export async function loadSparkObject(dir: string, registry: StageRegistry): Pro
       throw new PackageError('PipelineModel metadata has no paramMap.stageUids list', metaFile);
     }
     const stages: Stage[] = [];
-    for (const [i, uid] of (uids as string[]).entries()) {
-      const stageDir = await resolveStageDir(dir, i, uids.length, uid);
-      stages.push(...(await loadSparkObject(stageDir, registry)));
+    try {
+      for (const [i, uid] of (uids as string[]).entries()) {
+        const stageDir = await resolveStageDir(dir, i, uids.length, uid);
+        stages.push(...(await loadSparkObject(stageDir, registry)));
+      }
+    } catch (e) {
+      // Stages loaded before the failure may hold native resources (ONNX sessions).
+      for (const s of stages) await s.dispose?.();
+      throw e;
     }
     return stages;
   }

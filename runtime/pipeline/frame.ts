@@ -17,12 +17,19 @@ export type Vector = Float64Array | SparseVector;
 
 export type Column =
   | { readonly type: 'string'; readonly values: (string | null)[] }
-  | { readonly type: 'double'; readonly values: Float64Array; readonly nulls?: Uint8Array }
+  | { readonly type: 'double'; readonly values: Float64Array; readonly nulls?: Uint8Array; readonly sqlType?: NarrowNumber }
   | { readonly type: 'boolean'; readonly values: (boolean | null)[] }
   | { readonly type: 'strings'; readonly values: (string[] | null)[] }
   | { readonly type: 'vector'; readonly size: number; readonly values: (Vector | null)[] };
 
 export type ColumnType = Column['type'];
+
+/**
+ * The Spark SQL type a `double` column stands for when the input schema declared it
+ * narrower than DOUBLE. Values are held as doubles all the same; stages that cast a result
+ * back to their input's type, as Spark's ImputerModel does, read it.
+ */
+export type NarrowNumber = 'INTEGER' | 'LONG' | 'FLOAT';
 
 export interface RowRejection {
   /** Position of the record in the micro-batch. */
@@ -155,7 +162,12 @@ function selectRows(col: Column, keep: number[]): Column {
   switch (col.type) {
     case 'double': {
       const values = Float64Array.from(keep, (i) => col.values[i]!);
-      return col.nulls ? { type: 'double', values, nulls: Uint8Array.from(keep, (i) => col.nulls![i]!) } : { type: 'double', values };
+      return {
+        type: 'double',
+        values,
+        ...(col.nulls ? { nulls: Uint8Array.from(keep, (i) => col.nulls![i]!) } : {}),
+        ...(col.sqlType ? { sqlType: col.sqlType } : {}),
+      };
     }
     case 'vector':
       return { type: 'vector', size: col.size, values: keep.map((i) => col.values[i]!) };

@@ -1,4 +1,4 @@
-import { Frame, type Column, type Vector, sparseFromPairs } from './frame.js';
+import { Frame, type Column, type NarrowNumber, type Vector, sparseFromPairs } from './frame.js';
 
 /**
  * Column types a package's `input_schema` may declare. The seed's three (STRING, INTEGER,
@@ -66,7 +66,8 @@ function buildColumn(records: readonly Record<string, unknown>[], field: InputFi
           values[i] = field.type === 'FLOAT' ? Math.fround(Number(v)) : Number(v);
         }
       }
-      return nulls ? { type: 'double', values, nulls } : { type: 'double', values };
+      const sqlType = field.type === 'DOUBLE' ? undefined : (field.type as NarrowNumber);
+      return { type: 'double', values, ...(nulls ? { nulls } : {}), ...(sqlType ? { sqlType } : {}) };
     }
   }
 }

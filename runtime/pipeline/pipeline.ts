@@ -19,17 +19,20 @@ export class Pipeline {
   ) {
     const available = new Set(inputCols);
     const active: Stage[] = [];
+    const written: (readonly string[])[] = [];
     for (const stage of stages) {
       if (stage.skips?.(available)) continue;
-      const missing = stage.inputCols.filter((c) => !available.has(c));
+      const columns = stage.columnsFor?.(available) ?? stage;
+      const missing = columns.inputCols.filter((c) => !available.has(c));
       if (missing.length) {
         throw new PackageError(
           `stage ${stage.uid} (${stage.className}) reads ${missing.map((c) => `"${c}"`).join(', ')}, ` +
             `which neither the input schema nor an earlier stage provides (available: ${[...available].join(', ')})`,
         );
       }
-      for (const c of stage.outputCols) available.add(c);
+      for (const c of columns.outputCols) available.add(c);
       active.push(stage);
+      written.push(columns.outputCols);
     }
     this.active = active;
     let lastModel = -1;
@@ -37,7 +40,7 @@ export class Pipeline {
       if (s.modelOutputs) lastModel = i;
     });
     this.outputs = lastModel >= 0 ? active[lastModel]!.modelOutputs : undefined;
-    this.derivedCols = lastModel >= 0 ? active.slice(lastModel + 1).flatMap((s) => s.outputCols) : [];
+    this.derivedCols = lastModel >= 0 ? written.slice(lastModel + 1).flat() : [];
   }
 
   /** Runs every active stage; `timings`, when given, receives each stage's milliseconds by uid. */

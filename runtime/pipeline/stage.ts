@@ -20,6 +20,12 @@ export interface Stage {
   readonly modelOutputs?: ModelOutputs;
   /** True when the stage does nothing for this input (e.g. a label indexer whose column is absent). */
   skips?(available: ReadonlySet<string>): boolean;
+  /**
+   * The columns the stage reads and writes given the columns available before it, where that
+   * depends on them: a multi-column StringIndexerModel indexes only the inputs present, as
+   * Spark does. Absent: `inputCols` and `outputCols`.
+   */
+  columnsFor?(available: ReadonlySet<string>): { readonly inputCols: readonly string[]; readonly outputCols: readonly string[] };
   transform(frame: Frame): void | Promise<void>;
   /** Releases native resources (ONNX sessions, sockets). Called once, after the last batch. */
   dispose?(): void | Promise<void>;

@@ -72,9 +72,11 @@ function cellText(col: Column, i: number): string {
 
 /**
  * StringIndexerModel: label → its index in the fitted label order. A column absent from
- * the input is skipped (Spark's answer to label indexers left in serving pipelines);
+ * the input is skipped (Spark's answer to label indexers left in serving pipelines): with
+ * several input columns, only the present ones are indexed and only their outputs written.
  * handleInvalid decides unseen labels and nulls: error fails the row, skip drops it,
- * keep maps it to the number of labels.
+ * keep maps it to the number of labels. (With skip, Spark 3+ fails outright when an input
+ * column is absent; here the absent column is skipped like under error and keep.)
  */
 const stringIndexerModel: StageFactory = async (ctx) => {
   const [row] = await ctx.readData();
@@ -90,6 +92,10 @@ const stringIndexerModel: StageFactory = async (ctx) => {
     inputCols: inputs,
     outputCols: outputs,
     skips: (available) => inputs.every((c) => !available.has(c)),
+    columnsFor(available) {
+      const present = inputs.flatMap((c, k) => (available.has(c) ? [k] : []));
+      return { inputCols: present.map((k) => inputs[k]!), outputCols: present.map((k) => outputs[k]!) };
+    },
     transform(frame) {
       const present = inputs.map((c, k) => ({ input: c, output: outputs[k]!, lookup: lookups[k]! })).filter((c) => frame.has(c.input));
       if (invalid === 'skip') skipInvalidRows(frame, present, stage.uid);

@@ -1,4 +1,4 @@
-import { vectorSize, type Vector } from '../../pipeline/frame.js';
+import { vectorSize, type NarrowNumber, type Vector } from '../../pipeline/frame.js';
 import type { StageContext, StageFactory } from '../../pipeline/stage.js';
 import { columnPairs, defaultOutputCol } from './common.js';
 import { compressedFromDense, norm } from './linalg.js';
@@ -151,8 +151,9 @@ const normalizer: StageFactory = (ctx) => {
  * ImputerModel: replaces nulls and values equal to missingValue (NaN by default; NaN
  * equals NaN in Spark SQL) with the surrogate the estimator computed (mean, median or
  * mode — the strategy is already baked into the data row, one column per input column).
- * Spark casts the result back to the input column's type; frames hold every number as a
- * double, so for an integer input column the surrogate is not truncated here.
+ * Spark casts the result back to the input column's type, so an INTEGER or LONG column
+ * gets the surrogate truncated toward zero (Java's double-to-int cast) and a FLOAT column
+ * gets it rounded to float; the output keeps the input's type.
  */
 const imputer: StageFactory = async (ctx) => {
   const uid = ctx.metadata.uid;
@@ -173,18 +174,26 @@ const imputer: StageFactory = async (ctx) => {
     transform(frame) {
       inputs.forEach((name, c) => {
         const col = frame.getTyped(name, 'double');
-        const surrogate = surrogates[c]!;
+        const surrogate = castTo(col.sqlType, surrogates[c]!);
         const values = new Float64Array(col.values.length);
         for (let i = 0; i < values.length; i++) {
           const x = col.values[i]!;
           const missing = col.nulls?.[i] === 1 || (missingIsNaN ? x !== x : x === missingValue);
           values[i] = missing ? surrogate : x;
         }
-        frame.set(outputs[c]!, { type: 'double', values });
+        frame.set(outputs[c]!, { type: 'double', values, ...(col.sqlType ? { sqlType: col.sqlType } : {}) });
       });
     },
   };
 };
+
+/** A double cast to a narrower Spark type, as `Cast` does it (the surrogate is never NaN: fit refuses that). */
+function castTo(type: NarrowNumber | undefined, x: number): number {
+  if (type === 'FLOAT') return Math.fround(x);
+  // Java's integer types have no negative zero: -0.5 casts to 0.
+  if (type === 'INTEGER' || type === 'LONG') return Math.trunc(x) + 0;
+  return x;
+}
 
 export const scalerStages: Record<string, StageFactory> = {
   [ML + 'StandardScalerModel']: standardScaler,

@@ -15,27 +15,45 @@ export function rejectNull(frame: Frame, i: number, stage: Pick<Stage, 'uid' | '
   frame.reject(i, ErrorCodes.PIPELINE_ERROR, `${name} cannot process a null value in column "${column}"`, stage.uid);
 }
 
-/** Term counts of one row, keyed by vector index; reused from row to row. */
+/**
+ * Term counts of one row, keyed by vector index; reused from row to row. Indices are
+ * collected in a growing buffer and counted by sorting it, which allocates nothing per
+ * token and needs no memory proportional to the vector size.
+ */
 class TermCounts {
-  private readonly counts = new Map<number, number>();
+  private indices = new Int32Array(1024);
+  private n = 0;
 
-  add(index: number, binary: boolean): void {
-    this.counts.set(index, binary ? 1 : (this.counts.get(index) ?? 0) + 1);
+  add(index: number): void {
+    if (this.n === this.indices.length) {
+      const grown = new Int32Array(this.n * 2);
+      grown.set(this.indices);
+      this.indices = grown;
+    }
+    this.indices[this.n++] = index;
   }
 
   /** The counts at or above minCount as a sparse vector (indices ascending), then clears. */
   take(size: number, minCount = 0, binary = false): SparseVector {
-    const indices = Int32Array.from(this.counts.keys()).sort();
-    let m = 0;
-    const values = new Float64Array(indices.length);
-    for (const index of indices) {
-      const count = this.counts.get(index)!;
-      if (count < minCount) continue;
-      indices[m] = index;
-      values[m++] = binary ? 1 : count;
+    const sorted = this.indices.subarray(0, this.n).sort();
+    this.n = 0;
+    let kept = 0;
+    for (let k = 0; k < sorted.length; ) {
+      const start = k;
+      while (k < sorted.length && sorted[k] === sorted[start]) k++;
+      if (k - start >= minCount) kept++;
     }
-    this.counts.clear();
-    return { size, indices: m === indices.length ? indices : indices.slice(0, m), values: m === values.length ? values : values.slice(0, m) };
+    const indices = new Int32Array(kept);
+    const values = new Float64Array(kept);
+    let m = 0;
+    for (let k = 0; k < sorted.length; ) {
+      const start = k;
+      while (k < sorted.length && sorted[k] === sorted[start]) k++;
+      if (k - start < minCount) continue;
+      indices[m] = sorted[start]!;
+      values[m++] = binary ? 1 : k - start;
+    }
+    return { size, indices, values };
   }
 }
 
@@ -79,7 +97,7 @@ const countVectorizerModel: StageFactory = async (ctx) => {
   return tokensToVector(ctx, index.size, (tokens) => {
     for (const t of tokens) {
       const i = index.get(t);
-      if (i !== undefined) counts.add(i, false);
+      if (i !== undefined) counts.add(i);
     }
     return counts.take(index.size, minTF >= 1 ? minTF : tokens.length * minTF, binary);
   });
@@ -97,8 +115,8 @@ const hashingTF: StageFactory = (ctx) => {
   const legacy = sparkMajorVersion(ctx.metadata.sparkVersion) < 3;
   const counts = new TermCounts();
   return tokensToVector(ctx, numFeatures, (tokens) => {
-    for (const t of tokens) counts.add(hashingTFIndex(t, numFeatures, legacy), binary);
-    return counts.take(numFeatures);
+    for (const t of tokens) counts.add(hashingTFIndex(t, numFeatures, legacy));
+    return counts.take(numFeatures, 0, binary);
   });
 };
 
@@ -111,8 +129,12 @@ const SEED = 42;
 
 /** The vector index HashingTF gives a term (`indexOf`). */
 export function hashingTFIndex(term: string, numFeatures: number, legacy: boolean): number {
-  const len = encodeUtf8(term);
-  const h = legacy ? murmur3Legacy(utf8Buffer, len, SEED) : murmur3(utf8Buffer, len, SEED);
+  let h: number;
+  if (!legacy && isAscii(term)) h = murmur3Ascii(term, SEED);
+  else {
+    const len = encodeUtf8(term);
+    h = legacy ? murmur3Legacy(utf8Buffer, len, SEED) : murmur3(utf8Buffer, len, SEED);
+  }
   const mod = h % numFeatures;
   return mod < 0 ? mod + numFeatures : mod;
 }
@@ -190,6 +212,25 @@ export function murmur3(bytes: Uint8Array, length: number, seed: number): number
   let h1 = hashBlocks(bytes, aligned, seed);
   let k1 = 0;
   for (let i = aligned, shift = 0; i < length; i++, shift += 8) k1 ^= bytes[i]! << shift;
+  h1 ^= mixK1(k1);
+  return fmix(h1, length);
+}
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
+
+/** `murmur3` of an ASCII string's bytes, read straight from its characters (most terms are ASCII). */
+function murmur3Ascii(s: string, seed: number): number {
+  const length = s.length;
+  const aligned = length - (length % 4);
+  let h1 = seed;
+  for (let i = 0; i < aligned; i += 4) {
+    h1 = mixH1(h1, mixK1(s.charCodeAt(i) | (s.charCodeAt(i + 1) << 8) | (s.charCodeAt(i + 2) << 16) | (s.charCodeAt(i + 3) << 24)));
+  }
+  let k1 = 0;
+  for (let i = aligned, shift = 0; i < length; i++, shift += 8) k1 ^= s.charCodeAt(i) << shift;
   h1 ^= mixK1(k1);
   return fmix(h1, length);
 }

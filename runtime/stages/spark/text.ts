@@ -1,6 +1,6 @@
 import type { Stage, StageContext, StageFactory } from '../../pipeline/stage.js';
 import { columnPairs, defaultOutputCol } from './common.js';
-import { compileJavaRegex, javaFindAll, javaSplit } from './java-regex.js';
+import { JAVA_WHITESPACE_SPLITS, compileJavaRegex, javaFindAll, javaSplit, splitOnJavaWhitespace } from './java-regex.js';
 import { rejectNull, textVectorStages } from './text-vectors.js';
 
 const ML = 'org.apache.spark.ml.feature.';
@@ -48,21 +48,21 @@ function stringToTokens(ctx: StageContext, tokenize: (s: string) => string[]): S
  * of spaces give empty tokens, an empty string gives one empty token and trailing empty
  * tokens are dropped.
  */
-const tokenizer: StageFactory = (ctx) => {
-  const whitespace = compileJavaRegex('\\s');
-  return stringToTokens(ctx, (s) => javaSplit(s.toLowerCase(), whitespace));
-};
+const tokenizer: StageFactory = (ctx) => stringToTokens(ctx, (s) => splitOnJavaWhitespace(s.toLowerCase(), false));
 
 /** RegexTokenizer: split on (gaps) or collect (no gaps) Java-regex matches, then drop short tokens. */
 const regexTokenizer: StageFactory = (ctx) => {
   const p = ctx.params;
-  const pattern = compileJavaRegex(p.string('pattern', '\\s+'));
+  const source = p.string('pattern', '\\s+');
+  const pattern = compileJavaRegex(source);
   const gaps = p.boolean('gaps', true);
   const minLength = p.number('minTokenLength', 1);
   const lower = p.boolean('toLowercase', true);
+  const whitespaceRuns = gaps ? JAVA_WHITESPACE_SPLITS.get(source) : undefined;
   return stringToTokens(ctx, (s) => {
     const str = lower ? s.toLowerCase() : s;
-    const tokens = gaps ? javaSplit(str, pattern) : javaFindAll(str, pattern);
+    const tokens =
+      whitespaceRuns !== undefined ? splitOnJavaWhitespace(str, whitespaceRuns) : gaps ? javaSplit(str, pattern) : javaFindAll(str, pattern);
     return minLength > 0 ? tokens.filter((t) => t.length >= minLength) : tokens;
   });
 };

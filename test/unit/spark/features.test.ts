@@ -236,6 +236,22 @@ describe('scalers', () => {
     assert.deepEqual(frame.getTyped('a2', 'double').values, Float64Array.of(2.5, 1));
     assert.deepEqual(frame.getTyped('b2', 'double').values, Float64Array.of(3, 7));
   });
+
+  test("ImputerModel casts the surrogate back to the input's type, as Spark's `.cast(inputType)`: INTEGER/LONG truncate toward zero, FLOAT rounds to float", async () => {
+    const s = await stage('ImputerModel', { inputCols: ['i', 'l', 'f', 'd', 'n'], outputCols: ['i2', 'l2', 'f2', 'd2', 'n2'], missingValue: -1 }, [
+      { i: 2.7, l: -3.9, f: 0.1, d: 2.7, n: -0.4 },
+    ]);
+    const schema = { i: 'INTEGER?', l: 'LONG', f: 'FLOAT', d: 'DOUBLE', n: 'INTEGER' };
+    const frame = buildFrame([{ i: null, l: -1, f: -1, d: -1, n: -1 }, { i: 5, l: 8, f: 0.5, d: 1.25, n: 3 }], parseInputSchema(schema));
+    await s.transform(frame);
+    const col = (name: string) => frame.getTyped(name, 'double');
+    assert.deepEqual([...col('i2').values], [2, 5]);
+    assert.deepEqual([...col('l2').values], [-3, 8]);
+    assert.deepEqual([...col('f2').values], [Math.fround(0.1), 0.5]);
+    assert.deepEqual([...col('d2').values], [2.7, 1.25]);
+    assert.ok(Object.is(col('n2').values[0], 0), 'an int has no negative zero');
+    assert.deepEqual([col('i2').sqlType, col('l2').sqlType, col('f2').sqlType, col('d2').sqlType], ['INTEGER', 'LONG', 'FLOAT', undefined]);
+  });
 });
 
 describe('discretizers', () => {

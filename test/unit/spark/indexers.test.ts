@@ -92,6 +92,19 @@ describe('StringIndexerModel', () => {
     assert.equal(s.skips?.(new Set(['cat'])), false);
     assert.deepEqual(new Pipeline([s], ['other']).active, []);
   });
+
+  it('with several input columns, indexes the present ones and writes only their outputs (Spark skips absent columns one by one)', async () => {
+    const s = await make('StringIndexerModel', { inputCols: ['cat', 'label'], outputCols: ['catIdx', 'labelIdx'] }, [{ labelsArray: [['b', 'a'], ['yes', 'no']] }]);
+    const pipeline = new Pipeline([s], ['cat']);
+    assert.deepEqual(pipeline.active, [s]);
+    const frame = await pipeline.run(buildFrame([{ cat: 'a' }, { cat: 'b' }], parseInputSchema({ cat: 'STRING' })));
+    assert.deepEqual([...frame.getTyped('catIdx', 'double').values], [1, 0]);
+    assert.equal(frame.has('labelIdx'), false);
+    // A later stage reading the output of the absent column is refused at load, not per batch.
+    const reader: Stage = { uid: 'reader', className: 'test.Reader', inputCols: ['labelIdx'], outputCols: [], transform() {} };
+    assert.throws(() => new Pipeline([s, reader], ['cat']), /reader \(test\.Reader\) reads "labelIdx"/);
+    assert.doesNotThrow(() => new Pipeline([s, reader], ['cat', 'label']));
+  });
 });
 
 describe('IndexToString', () => {
