@@ -15,7 +15,7 @@ import { builtinRegistry } from './stages/index.js';
 import { loadPlugins } from './pipeline/plugins.js';
 
 /** Slice of a fetched batch handed to the pipeline at once; heartbeats go between slices. */
-const SLICE_SIZE = 1000;
+export const SLICE_SIZE = 1000;
 
 /**
  * The composition root: the only place Kafka, packages, the pipeline and HTTP meet.

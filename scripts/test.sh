@@ -14,7 +14,7 @@ bash scripts/broker/build.sh >&2
 echo "[test] typecheck" >&2
 npx tsc --noEmit -p .
 
-mapfile -t unit < <(find test/unit -name '*.test.ts' 2>/dev/null | sort)
+mapfile -t unit < <(find test/unit test/conformance -name '*.test.ts' 2>/dev/null | sort)
 mapfile -t slow < <(find test/integration test/e2e -name '*.test.ts' 2>/dev/null | sort)
 files=("${unit[@]}" "${slow[@]}")
 if [ "${#files[@]}" -eq 0 ]; then echo "no test files found" >&2; exit 1; fi

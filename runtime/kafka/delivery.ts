@@ -1,4 +1,4 @@
-import type { Kafka, Producer, TopicMessages } from 'kafkajs';
+import { Partitioners, type Kafka, type Producer, type TopicMessages } from 'kafkajs';
 import type { Logger } from '../log.js';
 
 /**
@@ -31,18 +31,18 @@ export function describe(e: unknown): string {
   return `${err.name ?? 'Error'}${err.type ? ` ${err.type}` : ''}: ${err.message ?? String(e)}`;
 }
 
-/** Pause between whole produce attempts; kafkajs already backs off inside each attempt. */
-const ATTEMPT_PAUSE_MS = 250;
-
-/** kafkajs's own retries inside one attempt (about 2 s of backoff in all). */
-const PRODUCER_RETRY = { retries: 5, initialRetryTime: 100, maxRetryTime: 1000 };
+/** Backoff between produce attempts: doubling from the first, capped. */
+const FIRST_PAUSE_MS = 100;
+const MAX_PAUSE_MS = 1000;
 
 /**
- * Produces a slice's outputs with acks from all in-sync replicas, retrying until a deadline.
- * After a failed attempt the producer is replaced: a fresh idempotent producer id, so a
- * retry never trips over the sequence numbers of a half-acknowledged request. A retry may
- * write some outputs twice — the slice is not committed yet, which is what at-least-once
- * allows and what the `mlstream-source` header lets a consumer detect.
+ * Produces a slice's outputs with acks from all in-sync replicas, retrying the whole slice
+ * until a deadline. kafkajs' own produce retries are off: kafkajs 2.2.4, retrying a send
+ * that spans several brokers, skips the brokers that already answered — even when a
+ * partition that failed elsewhere has just moved to one of them — and resolves with those
+ * messages never written (a silent loss on every leader move). Resending the whole slice
+ * instead can write some outputs twice; the slice is not committed yet, which is what
+ * at-least-once allows and what the `mlstream-source` header lets a consumer detect.
  */
 export class OutputProducer {
   private producer: Producer | undefined;
@@ -74,10 +74,10 @@ export class OutputProducer {
         }
         if (!isRetriable(e)) throw new DeliveryError(`Kafka refused the outputs of ${what}: ${describe(e)}`);
         if (giveUp()) throw new DeliveryError(`stopping while the outputs of ${what} were undelivered: ${describe(e)}`);
-        if (Date.now() + ATTEMPT_PAUSE_MS >= deadlineAt) throw new DeliveryError(`outputs of ${what} undelivered after ${attempt} attempts: ${describe(e)}`);
-        this.log.warn({ attempt, slice: what, reason: describe(e) }, 'produce failed; retrying with a new producer');
-        await this.discard();
-        await sleep(ATTEMPT_PAUSE_MS);
+        const pause = Math.min(MAX_PAUSE_MS, FIRST_PAUSE_MS * 2 ** (attempt - 1));
+        if (Date.now() + pause >= deadlineAt) throw new DeliveryError(`outputs of ${what} were not acknowledged within the delivery timeout (${attempt} attempts): ${describe(e)}`);
+        if (attempt % 5 === 1) this.log.warn({ attempt, slice: what, reason: describe(e) }, 'produce failed; resending the slice');
+        await sleep(pause);
       }
     }
   }
@@ -89,7 +89,7 @@ export class OutputProducer {
   private current(): Promise<Producer> {
     if (this.producer) return Promise.resolve(this.producer);
     this.connecting ??= (async () => {
-      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: PRODUCER_RETRY });
+      const producer = this.kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner, retry: { retries: 0 } });
       try {
         await producer.connect();
       } catch (e) {

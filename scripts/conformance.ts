@@ -1,0 +1,60 @@
+/**
+ * `npm run conformance`: runs every Spark fixture (and the format edge cases built from
+ * them) through the runtime exactly as test/conformance/spark-fixtures.test.ts does, prints
+ * the markdown table, and rewrites README.md's "Spark conformance" table and its list of
+ * supported Spark stage classes. Exits 1 when any fixture disagrees with Spark or its spec.
+ *
+ *   npm run conformance              print and rewrite README.md
+ *   npm run conformance -- --print   print only
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { haveSparkFixtures, repoRoot, sparkFixturesDir } from '../test/helpers/fixtures.js';
+import { allSpecs } from '../test/conformance/fixtures.js';
+import { renderStageList, renderTable, replaceSection } from '../test/conformance/report.js';
+import { runFixture, sparkRegistry } from '../test/conformance/runner.js';
+import type { FixtureResult } from '../test/conformance/types.js';
+
+const printOnly = process.argv.includes('--print');
+const readmePath = join(repoRoot, 'README.md');
+let failed = false;
+const sections: { section: 'stages' | 'conformance'; content: string }[] = [{ section: 'stages', content: renderStageList(sparkRegistry().known()) }];
+
+if (!haveSparkFixtures) {
+  console.error(`Spark fixtures not found at ${sparkFixturesDir} (set MLSTREAM_SPARK_FIXTURES); the conformance table is left as it is.`);
+  failed = true;
+} else {
+  const registry = sparkRegistry();
+  const results: FixtureResult[] = [];
+  for (const spec of allSpecs()) {
+    const started = performance.now();
+    let result: FixtureResult;
+    try {
+      result = await runFixture(spec, registry);
+    } catch (e) {
+      const problems = [`threw: ${(e as Error).message}`];
+      result = { name: spec.name, mode: 'loaded', sparkVersion: '?', stages: 0, activeStages: 0, rows: 0, rejected: {}, outputs: [], problems };
+    }
+    results.push(result);
+    const status = result.problems.length ? `FAIL ${result.problems.join(' | ')}` : 'ok';
+    console.error(`${spec.name}: ${status} (${Math.round(performance.now() - started)} ms)`);
+    if (result.problems.length) failed = true;
+  }
+  const table = renderTable(results);
+  console.log(table);
+  const source = 'Produced by `npm run conformance` (scripts/conformance.ts), which runs the same table and runner as test/conformance/spark-fixtures.test.ts.';
+  sections.push({ section: 'conformance', content: `${table}\n\n${source}` });
+}
+
+if (!printOnly) {
+  // Read just before writing: the README may have been edited while the fixtures ran.
+  const before = readFileSync(readmePath, 'utf8');
+  let after = before;
+  for (const { section, content } of sections) {
+    const { text, found } = replaceSection(after, section, content);
+    if (!found) console.error(`README.md has no ${section} markers; that section is not written.`);
+    after = text;
+  }
+  if (after !== before) writeFileSync(readmePath, after);
+}
+process.exitCode = failed ? 1 : 0;
