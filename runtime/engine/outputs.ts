@@ -4,7 +4,8 @@ import type { Frame } from '../pipeline/frame.js';
 import type { ModelVersion } from '../packages/package.js';
 
 export interface PredictionBody {
-  prediction: string | number | null;
+  /** A label or number; for a feature-only package, its last column's value (a vector as an array). */
+  prediction: unknown;
   probability?: Record<string, number>;
   [derived: string]: unknown;
 }
@@ -15,7 +16,8 @@ export interface PredictionBody {
  * columns later stages derived from them (IndexToString's string) under their own names.
  */
 export function readPredictions(frame: Frame, model: ModelVersion): PredictionBody[] {
-  const outputs = model.pipeline.outputs!;
+  const outputs = model.pipeline.outputs;
+  if (!outputs) return readFeatures(frame, model.pipeline.featureCol!);
   const predictions = frame.getTyped(outputs.predictionCol, 'double').values;
   const probCol = outputs.probabilityCol && frame.has(outputs.probabilityCol) ? frame.getTyped(outputs.probabilityCol, 'vector') : undefined;
   const classLabels = probCol ? labelsFor(probCol.size > 0 ? probCol.size : (outputs.numClasses ?? 0), model.labels) : [];
@@ -30,6 +32,12 @@ export function readPredictions(frame: Frame, model: ModelVersion): PredictionBo
     out[i] = body;
   }
   return out;
+}
+
+/** A package of feature stages only: its last output column is the prediction. */
+function readFeatures(frame: Frame, column: string): PredictionBody[] {
+  const col = frame.get(column);
+  return Array.from({ length: frame.length }, (_, i) => ({ prediction: cellValue(col, i) }));
 }
 
 function mapLabel(raw: number, labels: ReadonlyMap<string, string>): string | number | null {

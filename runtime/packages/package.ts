@@ -58,9 +58,9 @@ export async function loadPackage(dir: string, registry: StageRegistry, name = b
     for (const s of stages) await s.dispose?.();
     throw e instanceof PackageError ? new PackageError(e.message, dir) : e;
   }
-  if (!pipeline.outputs) {
+  if (!pipeline.outputs && !pipeline.featureCol) {
     await pipeline.dispose();
-    throw new PackageError('the pipeline has no model stage, so it predicts nothing', dir);
+    throw new PackageError('no stage of the pipeline runs for this input schema, so it outputs nothing', dir);
   }
   try {
     // A vector's size is not declared in input_schema, so no synthetic vector would be

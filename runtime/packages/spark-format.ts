@@ -101,7 +101,7 @@ export class ParamReader {
   numbers(name: string, fallback?: number[]): number[] {
     const v = this.raw(name);
     if (Array.isArray(v)) return v.map((x) => numberish(x, name, this.file));
-    return this.typed(name, fallback, (x): x is number[] => false, 'a list of numbers');
+    return this.typed(name, fallback, (_): _ is number[] => false, 'a list of numbers');
   }
 
   optionalString(name: string): string | undefined {

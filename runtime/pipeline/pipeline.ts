@@ -12,6 +12,11 @@ export class Pipeline {
   readonly outputs: ModelOutputs | undefined;
   /** Columns produced by stages after the last model stage (e.g. IndexToString's string). */
   readonly derivedCols: readonly string[];
+  /**
+   * For a pipeline of feature stages only (a Word2Vec model, a saved preprocessing
+   * pipeline): the column its last stage writes, which becomes the `prediction`.
+   */
+  readonly featureCol: string | undefined;
 
   constructor(
     readonly stages: readonly Stage[],
@@ -41,6 +46,7 @@ export class Pipeline {
     });
     this.outputs = lastModel >= 0 ? active[lastModel]!.modelOutputs : undefined;
     this.derivedCols = lastModel >= 0 ? written.slice(lastModel + 1).flat() : [];
+    this.featureCol = lastModel < 0 ? written.at(-1)?.at(-1) : undefined;
   }
 
   /** Runs every active stage; `timings`, when given, receives each stage's milliseconds by uid. */

@@ -150,7 +150,7 @@ function columnsOf(records: readonly PredictionRecord[]): unknown[][] {
     cols[3]![i] = typeof r.id === 'string' || typeof r.id === 'number' ? text(String(r.id)) : null;
     cols[4]![i] = text(r.model);
     cols[5]![i] = text(r.version);
-    cols[6]![i] = r.prediction === null || r.prediction === undefined ? null : text(String(r.prediction));
+    cols[6]![i] = r.prediction === null || r.prediction === undefined ? null : text(typeof r.prediction === 'object' ? JSON.stringify(r.prediction) : String(r.prediction));
     cols[7]![i] = r.rawPrediction;
     cols[8]![i] = r.probability ? json(r.probability) : null;
     cols[9]![i] = json(r.input);

@@ -65,7 +65,7 @@ function notes(r: FixtureResult): string {
   }
   if (r.mode === 'refused' || r.mode === 'loaded') parts.push(shortMessage(r.message ?? ''));
   if (r.mode === 'transformer' && r.maxValueError !== undefined) parts.push(r.maxValueError > 0 ? `vectors within ${exp(r.maxValueError)}` : 'vectors equal');
-  if (r.mode === 'transformer') parts.push(`refused as a package (no model stage); its stages run on ${r.rows} records`);
+  if (r.mode === 'transformer') parts.push(`served as feature stages: the prediction is the output vector, ${r.rows} records`);
   const chain = r.message?.indexOf(' Output ') ?? -1;
   if (chain >= 0) parts.push(`o${r.message!.slice(chain + 2).replace(/\.$/, '')}`);
   const skipped = r.rejected.ROW_SKIPPED;

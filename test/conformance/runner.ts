@@ -4,10 +4,8 @@ import { readPredictions } from '../../runtime/engine/outputs.js';
 import { loadPackage, type ModelVersion, type PackageConfig } from '../../runtime/packages/package.js';
 import { loadSparkObject } from '../../runtime/packages/spark-loader.js';
 import { readMetadata } from '../../runtime/packages/spark-format.js';
-import { describeErrors, compileRecordValidator } from '../../runtime/packages/validator.js';
-import { toDense } from '../../runtime/pipeline/frame.js';
-import { buildFrame, parseInputSchema } from '../../runtime/pipeline/input-schema.js';
-import { Pipeline } from '../../runtime/pipeline/pipeline.js';
+import { describeErrors } from '../../runtime/packages/validator.js';
+import { buildFrame } from '../../runtime/pipeline/input-schema.js';
 import { StageRegistry } from '../../runtime/pipeline/registry.js';
 import type { Stage } from '../../runtime/pipeline/stage.js';
 import { registerSparkStages } from '../../runtime/stages/spark/index.js';
@@ -128,33 +126,28 @@ async function refused(start: Start, expected: RegExp, dir: string, registry: St
 }
 
 /**
- * A pipeline of feature stages predicts nothing, so it is not a package on its own: the
- * refusal is checked, then its stages run on the same input schema, and a separately saved
- * model that takes their output (a two-part package) is fed with it.
+ * A pipeline of feature stages only serves as a package whose prediction is its last
+ * column (a vector, as an array); a separately saved model that takes that output (a
+ * two-part package) is fed with it, and the two are also run as one PipelineModel.
  */
 async function transformerOnly(start: Start, spec: FixtureSpec, config: PackageConfig, dir: string, registry: StageRegistry): Promise<FixtureResult> {
   const { output, size, spark, chainTo } = spec.transformer!;
   const problems: string[] = [];
   let message: string | undefined;
+  const model = await loadPackage(dir, registry, spec.name);
+  const stages = model.pipeline.stages;
+  const pipeline = model.pipeline;
+  const records = syntheticRecords(spec.synthetic!).records;
+  let vectors: (number[] | null)[];
   try {
-    const model = await loadPackage(dir, registry, spec.name);
+    const predicted = await predict(model, records);
+    const failed = predicted.filter(isRejection);
+    if (failed.length) problems.push(`${failed.length} rows rejected; first: ${failed[0]!.message}`);
+    vectors = predicted.map((o) => (o && !isRejection(o) && Array.isArray(o.prediction) ? (o.prediction as number[]) : null));
+    message = `served as a package of feature stages: "prediction" is its "${output}" column`;
+  } finally {
     await model.pipeline.dispose();
-    problems.push('loadPackage served a pipeline that has no model stage');
-  } catch (e) {
-    message = withoutPath((e as Error).message, dir);
-    if (!/no model stage/.test(message)) problems.push(`refused for another reason: ${message}`);
   }
-  const fields = parseInputSchema(config.input_schema);
-  const stages = await loadSparkObject(dir, registry);
-  const pipeline = new Pipeline(stages, fields.map((f) => f.name));
-  const validate = compileRecordValidator(fields);
-  const records = syntheticRecords(spec.synthetic!).records.map((r, i) => ({ id: i, ...r }));
-  records.forEach((r, i) => {
-    if (!validate(r)) throw new Error(`record ${i} does not match the input schema: ${describeErrors(validate.errors).message}`);
-  });
-  const frame = await pipeline.run(buildFrame(records, fields));
-  if (frame.rejections.length) problems.push(`${frame.rejections.length} rows rejected; first: ${frame.rejections[0]!.message}`);
-  const vectors = frame.getTyped(output, 'vector').values.map((v) => (v ? Array.from(toDense(v)) : null));
   vectors.forEach((v, i) => {
     if (!v || v.length !== size) problems.push(`row ${i}: ${output} has ${v?.length ?? 'no'} values, expected ${size}`);
   });
@@ -169,8 +162,8 @@ async function transformerOnly(start: Start, spec: FixtureSpec, config: PackageC
         const failed = chained.filter(isRejection);
         if (failed.length) problems.push(`${failed.length} chained rows failed; first: ${failed[0]!.message}`);
         outputs = vectors.map((vector, i) => ({ vector, chained: chained[i] }));
-        message = `${message ?? ''} Output "${output}" fed to ${chainTo.fixture}: ${chained.length - failed.length} predictions.`;
-        const combined = await predictCombined([spec.name, chainTo.fixture], { ...chainTo.config, input_schema: config.input_schema }, records, registry);
+        message = `${message} Output fed to ${chainTo.fixture}: ${chained.length - failed.length} predictions.`;
+        const combined = await predictCombined([spec.name, chainTo.fixture], { ...chainTo.config, input_schema: config.input_schema }, records.map((r, i) => ({ id: i, ...r })), registry);
         if (isDeepStrictEqual(combined, chained)) message += ' Both saved as one PipelineModel: the same predictions.';
         else problems.push('the two parts saved as stages of one PipelineModel predict differently from the chain');
       } finally {
