@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SchemaElement } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
+import { javaDoubleString } from '../../runtime/stages/spark/common.js';
 
 /**
  * Writes folders in the layout Spark 3.5's MLWriter produces: `metadata/part-00000` (one
@@ -25,22 +26,8 @@ export const dbl = (x: number): JDouble => new JDouble(x);
 
 export type SparkJson = string | number | boolean | null | JDouble | SparkJson[] | { [key: string]: SparkJson };
 
-/** Java's Double.toString: plain decimal in [1e-3, 1e7), else d.dddE±n, always with a fraction digit. */
-export function javaDouble(x: number): string {
-  if (Number.isNaN(x)) return 'NaN';
-  if (!Number.isFinite(x)) return x > 0 ? 'Infinity' : '-Infinity';
-  if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
-  const abs = Math.abs(x);
-  if (abs >= 1e-3 && abs < 1e7) {
-    const s = String(x);
-    return s.includes('.') ? s : `${s}.0`;
-  }
-  const [mantissa, exponent] = x.toExponential().split('e') as [string, string];
-  return `${mantissa.includes('.') ? mantissa : `${mantissa}.0`}E${Number(exponent)}`;
-}
-
 export function sparkJson(v: SparkJson): string {
-  if (v instanceof JDouble) return javaDouble(v.value);
+  if (v instanceof JDouble) return javaDoubleString(v.value);
   if (Array.isArray(v)) return `[${v.map(sparkJson).join(',')}]`;
   if (v !== null && typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}:${sparkJson(x)}`).join(',')}}`;
   return JSON.stringify(v);

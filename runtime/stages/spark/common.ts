@@ -30,3 +30,17 @@ export function columnPairs(params: ParamReader, defaultOutput?: (input: string)
 export function defaultOutputCol(ctx: StageContext): string {
   return `${ctx.metadata.uid}__output`;
 }
+
+/** Java's Double.toString, which Spark's cast to string and its error messages use. */
+export function javaDoubleString(x: number): string {
+  if (Number.isNaN(x)) return 'NaN';
+  if (!Number.isFinite(x)) return x > 0 ? 'Infinity' : '-Infinity';
+  if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
+  const abs = Math.abs(x);
+  if (abs >= 1e-3 && abs < 1e7) {
+    const s = String(x);
+    return s.includes('.') ? s : `${s}.0`;
+  }
+  const [mantissa, exponent] = x.toExponential().split('e') as [string, string];
+  return `${mantissa.includes('.') ? mantissa : `${mantissa}.0`}E${Number(exponent)}`;
+}

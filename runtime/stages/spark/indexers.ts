@@ -1,24 +1,10 @@
 import { ErrorCodes } from '../../errors.js';
 import { PipelineError, type Column, type Frame, type SparseVector, type Vector } from '../../pipeline/frame.js';
 import type { Stage, StageFactory } from '../../pipeline/stage.js';
-import { columnPairs, defaultOutputCol, handleInvalid } from './common.js';
+import { columnPairs, defaultOutputCol, handleInvalid, javaDoubleString } from './common.js';
 import { rejectNull } from './text-vectors.js';
 
 const ML = 'org.apache.spark.ml.feature.';
-
-/** Java's Double.toString, which Spark's cast to string and its error messages use. */
-export function javaDoubleString(x: number): string {
-  if (Number.isNaN(x)) return 'NaN';
-  if (!Number.isFinite(x)) return x > 0 ? 'Infinity' : '-Infinity';
-  if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
-  const abs = Math.abs(x);
-  if (abs >= 1e-3 && abs < 1e7) {
-    const s = String(x);
-    return s.includes('.') ? s : `${s}.0`;
-  }
-  const [mantissa, exponent] = x.toExponential().split('e') as [string, string];
-  return `${mantissa.includes('.') ? mantissa : `${mantissa}.0`}E${Number(exponent)}`;
-}
 
 /**
  * Looks a cell up among the labels the way `col.cast(StringType)` would see it: strings

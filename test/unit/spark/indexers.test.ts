@@ -7,7 +7,8 @@ import { buildFrame, parseInputSchema } from '../../../runtime/pipeline/input-sc
 import { Pipeline } from '../../../runtime/pipeline/pipeline.js';
 import { StageRegistry } from '../../../runtime/pipeline/registry.js';
 import type { Stage, StageContext } from '../../../runtime/pipeline/stage.js';
-import { indexerStages, javaDoubleString } from '../../../runtime/stages/spark/indexers.js';
+import { indexerStages } from '../../../runtime/stages/spark/indexers.js';
+import { javaDoubleString } from '../../../runtime/stages/spark/common.js';
 import { fixture, skipWithoutFixtures } from '../../helpers/fixtures.js';
 
 const ML = 'org.apache.spark.ml.feature.';
