@@ -17,7 +17,8 @@ export async function validateCommand(dir: string, opts: { json?: boolean; plugi
       version: model.version,
       inputs: model.fields.map((f) => `${f.name}: ${f.type}${f.nullable ? '?' : ''}`),
       stages: model.pipeline.stages.map((s) => ({ uid: s.uid, class: s.className, active: model.pipeline.active.includes(s) })),
-      prediction: model.pipeline.outputs?.predictionCol,
+      prediction: model.pipeline.outputs?.predictionCol ?? model.pipeline.featureCol,
+      featureStagesOnly: !model.pipeline.outputs,
       probability: model.pipeline.outputs?.probabilityCol ?? null,
     };
     await model.pipeline.dispose();
@@ -26,7 +27,8 @@ export async function validateCommand(dir: string, opts: { json?: boolean; plugi
       process.stdout.write(`OK ${report.package} (version ${report.version})\n`);
       process.stdout.write(`  inputs: ${report.inputs.join(', ')}\n`);
       for (const s of report.stages) process.stdout.write(`  ${s.active ? '•' : '-'} ${s.class} ${s.uid}${s.active ? '' : ' (skipped: its input column is absent)'}\n`);
-      process.stdout.write(`  prediction from "${report.prediction}"${report.probability ? `, probability from "${report.probability}"` : ''}\n`);
+      const from = report.featureStagesOnly ? `the last column, "${report.prediction}" (feature stages only)` : `"${report.prediction}"`;
+      process.stdout.write(`  prediction from ${from}${report.probability ? `, probability from "${report.probability}"` : ''}\n`);
     }
     return 0;
   } catch (e) {

@@ -49,7 +49,25 @@ export async function readMetadata(dir: string): Promise<SparkMetadata> {
     const why = (validateMetadata.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
     throw new PackageError(`metadata does not match schemas/stage-metadata.schema.json: ${why}`, file);
   }
+  checkSizes(parsed as SparkMetadata, file);
   return parsed as SparkMetadata;
+}
+
+/** Spark's sizes are Java ints: anything larger cannot be a real save, and is refused before allocation. */
+const MAX_SPARK_SIZE = 2 ** 31 - 1;
+const SIZE_PARAMS = ['numFeatures', 'vectorSize', 'vocabSize', 'numClasses', 'size', 'k'];
+
+function checkSizes(metadata: SparkMetadata, file: string): void {
+  const places: Array<[string, unknown]> = [];
+  for (const name of SIZE_PARAMS) {
+    places.push([name, metadata[name]], [`paramMap.${name}`, metadata.paramMap?.[name]], [`defaultParamMap.${name}`, metadata.defaultParamMap?.[name]]);
+  }
+  for (const [where, v] of places) {
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_SPARK_SIZE) {
+      throw new PackageError(`${where} is ${JSON.stringify(v)}: a size must be an integer from 0 to ${MAX_SPARK_SIZE}`, file);
+    }
+  }
 }
 
 /**

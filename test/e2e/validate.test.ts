@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { skipWithoutFixtures } from '../helpers/fixtures.js';
@@ -100,4 +100,20 @@ test('a plugin stage class: refused without the plugin, served with it', () => {
   const bad = mlstream(['validate', '--plugin', './no/such/plugin.js', dir]);
   assert.equal(bad.code, 1);
   assert.match(bad.err, /cannot load plugin "\.\/no\/such\/plugin\.js"/);
+});
+
+test('absurd sizes are refused before anything is allocated: a 2^31 numFeatures, a 5 GB parquet file', { skip }, async () => {
+  const dir = iris('absurd-features');
+  const nb = join(dir, 'stages/2_NaiveBayes_3958ea2b5b1f/metadata/part-00000');
+  const meta = JSON.parse(readFileSync(nb, 'utf8')) as { paramMap: Record<string, unknown> };
+  writeFileSync(nb, JSON.stringify({ ...meta, numFeatures: 2 ** 31 }));
+  refused(dir, /numFeatures is 2147483648: a size must be an integer from 0 to 2147483647/);
+
+  const huge = iris('absurd-parquet');
+  const data = join(huge, 'stages/2_NaiveBayes_3958ea2b5b1f/data');
+  const part = readdirSync(data).find((n) => n.endsWith('.parquet'))!;
+  // A sparse file: 5 GB long, no disk used.
+  const { truncateSync } = await import('node:fs');
+  truncateSync(join(data, part), 5 * 1024 ** 3);
+  refused(huge, /more than 2147483648 bytes in all|over the \d+ limit/);
 });
