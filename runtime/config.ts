@@ -21,6 +21,8 @@ export interface Config {
   readonly maxMessageBytes: number;
   readonly errorRawMaxBytes: number;
   readonly partitionsConsumedConcurrently: number;
+  /** Records handed to the engine at once; each slice is produced and committed on its own. */
+  readonly sliceSize: number;
   readonly sessionTimeoutMs: number;
   readonly maxWaitTimeInMs: number;
   readonly deliveryTimeoutMs: number;
@@ -56,6 +58,7 @@ export const CONFIG_ENTRIES = {
   maxMessageBytes: { env: 'MAX_MESSAGE_BYTES', flag: 'max-message-bytes', default: '1048576', help: 'input messages larger than this go to errors as MESSAGE_TOO_LARGE' },
   errorRawMaxBytes: { env: 'ERROR_RAW_MAX_BYTES', flag: 'error-raw-max-bytes', default: '4096', help: 'raw input kept in an error record is truncated to this many bytes' },
   partitionsConsumedConcurrently: { env: 'KAFKA_PARTITIONS_CONCURRENTLY', flag: 'partitions-concurrently', default: '1', help: 'partitions processed at the same time' },
+  sliceSize: { env: 'SLICE_SIZE', flag: 'slice-size', default: '250', help: 'records run through the model at once; outputs are produced and offsets committed per slice, heartbeats go between slices' },
   sessionTimeoutMs: { env: 'KAFKA_SESSION_TIMEOUT_MS', flag: 'session-timeout-ms', default: '30000', help: 'consumer group session timeout' },
   maxWaitTimeInMs: { env: 'KAFKA_MAX_WAIT_MS', flag: 'max-wait-ms', default: '1000', help: 'longest a fetch waits for data' },
   deliveryTimeoutMs: { env: 'KAFKA_DELIVERY_TIMEOUT_MS', flag: 'delivery-timeout-ms', default: '60000', help: 'longest producing a slice\'s outputs (and then committing it) may take before the runtime exits 1' },
@@ -134,6 +137,7 @@ export function loadConfig(flags: Partial<Record<ConfigKey, string>>, env: NodeJ
     maxMessageBytes: int('maxMessageBytes', 1, 100 * 1024 * 1024),
     errorRawMaxBytes: int('errorRawMaxBytes', 0, 1024 * 1024),
     partitionsConsumedConcurrently: int('partitionsConsumedConcurrently', 1, 1024),
+    sliceSize: int('sliceSize', 1, 100_000),
     sessionTimeoutMs: int('sessionTimeoutMs', 1000, 3_600_000),
     maxWaitTimeInMs: int('maxWaitTimeInMs', 0, 60_000),
     deliveryTimeoutMs: int('deliveryTimeoutMs', 1000, 3_600_000),

@@ -14,9 +14,6 @@ import { PostgresSink } from './sinks/postgres.js';
 import { builtinRegistry } from './stages/index.js';
 import { loadPlugins } from './pipeline/plugins.js';
 
-/** Slice of a fetched batch handed to the pipeline at once; heartbeats go between slices. */
-export const SLICE_SIZE = 1000;
-
 /**
  * The composition root: the only place Kafka, packages, the pipeline and HTTP meet.
  * Resolves when the runtime has stopped; the exit code says how.
@@ -59,7 +56,7 @@ export async function serve(config: Config): Promise<number> {
   const limits = { maxMessageBytes: config.maxMessageBytes, errorRawMaxBytes: config.errorRawMaxBytes };
   const runner = new StreamRunner(
     createKafka(config, log),
-    { ...config, sliceSize: SLICE_SIZE },
+    config,
     async (messages) => {
       const lease = store.acquire();
       try {

@@ -94,7 +94,7 @@ export async function processBatch(messages: readonly InputMessage[], model: Mod
       rawPrediction: Number.isNaN(raw[i]!) ? null : raw[i]!,
       ...(body.probability ? { probability: body.probability } : {}),
       body,
-      input,
+      input: declaredInput(input, model),
       model: model.name,
       version: model.version,
       source: { topic: m.topic, partition: m.partition, offset: m.offset },
@@ -102,6 +102,15 @@ export async function processBatch(messages: readonly InputMessage[], model: Mod
     });
   }
   return result();
+}
+
+/**
+ * The record as the model saw it: the id and the declared columns. Undeclared fields may be
+ * anything a producer sent (nested 100 000 deep, megabytes long) and would break whoever
+ * serialises the record downstream (the sink, the dashboard), so they stay out.
+ */
+function declaredInput(record: Record<string, unknown>, model: ModelVersion): Record<string, unknown> {
+  return Object.fromEntries([['id', record.id], ...model.fields.map((f) => [f.name, record[f.name]] as const)]);
 }
 
 /** Ajv's validate is a type guard; the records stay plain objects either way. */

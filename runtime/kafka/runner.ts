@@ -48,6 +48,11 @@ export interface RunnerOptions {
 export const FETCH_MAX_BYTES = 10 * 1024 * 1024;
 export const FETCH_MAX_BYTES_PER_PARTITION = 1024 * 1024;
 
+/** Consumer crashes kafkajs does not recover from that the runner answers with a new consumer, per window. */
+const MAX_CONSUMER_CRASHES = 3;
+const CONSUMER_CRASH_WINDOW_MS = 5 * 60_000;
+const CONSUMER_RESTART_DELAY_MS = 1000;
+
 /** Beyond the delivery timeout, what stopping may take: leaving the group and closing connections. */
 const STOP_MARGIN_MS = 10_000;
 
@@ -64,6 +69,9 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
   private fatal: DeliveryError | undefined;
   private records = 0;
   private slices = 0;
+  private crashTimes: number[] = [];
+  /** Set when the group starts rebalancing, cleared on the next join: no new slice starts in between. */
+  private rebalance: unknown;
   /** Counts of acknowledged and failed output messages, logged every 30 s while they change. */
   readonly delivery = new DeliveryReport();
   private stopDeliveryLog: (() => void) | undefined;
@@ -86,6 +94,13 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
   /** Connects and starts consuming; resolves once the consumer runs. */
   async start(onCrash: (e: Error) => void): Promise<void> {
     this.crashed = onCrash;
+    await this.producer.connect();
+    await this.startConsumer();
+    this.log.info({ topic: this.options.inputTopic, groupId: this.options.groupId }, 'consuming');
+    this.stopDeliveryLog = this.delivery.startLogging(this.log, 30_000);
+  }
+
+  private async startConsumer(): Promise<void> {
     const o = this.options;
     const consumer = this.kafka.consumer({
       groupId: o.groupId,
@@ -99,12 +114,12 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
     });
     this.consumer = consumer;
     consumer.on(consumer.events.CRASH, (e) => {
-      if (!e.payload.restart) this.crashed?.(this.fatal ?? e.payload.error);
+      if (!e.payload.restart) this.afterCrash(this.fatal ?? e.payload.error);
     });
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      this.rebalance = undefined;
       this.log.info({ groupId: e.payload.groupId, memberId: e.payload.memberId, assignment: e.payload.memberAssignment }, 'joined consumer group');
     });
-    await this.producer.connect();
     await consumer.connect();
     await consumer.subscribe({ topics: [o.inputTopic], fromBeginning: o.fromBeginning });
     await consumer.run({
@@ -113,18 +128,41 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
       partitionsConsumedConcurrently: o.partitionsConsumedConcurrently,
       eachBatch: (payload) => this.eachBatch(payload),
     });
-    this.log.info({ topic: o.inputTopic, groupId: o.groupId }, 'consuming');
-    this.stopDeliveryLog = this.delivery.startLogging(this.log, 30_000);
+  }
+
+  /**
+   * kafkajs restarts its consumer after retriable failures by itself; after the others
+   * (a protocol error such as INVALID_REQUEST on a group sync) it gives up. Those get a
+   * fresh consumer — it resumes from the committed offsets — a few times in a window;
+   * beyond that, or after the runner gave up on a slice, the runtime stops (exit 1).
+   */
+  private afterCrash(error: Error): void {
+    const now = Date.now();
+    this.crashTimes = this.crashTimes.filter((t) => now - t < CONSUMER_CRASH_WINDOW_MS);
+    this.crashTimes.push(now);
+    if (this.fatal || this.stopping || this.crashTimes.length > MAX_CONSUMER_CRASHES) {
+      this.crashed?.(error);
+      return;
+    }
+    this.log.error({ reason: describe(error), crashesInWindow: this.crashTimes.length }, 'consumer crashed; starting a new one from the committed offsets');
+    setTimeout(() => {
+      if (this.stopping) return;
+      this.startConsumer().catch((e: unknown) => this.afterCrash(e as Error));
+    }, CONSUMER_RESTART_DELAY_MS);
   }
 
   private async eachBatch(payload: EachBatchPayload): Promise<void> {
     if (this.fatal) throw this.fatal;
     const { batch, heartbeat, isRunning, isStale } = payload;
-    const stopBeating = keepBeating(heartbeat, this.heartbeatIntervalMs);
+    const stopBeating = keepBeating(heartbeat, this.heartbeatIntervalMs, (e) => {
+      if (isRebalance(e)) this.rebalance ??= e;
+    });
     try {
       const all = batch.messages;
       for (let start = 0; start < all.length; start += this.options.sliceSize) {
         if (!isRunning() || isStale()) return;
+        // A slice started now would likely be refused its commit and repeated by the next owner.
+        if (this.rebalance) throw this.rebalance;
         await this.processSlice(payload, all.slice(start, start + this.options.sliceSize));
         await heartbeat();
       }
@@ -183,6 +221,7 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
         return;
       } catch (e) {
         if (isRebalance(e)) {
+          this.rebalance ??= e;
           this.log.warn({ slice: what, reason: describe(e) }, 'commit refused by a rebalance; the next owner of the partition repeats this slice');
           throw e;
         }
@@ -212,12 +251,12 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
 
 /**
  * Heartbeats while a slice is in the pipeline or being delivered, so a long slice does not
- * cost the group membership. Failures are left for the heartbeat after the slice, which
- * rethrows a rebalance for kafkajs to rejoin. Stage work that blocks the event loop
- * cannot be interrupted; the slice size bounds it.
+ * cost the group membership. The slice in hand still finishes; a failure is reported, and
+ * the heartbeat after the slice rethrows a rebalance for kafkajs to rejoin. Stage work that
+ * blocks the event loop cannot be interrupted; the slice size bounds it.
  */
-function keepBeating(heartbeat: () => Promise<void>, everyMs: number): () => void {
-  const timer = setInterval(() => void heartbeat().catch(() => undefined), everyMs);
+function keepBeating(heartbeat: () => Promise<void>, everyMs: number, failed: (e: unknown) => void): () => void {
+  const timer = setInterval(() => void heartbeat().catch(failed), everyMs);
   return () => clearInterval(timer);
 }
 
