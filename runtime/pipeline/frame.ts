@@ -97,6 +97,14 @@ export function dot(v: Vector, w: ArrayLike<number>, offset = 0): number {
   return s;
 }
 
+/** The first index holding the largest value (Spark's DenseVector.argmax); -1 when empty. */
+export function argmax(values: ArrayLike<number>): number {
+  if (values.length === 0) return -1;
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;
+  return best;
+}
+
 export class Frame {
   readonly columns = new Map<string, Column>();
   readonly rejections: RowRejection[] = [];

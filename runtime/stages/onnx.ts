@@ -4,7 +4,7 @@ import { Ajv } from 'ajv';
 import type { InferenceSession } from 'onnxruntime-node';
 import { ErrorCodes } from '../errors.js';
 import { PackageError } from '../packages/errors.js';
-import { type Frame, PipelineError, type Vector } from '../pipeline/frame.js';
+import { argmax, type Frame, PipelineError, type Vector } from '../pipeline/frame.js';
 import type { ModelOutputs, Stage, StageContext, StageFactory } from '../pipeline/stage.js';
 import { OnnxWorkerSession, type TensorData } from './onnx-session.js';
 import { unwrapZipMaps } from './onnx-zipmap.js';
@@ -240,9 +240,3 @@ function writeOutputs(frame: Frame, plan: Plan, outputs: Record<string, TensorDa
   frame.set(plan.predictionCol, { type: 'double', values: predictions });
 }
 
-/** The first index holding the largest value (Spark's tie rule). */
-function argmax(v: Float64Array): number {
-  let best = 0;
-  for (let k = 1; k < v.length; k++) if (v[k]! > v[best]!) best = k;
-  return best;
-}

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { ErrorCodes } from '../errors.js';
 import { PackageError } from '../packages/errors.js';
-import { PipelineError, toDense, type Column, type Frame } from '../pipeline/frame.js';
+import { argmax, PipelineError, toDense, type Column, type Frame } from '../pipeline/frame.js';
 import type { ModelOutputs, Stage, StageContext, StageFactory } from '../pipeline/stage.js';
 import { endpoint, parseReply, pickOutput, ReplyError, requestBody, type RemoteParams, type RequestColumn, type RequestFeatures } from './remote-protocols.js';
 import paramsSchema from '../../schemas/remote-stage.schema.json' with { type: 'json' };
@@ -215,12 +215,6 @@ function toNumber(v: unknown): number | undefined {
   if (typeof v === 'boolean') return v ? 1 : 0;
   if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
   return undefined;
-}
-
-function argmax(v: Float64Array): number {
-  let best = 0;
-  for (let k = 1; k < v.length; k++) if (v[k]! > v[best]!) best = k;
-  return best;
 }
 
 /** TF Serving and KServe both answer errors as {"error": "..."}. */

@@ -2,7 +2,6 @@ import { vectorAt, type Vector } from '../../pipeline/frame.js';
 import type { StageContext, StageFactory } from '../../pipeline/stage.js';
 import { scorerFromMatrix, type LinearScorer } from './linear-scorer.js';
 import {
-  atLeast,
   classifierStage,
   readThresholds,
   requireSize,
@@ -11,8 +10,8 @@ import {
   softmax,
   thresholdRules,
   type ProbabilisticCore,
-  type SparkVersion,
 } from './predictors.js';
+import { atLeast, type SparkVersion } from './stage-helpers.js';
 import { denseFromStruct, matrixFromStruct } from './udt.js';
 
 /**

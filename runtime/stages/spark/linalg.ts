@@ -145,20 +145,6 @@ function sqdistSparseDense(v1: SparseVector, v2: Float64Array): number {
   return s;
 }
 
-/** `DenseVector.argmax`: the first maximal element; -1 when empty. */
-export function argmax(values: Float64Array): number {
-  if (values.length === 0) return -1;
-  let best = 0;
-  let max = values[0]!;
-  for (let i = 1; i < values.length; i++) {
-    if (values[i]! > max) {
-      max = values[i]!;
-      best = i;
-    }
-  }
-  return best;
-}
-
 /** Calls f for every stored entry (every element of a dense vector). */
 export function forEachActive(v: Vector, f: (index: number, value: number) => void): void {
   if (v instanceof Float64Array) {

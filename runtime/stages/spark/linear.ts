@@ -2,7 +2,6 @@ import type { StageContext, StageFactory } from '../../pipeline/stage.js';
 import { generalizedLinearRegression } from './glm.js';
 import { scorerFromMatrix, scorerFromVector, type LinearScorer } from './linear-scorer.js';
 import {
-  atLeast,
   classifierStage,
   readThresholds,
   regressorStage,
@@ -11,8 +10,8 @@ import {
   softmax,
   thresholdRules,
   type ProbabilisticCore,
-  type SparkVersion,
 } from './predictors.js';
+import { atLeast, type SparkVersion } from './stage-helpers.js';
 import { denseFromStruct, vectorFromStruct } from './udt.js';
 
 const CLS = 'org.apache.spark.ml.classification.';

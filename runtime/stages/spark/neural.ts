@@ -1,8 +1,8 @@
-import { vectorSize, type Vector } from '../../pipeline/frame.js';
+import { argmax, vectorSize, type Vector } from '../../pipeline/frame.js';
 import type { ModelOutputs, StageFactory } from '../../pipeline/stage.js';
-import { argmax } from './linalg.js';
 import { failRow, savedBefore } from './stage-helpers.js';
 import { denseFromStruct } from './udt.js';
+import { probabilityToPrediction, readThresholds } from './predictors.js';
 
 const ML = 'org.apache.spark.ml.classification.';
 
@@ -70,20 +70,6 @@ function toDense(v: Vector): Float64Array {
   return out;
 }
 
-/** ProbabilisticClassificationModel.probability2prediction with thresholds: argmax of p / t. */
-function thresholdedArgmax(probability: Float64Array, thresholds: readonly number[]): number {
-  let best = 0;
-  let max = -Infinity;
-  for (let i = 0; i < probability.length; i++) {
-    const scaled = probability[i]! / thresholds[i]!;
-    if (scaled > max) {
-      max = scaled;
-      best = i;
-    }
-  }
-  return best;
-}
-
 /**
  * MultilayerPerceptronClassificationModel: affine layers with sigmoid activations and a
  * softmax output. rawPrediction is the last affine layer's output, probability its
@@ -106,8 +92,7 @@ const multilayerPerceptron: StageFactory = async (ctx) => {
   const predictionCol = p.string('predictionCol', 'prediction');
   const rawPredictionCol = legacy ? '' : p.string('rawPredictionCol', 'rawPrediction');
   const probabilityCol = legacy ? '' : p.string('probabilityCol', 'probability');
-  const thresholds = p.has('thresholds') ? p.numbers('thresholds') : null;
-  if (thresholds && thresholds.length !== numClasses) throw new Error(`thresholds has ${thresholds.length} values for ${numClasses} classes`);
+  const thresholds = readThresholds(ctx, numClasses);
   const modelOutputs: ModelOutputs = {
     predictionCol,
     numClasses,
@@ -146,7 +131,7 @@ const multilayerPerceptron: StageFactory = async (ctx) => {
         const probability = softmaxInPlace(raw.slice());
         if (raws) raws[i] = raw;
         if (probs) probs[i] = probability;
-        if (thresholds) prediction[i] = thresholdedArgmax(probability, thresholds);
+        if (thresholds) prediction[i] = probabilityToPrediction(probability, thresholds);
         else prediction[i] = rawPredictionCol ? argmax(raw) : argmax(probability);
       }
       frame.set(predictionCol, { type: 'double', values: prediction });

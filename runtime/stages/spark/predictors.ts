@@ -1,6 +1,7 @@
 import { ErrorCodes } from '../../errors.js';
-import { vectorSize, type Column, type Frame, type Vector } from '../../pipeline/frame.js';
+import { argmax, vectorSize, type Column, type Frame, type Vector } from '../../pipeline/frame.js';
 import type { ModelOutputs, Stage, StageContext } from '../../pipeline/stage.js';
+import { sparkVersionOf, type SparkVersion } from './stage-helpers.js';
 
 /**
  * What Spark's PredictionModel / ClassificationModel / ProbabilisticClassificationModel do
@@ -13,19 +14,9 @@ export class RowError extends Error {
   override name = 'RowError';
 }
 
-export interface SparkVersion {
-  readonly major: number;
-  readonly minor: number;
-}
-
 /** The Spark version that saved the stage; a missing or odd value counts as the newest. */
 export function savedVersion(ctx: StageContext): SparkVersion {
-  const m = /^(\d+)\.(\d+)/.exec(ctx.metadata.sparkVersion ?? '');
-  return m ? { major: Number(m[1]), minor: Number(m[2]) } : { major: 99, minor: 0 };
-}
-
-export function atLeast(v: SparkVersion, major: number, minor = 0): boolean {
-  return v.major > major || (v.major === major && v.minor >= minor);
+  return sparkVersionOf(ctx.metadata);
 }
 
 export interface ClassifierCore {
@@ -56,19 +47,6 @@ export type ExtraOutput =
 export function requireSize(features: Vector, numFeatures: number): void {
   const size = vectorSize(features);
   if (size !== numFeatures) throw new RowError(`features vector has size ${size}, the model expects ${numFeatures}`);
-}
-
-/** Spark's DenseVector.argmax: the first index holding the largest value. */
-export function argmax(values: Float64Array): number {
-  let best = 0;
-  let max = values[0]!;
-  for (let i = 1; i < values.length; i++) {
-    if (values[i]! > max) {
-      max = values[i]!;
-      best = i;
-    }
-  }
-  return best;
 }
 
 /** The `thresholds` param, checked against numClasses as Spark's transform() requires. */

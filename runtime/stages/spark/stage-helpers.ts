@@ -10,11 +10,22 @@ import type { HandleInvalid } from './common.js';
  * formula. A missing version is taken as current.
  */
 export function savedBefore(metadata: SparkMetadata, major: number, minor = 0): boolean {
-  const match = /^(\d+)\.(\d+)/.exec(metadata.sparkVersion ?? '');
-  if (!match) return false;
-  const savedMajor = Number(match[1]);
-  const savedMinor = Number(match[2]);
-  return savedMajor < major || (savedMajor === major && savedMinor < minor);
+  return !atLeast(sparkVersionOf(metadata), major, minor);
+}
+
+export interface SparkVersion {
+  readonly major: number;
+  readonly minor: number;
+}
+
+/** The Spark version that saved a stage; a missing or odd value counts as the newest. */
+export function sparkVersionOf(metadata: SparkMetadata): SparkVersion {
+  const m = /^(\d+)\.(\d+)/.exec(metadata.sparkVersion ?? '');
+  return m ? { major: Number(m[1]), minor: Number(m[2]) } : { major: 99, minor: 0 };
+}
+
+export function atLeast(v: SparkVersion, major: number, minor = 0): boolean {
+  return v.major > major || (v.major === major && v.minor >= minor);
 }
 
 /** Marks row i as failed (handleInvalid=error) or dropped (skip), as Spark would. */

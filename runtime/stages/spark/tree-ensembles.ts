@@ -1,7 +1,6 @@
 import type { Vector } from '../../pipeline/frame.js';
 import type { StageContext, StageFactory } from '../../pipeline/stage.js';
 import {
-  atLeast,
   classifierStage,
   normalizeCounts,
   readThresholds,
@@ -9,6 +8,7 @@ import {
   savedVersion,
   thresholdRules,
 } from './predictors.js';
+import { atLeast } from './stage-helpers.js';
 import { FlatForest, leafCol, leafOutput, metadataInt } from './tree-model.js';
 
 const CLS = 'org.apache.spark.ml.classification.';

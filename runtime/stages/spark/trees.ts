@@ -1,6 +1,5 @@
 import type { StageFactory } from '../../pipeline/stage.js';
 import {
-  atLeast,
   classifierStage,
   normalizeCounts,
   readThresholds,
@@ -9,6 +8,7 @@ import {
   thresholdRules,
   type ExtraOutput,
 } from './predictors.js';
+import { atLeast } from './stage-helpers.js';
 import { ensembleStages } from './tree-ensembles.js';
 import { FlatForest, leafCol, leafOutput, metadataInt } from './tree-model.js';
 
