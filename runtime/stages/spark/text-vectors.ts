@@ -1,4 +1,5 @@
 import { ErrorCodes } from '../../errors.js';
+import { TypedArena } from '../../pipeline/arena.js';
 import type { Frame, SparseVector, Vector } from '../../pipeline/frame.js';
 import type { Stage, StageContext, StageFactory } from '../../pipeline/stage.js';
 import { defaultOutputCol } from './common.js';
@@ -15,44 +16,61 @@ export function rejectNull(frame: Frame, i: number, stage: Pick<Stage, 'uid' | '
   frame.reject(i, ErrorCodes.PIPELINE_ERROR, `${name} cannot process a null value in column "${column}"`, stage.uid);
 }
 
+/** Vector sizes up to this count terms in a dense array (4 MiB at most); larger ones sort. */
+const DENSE_COUNTS_LIMIT = 1 << 20;
+
 /**
- * Term counts of one row, keyed by vector index; reused from row to row. Indices are
- * collected in a growing buffer and counted by sorting it, which allocates nothing per
- * token and needs no memory proportional to the vector size.
+ * Term counts of one row, keyed by vector index; reused from row to row, so counting
+ * allocates nothing per token. Up to DENSE_COUNTS_LIMIT, counts live in an array indexed by
+ * vector index and only the distinct indices are sorted; beyond it every index is kept and
+ * the sorted run lengths are the counts.
  */
 class TermCounts {
-  private indices = new Int32Array(1024);
+  private readonly dense: Int32Array | undefined;
+  /** Dense: the distinct indices seen. Sorting: every index seen. */
+  private seen = new Int32Array(1024);
   private n = 0;
 
+  constructor(size: number) {
+    this.dense = size <= DENSE_COUNTS_LIMIT ? new Int32Array(size) : undefined;
+  }
+
   add(index: number): void {
-    if (this.n === this.indices.length) {
+    if (this.dense && this.dense[index]!++ > 0) return;
+    if (this.n === this.seen.length) {
       const grown = new Int32Array(this.n * 2);
-      grown.set(this.indices);
-      this.indices = grown;
+      grown.set(this.seen);
+      this.seen = grown;
     }
-    this.indices[this.n++] = index;
+    this.seen[this.n++] = index;
   }
 
   /** The counts at or above minCount as a sparse vector (indices ascending), then clears. */
-  take(size: number, minCount = 0, binary = false): SparseVector {
-    const sorted = this.indices.subarray(0, this.n).sort();
+  take(arena: TypedArena, size: number, minCount = 0, binary = false): SparseVector {
+    const sorted = this.seen.subarray(0, this.n).sort();
     this.n = 0;
+    const dense = this.dense;
+    // Each distinct index once with its count: from the dense array, or as a run of equal indices.
+    const runs = (visit: (index: number, count: number) => void): void => {
+      for (let k = 0; k < sorted.length; ) {
+        const start = k++;
+        if (!dense) while (k < sorted.length && sorted[k] === sorted[start]) k++;
+        visit(sorted[start]!, dense ? dense[sorted[start]!]! : k - start);
+      }
+    };
     let kept = 0;
-    for (let k = 0; k < sorted.length; ) {
-      const start = k;
-      while (k < sorted.length && sorted[k] === sorted[start]) k++;
-      if (k - start >= minCount) kept++;
-    }
-    const indices = new Int32Array(kept);
-    const values = new Float64Array(kept);
+    runs((_, count) => {
+      if (count >= minCount) kept++;
+    });
+    const indices = arena.int32(kept);
+    const values = arena.float64(kept);
     let m = 0;
-    for (let k = 0; k < sorted.length; ) {
-      const start = k;
-      while (k < sorted.length && sorted[k] === sorted[start]) k++;
-      if (k - start < minCount) continue;
-      indices[m] = sorted[start]!;
-      values[m++] = binary ? 1 : k - start;
-    }
+    runs((index, count) => {
+      if (count < minCount) return;
+      indices[m] = index;
+      values[m++] = binary ? 1 : count;
+    });
+    if (dense) for (const index of sorted) dense[index] = 0;
     return { size, indices, values };
   }
 }
@@ -93,13 +111,14 @@ const countVectorizerModel: StageFactory = async (ctx) => {
   vocabulary.forEach((term, i) => index.set(term, i));
   const minTF = ctx.params.number('minTF', 1);
   const binary = ctx.params.boolean('binary', false);
-  const counts = new TermCounts();
+  const counts = new TermCounts(index.size);
+  const arena = new TypedArena();
   return tokensToVector(ctx, index.size, (tokens) => {
     for (const t of tokens) {
       const i = index.get(t);
       if (i !== undefined) counts.add(i);
     }
-    return counts.take(index.size, minTF >= 1 ? minTF : tokens.length * minTF, binary);
+    return counts.take(arena, index.size, minTF >= 1 ? minTF : tokens.length * minTF, binary);
   });
 };
 
@@ -113,10 +132,11 @@ const hashingTF: StageFactory = (ctx) => {
   const numFeatures = ctx.params.number('numFeatures', 1 << 18);
   const binary = ctx.params.boolean('binary', false);
   const legacy = sparkMajorVersion(ctx.metadata.sparkVersion) < 3;
-  const counts = new TermCounts();
+  const counts = new TermCounts(numFeatures);
+  const arena = new TypedArena();
   return tokensToVector(ctx, numFeatures, (tokens) => {
     for (const t of tokens) counts.add(hashingTFIndex(t, numFeatures, legacy));
-    return counts.take(numFeatures, 0, binary);
+    return counts.take(arena, numFeatures, 0, binary);
   });
 };
 
@@ -129,9 +149,8 @@ const SEED = 42;
 
 /** The vector index HashingTF gives a term (`indexOf`). */
 export function hashingTFIndex(term: string, numFeatures: number, legacy: boolean): number {
-  let h: number;
-  if (!legacy && isAscii(term)) h = murmur3Ascii(term, SEED);
-  else {
+  let h = legacy ? NaN : murmur3Ascii(term, SEED);
+  if (Number.isNaN(h)) {
     const len = encodeUtf8(term);
     h = legacy ? murmur3Legacy(utf8Buffer, len, SEED) : murmur3(utf8Buffer, len, SEED);
   }
@@ -216,21 +235,30 @@ export function murmur3(bytes: Uint8Array, length: number, seed: number): number
   return fmix(h1, length);
 }
 
-function isAscii(s: string): boolean {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false;
-  return true;
-}
-
-/** `murmur3` of an ASCII string's bytes, read straight from its characters (most terms are ASCII). */
+/**
+ * `murmur3` of an ASCII string's bytes, read straight from its characters (most terms are
+ * ASCII, and their UTF-8 bytes are their character codes); NaN when a character is not ASCII.
+ */
 function murmur3Ascii(s: string, seed: number): number {
   const length = s.length;
   const aligned = length - (length % 4);
+  let seen = 0;
   let h1 = seed;
   for (let i = 0; i < aligned; i += 4) {
-    h1 = mixH1(h1, mixK1(s.charCodeAt(i) | (s.charCodeAt(i + 1) << 8) | (s.charCodeAt(i + 2) << 16) | (s.charCodeAt(i + 3) << 24)));
+    const a = s.charCodeAt(i);
+    const b = s.charCodeAt(i + 1);
+    const c = s.charCodeAt(i + 2);
+    const d = s.charCodeAt(i + 3);
+    seen |= a | b | c | d;
+    h1 = mixH1(h1, mixK1(a | (b << 8) | (c << 16) | (d << 24)));
   }
   let k1 = 0;
-  for (let i = aligned, shift = 0; i < length; i++, shift += 8) k1 ^= s.charCodeAt(i) << shift;
+  for (let i = aligned, shift = 0; i < length; i++, shift += 8) {
+    const c = s.charCodeAt(i);
+    seen |= c;
+    k1 ^= c << shift;
+  }
+  if (seen >= 0x80) return NaN;
   h1 ^= mixK1(k1);
   return fmix(h1, length);
 }
@@ -254,6 +282,7 @@ const idfModel: StageFactory = async (ctx) => {
   const [row] = await ctx.readData();
   if (!row) throw new Error('IDFModel data is empty');
   const idf = denseFromStruct(row.idf);
+  const arena = new TypedArena();
   const input = ctx.params.string('inputCol');
   const output = ctx.params.string('outputCol', defaultOutputCol(ctx));
   const stage: Stage = {
@@ -271,7 +300,7 @@ const idfModel: StageFactory = async (ctx) => {
           rejectNull(frame, i, stage, input);
           continue;
         }
-        const scaled = scaleByIdf(v, idf);
+        const scaled = scaleByIdf(v, idf, arena);
         if (scaled) out[i] = scaled;
         else frame.reject(i, ErrorCodes.PIPELINE_ERROR, `IDFModel has ${idf.length} terms; the vector in "${input}" reaches past them`, stage.uid);
       }
@@ -281,14 +310,14 @@ const idfModel: StageFactory = async (ctx) => {
   return stage;
 };
 
-function scaleByIdf(v: Vector, idf: Float64Array): Vector | null {
+function scaleByIdf(v: Vector, idf: Float64Array, arena: TypedArena): Vector | null {
   if (v instanceof Float64Array) {
     if (v.length > idf.length) return null;
     const out = new Float64Array(v.length);
     for (let j = 0; j < v.length; j++) out[j] = v[j]! * idf[j]!;
     return out;
   }
-  const values = new Float64Array(v.values.length);
+  const values = arena.float64(v.values.length);
   for (let k = 0; k < values.length; k++) {
     const index = v.indices[k]!;
     if (index >= idf.length) return null;

@@ -2,6 +2,7 @@ import type { Stage, StageContext, StageFactory } from '../../pipeline/stage.js'
 import { columnPairs, defaultOutputCol } from './common.js';
 import { JAVA_WHITESPACE_SPLITS, compileJavaRegex, javaFindAll, javaSplit, splitOnJavaWhitespace } from './java-regex.js';
 import { rejectNull, textVectorStages } from './text-vectors.js';
+import { AsciiWordTrie } from './word-set.js';
 
 const ML = 'org.apache.spark.ml.feature.';
 
@@ -73,9 +74,14 @@ const regexTokenizer: StageFactory = (ctx) => {
  * special casing rules; every other value behaves like the root locale.
  */
 export function javaLocaleLowerCase(locale: string | undefined): (s: string) => string {
-  const language = locale?.toLowerCase();
-  if (language === 'tr' || language === 'az' || language === 'lt') return (s) => s.toLocaleLowerCase(language);
+  const language = specialCasingLanguage(locale);
+  if (language) return (s) => s.toLocaleLowerCase(language);
   return (s) => s.toLowerCase();
+}
+
+function specialCasingLanguage(locale: string | undefined): string | undefined {
+  const language = locale?.toLowerCase();
+  return language === 'tr' || language === 'az' || language === 'lt' ? language : undefined;
 }
 
 const stopWordsRemover: StageFactory = (ctx) => {
@@ -83,9 +89,18 @@ const stopWordsRemover: StageFactory = (ctx) => {
   const { inputs, outputs } = columnPairs(p, () => defaultOutputCol(ctx));
   const words = p.strings('stopWords', ENGLISH_STOP_WORDS);
   const caseSensitive = p.boolean('caseSensitive', false);
-  const lower = javaLocaleLowerCase(p.optionalString('locale'));
+  const locale = p.optionalString('locale');
+  const lower = javaLocaleLowerCase(locale);
   const stop = new Set(caseSensitive ? words : words.map(lower));
-  const isStopWord = caseSensitive ? (t: string) => stop.has(t) : (t: string) => stop.has(lower(t));
+  const exact = caseSensitive ? (t: string) => stop.has(t) : (t: string) => stop.has(lower(t));
+  // The trie folds ASCII capitals as the root locale does; Turkish and Azeri fold 'I' otherwise.
+  const trie = caseSensitive || !specialCasingLanguage(locale) ? new AsciiWordTrie(stop, !caseSensitive) : undefined;
+  const isStopWord = trie
+    ? (t: string) => {
+        const found = trie.lookup(t);
+        return found === AsciiWordTrie.UNDECIDED ? exact(t) : found === 1;
+      }
+    : exact;
   const stage: Stage = {
     uid: ctx.metadata.uid,
     className: ctx.metadata.class,

@@ -1,0 +1,124 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+/**
+ * A process under measurement: `mlstream serve` or a baseline pipe, started as a user
+ * would start it, watched through its JSON log lines and /proc.
+ */
+export interface Child {
+  readonly pid: number;
+  readonly startedAt: number;
+  readonly logs: string[];
+  waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs: number): Promise<void>;
+  /** SIGTERM, then the exit code (SIGKILL after the grace period). */
+  stop(graceMs?: number): Promise<number | null>;
+  readonly exited: Promise<number | null>;
+  /** The exit code once exited and its output read (-1 when killed by a signal); null before. */
+  exitCode(): number | null;
+}
+
+const LOG_KEEP = 400;
+
+export function startChild(args: string[], env: Record<string, string>, cwd: string): Child {
+  const child: ChildProcess = spawn(process.execPath, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (child.pid === undefined) throw new Error(`cannot start ${args.join(' ')}`);
+  const startedAt = Date.now();
+  const logs: string[] = [];
+  const listeners = new Set<(line: string) => void>();
+  let buffered = '';
+  const onData = (chunk: Buffer): void => {
+    buffered += chunk.toString();
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      logs.push(line);
+      if (logs.length > LOG_KEEP) logs.shift();
+      for (const l of listeners) l(line);
+    }
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  let closedWith: number | null = null;
+  // 'close' rather than 'exit': it comes after the last output line has been read.
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('close', (code, signal) => {
+      closedWith = code ?? (signal ? -1 : null);
+      process.off('exit', killOnExit);
+      resolve(code);
+    }),
+  );
+  const killOnExit = (): void => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+
+  return {
+    pid: child.pid,
+    startedAt,
+    logs,
+    exited,
+    exitCode: () => closedWith,
+    waitForLog(match, timeoutMs) {
+      return new Promise((resolve, reject) => {
+        const check = (line: string): boolean => {
+          try {
+            if (!match(JSON.parse(line) as Record<string, unknown>)) return false;
+          } catch {
+            return false;
+          }
+          cleanup();
+          resolve();
+          return true;
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`no matching log line within ${timeoutMs} ms:\n${logs.slice(-20).join('\n')}`));
+        }, timeoutMs);
+        const onExit = (code: number | null): void => {
+          cleanup();
+          reject(new Error(`process exited (${code}) first:\n${logs.slice(-20).join('\n')}`));
+        };
+        const listener = (line: string): void => void check(line);
+        const cleanup = (): void => {
+          clearTimeout(timer);
+          listeners.delete(listener);
+          child.off('exit', onExit);
+        };
+        if (logs.some(check)) return;
+        listeners.add(listener);
+        child.once('exit', onExit);
+      });
+    },
+    async stop(graceMs = 30_000) {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+        await exited;
+        clearTimeout(timer);
+      }
+      process.off('exit', killOnExit);
+      return child.exitCode;
+    },
+  };
+}
+
+let clockTicks: number | undefined;
+
+/** User + system CPU seconds the process has used so far (/proc/<pid>/stat). */
+export function cpuSeconds(pid: number): number {
+  clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name may hold spaces or parentheses; fields are counted after its last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / clockTicks;
+}
+
+/** Peak resident set (VmHWM) in MiB. */
+export function peakRssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = /^VmHWM:\s+(\d+) kB/m.exec(status)?.[1];
+  if (!kb) throw new Error(`no VmHWM for pid ${pid}`);
+  return Number(kb) / 1024;
+}

@@ -1,0 +1,288 @@
+/**
+ * `npm run bench [-- options]`: throughput, latency and memory of mlstream next to plain
+ * kafkajs baselines, on the local broker, in one run; writes BENCHMARKS.md and a PNG chart.
+ * Exits 1 when any run lost or duplicated a record (or failed outright).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join, relative, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../../runtime/config.js';
+import { startLocalBroker } from '../broker/index.js';
+import { chartSvg, renderPng } from './chart.js';
+import { loadCorpus, preload, recordId } from './corpus.js';
+import { runLatency, type LatencyResult } from './latency.js';
+import { benchKafka } from './outputs.js';
+import { summarizeProfile } from './profile.js';
+import { analyze, runnerRecommendations, sliceSizeFindings } from './analysis.js';
+import { renderReport, TARGETS, type Outcome, type ReportData } from './report.js';
+import { stageSweep, type Sweep } from './stages.js';
+import { BENCH_ENV, ONNX_PACKAGE, SYSTEM_KEYS, TEXT_PACKAGE, profiled, systems, variant, type SystemKey } from './systems.js';
+import { runRow, type RowResult, type RowSetup, type System } from './throughput.js';
+
+const HELP = `npm run bench -- [options]
+  --records N           records preloaded for the throughput rows (default 50000)
+  --repeat N            runs per throughput row; the best is reported (default 2)
+  --partitions N        partitions of every topic (default 4)
+  --rows a,b            throughput rows, in order; the first is the baseline (default plain,validate,spark,onnx)
+  --loads a,b           offered loads for latency, records/s (default 1000,2000,5000; "" skips)
+  --latency-seconds S   paced seconds per load (default 10)
+  --latency-rows a,b    systems measured for latency (default plain,spark,onnx)
+  --latency-variant K=V,K=V  an extra spark latency series with runtime env changed (repeatable; "none" for none)
+  --linger-ms N         the pacer sends what is due every N ms, like a producer's linger (default 10)
+  --batch-sizes a,b     batch sizes of the in-process stage sweep (default 50,100,250,500,1000,2000,5000)
+  --sweep-records N     records per batch size in the sweep (default 10000)
+  --variant K=V,K=V     an extra spark row with runtime env changed; BROKER_RTT_MS=N delays every
+                        broker answer by N ms for that row (repeatable; "none" for none)
+  --env K=V             runtime env for every process under test (repeatable)
+  --profile auto|always|never  CPU-profile the spark row (auto: when the throughput target is missed)
+  --out FILE            markdown report (default BENCHMARKS.md)
+  --chart FILE          PNG chart (default benchmarks.png)`;
+
+const DEFAULT_VARIANTS = [
+  'SLICE_SIZE=100',
+  'SLICE_SIZE=1000',
+  'KAFKA_PARTITIONS_CONCURRENTLY=4',
+  'BROKER_RTT_MS=5',
+  'BROKER_RTT_MS=5,SLICE_SIZE=100',
+  'BROKER_RTT_MS=5,SLICE_SIZE=1000',
+  'BROKER_RTT_MS=5,KAFKA_PARTITIONS_CONCURRENTLY=4',
+];
+const DEFAULT_LATENCY_VARIANTS = ['KAFKA_PARTITIONS_CONCURRENTLY=4'];
+
+const { values: opts } = parseArgs({
+  options: {
+    records: { type: 'string', default: '50000' },
+    repeat: { type: 'string', default: '2' },
+    partitions: { type: 'string', default: '4' },
+    rows: { type: 'string', default: SYSTEM_KEYS.join(',') },
+    loads: { type: 'string', default: '1000,2000,5000' },
+    'latency-seconds': { type: 'string', default: '10' },
+    'latency-rows': { type: 'string', default: 'plain,spark,onnx' },
+    'linger-ms': { type: 'string', default: '10' },
+    'latency-variant': { type: 'string', multiple: true },
+    'batch-sizes': { type: 'string', default: '50,100,250,500,1000,2000,5000' },
+    'sweep-records': { type: 'string', default: '10000' },
+    variant: { type: 'string', multiple: true },
+    env: { type: 'string', multiple: true },
+    profile: { type: 'string', default: 'auto' },
+    out: { type: 'string', default: 'BENCHMARKS.md' },
+    chart: { type: 'string', default: 'benchmarks.png' },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (opts.help) {
+  console.log(HELP);
+  process.exit(0);
+}
+
+function usage(message: string): never {
+  process.stderr.write(`bench: ${message}\n${HELP}\n`);
+  process.exit(2);
+}
+const positive = (name: string, s: string): number => {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 1) usage(`--${name} takes a positive integer, got "${s}"`);
+  return n;
+};
+const list = (s: string): string[] => s.split(',').map((x) => x.trim()).filter(Boolean);
+const numbers = (name: string, s: string): number[] => list(s).map((x) => positive(name, x));
+if (!['auto', 'always', 'never'].includes(opts.profile)) usage(`--profile takes auto, always or never, got "${opts.profile}"`);
+const pairs = (items: readonly string[]): Record<string, string> => Object.fromEntries(items.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+const keys = (s: string): SystemKey[] =>
+  list(s).map((k) => {
+    if (!(SYSTEM_KEYS as readonly string[]).includes(k)) throw new Error(`unknown system "${k}" (known: ${SYSTEM_KEYS.join(', ')})`);
+    return k as SystemKey;
+  });
+const log = (msg: string): void => void process.stderr.write(`[bench] ${msg}\n`);
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const records = positive('records', opts.records);
+const partitions = positive('partitions', opts.partitions);
+const repeat = positive('repeat', opts.repeat);
+const latencySeconds = positive('latency-seconds', opts['latency-seconds']);
+const lingerMs = positive('linger-ms', opts['linger-ms']);
+const loads = numbers('loads', opts.loads);
+const batchSizes = numbers('batch-sizes', opts['batch-sizes']);
+const sweepRecords = positive('sweep-records', opts['sweep-records']);
+const runtimeEnv = pairs(opts.env ?? []);
+const variantSpecs = (opts.variant ?? DEFAULT_VARIANTS).filter((v) => v !== 'none');
+const started = Date.now();
+const loadAverage = os.loadavg().map((l) => l.toFixed(2)).join(' / ');
+const work = mkdtempSync(join(os.tmpdir(), 'mlstream-bench-'));
+const all = systems(root, work, runtimeEnv);
+/** What every process under test runs with, as the runtime itself reads it. */
+const benchConfig = loadConfig({}, { ...process.env, ...BENCH_ENV, ...runtimeEnv });
+
+async function attempt<T>(system: System, detail: string, run: () => Promise<T>): Promise<Outcome<T>> {
+  try {
+    return { ok: true, result: await run() };
+  } catch (e) {
+    log(`${system.label} ${detail} failed: ${(e as Error).message}`);
+    return { ok: false, system, detail, error: (e as Error).message };
+  }
+}
+
+const broker = await startLocalBroker({ topics: [{ name: 'bench-input', partitions }] });
+const kafka = benchKafka(broker.bootstrap);
+const admin = kafka.admin();
+let exitCode = 0;
+try {
+  await admin.connect();
+  const corpus = await loadCorpus();
+  log(`preloading ${records} records into ${partitions} partitions`);
+  const loaded = await preload(kafka, 'bench-input', corpus, records);
+  log(`preloaded ${(loaded.bytes / 1048576).toFixed(0)} MiB in ${(loaded.ms / 1000).toFixed(1)} s`);
+  const setup: RowSetup = {
+    broker,
+    kafka,
+    admin,
+    inputTopic: 'bench-input',
+    partitions,
+    records,
+    expectedIds: function* () {
+      for (let i = 0; i < records; i++) yield recordId(i);
+    },
+    cwd: root,
+    stallMs: 60_000,
+  };
+  let tag = 0;
+  const rowSystems = keys(opts.rows).map((k) => all[k]);
+  const variantSystems = variantSpecs.map((spec) => {
+    const { BROKER_RTT_MS: rtt, ...env } = pairs(list(spec));
+    const system = variant(all.spark, `${all.spark.label}, ${spec}`, env);
+    return rtt ? { ...system, changed: { ...env, BROKER_RTT_MS: rtt } } : system;
+  });
+  const runOnce = async (system: System): Promise<Outcome<RowResult>> => {
+    const rtt = system.changed?.BROKER_RTT_MS;
+    // The broker delays every answer: what a replicated cluster over a network costs per request.
+    if (rtt) await broker.command(`rtt -1 ${Number(rtt)}`);
+    try {
+      return await attempt(system, 'throughput', () => runRow(setup, system, `t${tag++}`));
+    } finally {
+      if (rtt) await broker.command('rtt -1 0');
+    }
+  };
+  // Repetitions go round all systems in turn, so a busy spell on the machine hits them alike;
+  // the best run of each is reported, since other work only ever slows a run down.
+  const everyRow = [...rowSystems, ...variantSystems];
+  const runs = everyRow.map((): RowResult[] => []);
+  const failures = new Map<number, Outcome<RowResult>>();
+  for (let round = 1; round <= repeat; round++) {
+    for (const [i, system] of everyRow.entries()) {
+      if (failures.has(i)) continue;
+      log(`throughput: ${system.label}${repeat > 1 ? ` (round ${round} of ${repeat})` : ''}`);
+      const o = await runOnce(system);
+      if (!o.ok || !o.result.ids.ok) {
+        failures.set(i, o);
+        continue;
+      }
+      // A process that does not stop cleanly on SIGTERM is a finding too: it fails the run.
+      if (o.result.exitCode !== 0) {
+        failures.set(i, { ok: false, system, detail: 'throughput', error: `exited with code ${o.result.exitCode} on SIGTERM` });
+        continue;
+      }
+      log(`  ${Math.round(o.result.steadyPerS)} records/s steady, ${o.result.peakRssMiB.toFixed(0)} MiB, every id once`);
+      runs[i]!.push(o.result);
+    }
+  }
+  const outcomes = everyRow.map((_, i): Outcome<RowResult> => {
+    const failed = failures.get(i);
+    if (failed) return failed;
+    const best = runs[i]!.reduce((a, b) => (b.steadyPerS > a.steadyPerS ? b : a));
+    return { ok: true, result: repeat > 1 ? { ...best, steadyRuns: runs[i]!.map((r) => r.steadyPerS) } : best };
+  });
+  const rows = outcomes.slice(0, rowSystems.length);
+  const variants = outcomes.slice(rowSystems.length);
+
+  const latency: Outcome<LatencyResult>[] = [];
+  const latencySystems = [
+    ...keys(opts['latency-rows']).map((k) => all[k]),
+    ...(opts['latency-variant'] ?? DEFAULT_LATENCY_VARIANTS).filter((v) => v !== 'none').map((spec) => variant(all.spark, `${all.spark.label}, ${spec}`, pairs(list(spec)))),
+  ];
+  for (const system of loads.length ? latencySystems : []) {
+    log(`latency: ${system.label} at ${loads.join(', ')} records/s`);
+    const o = await attempt(system, `at ${loads.join(', ')} records/s`, () => runLatency(setup, system, loads, latencySeconds, lingerMs, `l${tag++}`));
+    if (!o.ok) latency.push(o);
+    for (const r of o.ok ? o.result : []) {
+      log(`  ${r.offered} records/s: p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ids ${r.ids.ok ? 'ok' : 'FAILED'}`);
+      latency.push({ ok: true, result: r });
+    }
+  }
+
+  const base = rows[0]?.ok ? rows[0].result.steadyPerS : NaN;
+  const spark = rows.find((o) => o.ok && o.result.system.key === 'spark');
+  const missed = spark?.ok ? spark.result.steadyPerS / base < TARGETS.throughputShare : false;
+  let profile: ReportData['profile'];
+  if (opts.profile === 'always' || (opts.profile === 'auto' && missed)) {
+    const dir = join(work, 'profile');
+    log('profiling the spark row (node --cpu-prof)');
+    const o = await attempt(all.spark, 'profiled', () => runRow(setup, profiled(all.spark, dir), `t${tag++}`));
+    try {
+      profile = o.ok ? { row: o.result, summary: summarizeProfile(dir, root) } : { error: o.error };
+    } catch (e) {
+      profile = { error: (e as Error).message };
+    }
+  }
+  await admin.disconnect();
+  await broker.stop();
+
+  // In-process and last, so no broker or child competes for the cores.
+  const sweeps: Sweep[] = [];
+  for (const pkg of [TEXT_PACKAGE, ONNX_PACKAGE]) {
+    log(`stage sweep: ${pkg}`);
+    sweeps.push(await stageSweep(join(root, 'model-packages', pkg), corpus, batchSizes, sweepRecords));
+  }
+
+  const outFile = resolve(root, opts.out);
+  const chartFile = resolve(root, opts.chart);
+  const data: ReportData = {
+    env: {
+      command: ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
+      date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      cores: os.availableParallelism(),
+      cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown CPU',
+      node: process.version,
+      loadAverage: `${loadAverage} at the start, ${os.loadavg().map((l) => l.toFixed(2)).join(' / ')} at the end`,
+      records,
+      partitions,
+      corpusMails: corpus.mails,
+      meanRecordBytes: loaded.bytes / records,
+      sliceSize: benchConfig.sliceSize,
+      repeat,
+      lingerMs,
+      runtimeEnv: { ...BENCH_ENV, ...runtimeEnv },
+    },
+    rows,
+    variants,
+    latency,
+    sweeps,
+    slice: sliceSizeFindings(sweeps[0], variants, rows, benchConfig.sliceSize),
+    profile,
+    chartFile: relative(dirname(outFile), chartFile),
+    totalS: (Date.now() - started) / 1000,
+  };
+  writeFileSync(outFile, renderReport(data, analyze(data), runnerRecommendations(data)));
+  const okRows = rows.flatMap((o) => (o.ok ? [o.result] : []));
+  const okLatency = latency.flatMap((o) => (o.ok ? [o.result] : []));
+  await renderPng(chartSvg(okRows, okLatency, `${data.env.cores} cores · ${data.env.date} · ${f(records)} records · local broker · npm run bench (see BENCHMARKS.md for the options)`), chartFile);
+  log(`wrote ${relative(root, outFile)} and ${relative(root, chartFile)} in ${Math.round(data.totalS)} s`);
+
+  const failed = [...rows, ...variants, ...latency].filter((o) => !o.ok || !o.result.ids.ok);
+  if (failed.length) {
+    log(`${failed.length} run(s) failed or did not account for every record exactly once`);
+    exitCode = 1;
+  }
+} catch (e) {
+  log(`bench failed: ${(e as Error).stack ?? String(e)}`);
+  exitCode = 1;
+} finally {
+  await broker.stop();
+  rmSync(work, { recursive: true, force: true });
+}
+process.exit(exitCode);
+
+function f(n: number): string {
+  return n.toLocaleString('en-US');
+}

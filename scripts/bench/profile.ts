@@ -1,0 +1,99 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+/** What `node --cpu-prof` writes: a sampled call tree. */
+interface CpuProfile {
+  nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number }>;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+export interface ProfileEntry {
+  readonly name: string;
+  /** Repository-relative file, "(native)" for V8 and native code; absent for areas. */
+  readonly file?: string;
+  /** Share of the busy (non-idle) samples spent in the function itself. */
+  readonly selfShare: number;
+}
+
+export interface ProfileSummary {
+  readonly busyMs: number;
+  readonly top: readonly ProfileEntry[];
+  readonly byArea: readonly ProfileEntry[];
+}
+
+/** Where a function lives, in words a reader of the table knows. */
+function area(url: string, functionName: string): string {
+  if (functionName === '(garbage collector)') return 'garbage collection';
+  if (url.includes('/node_modules/kafkajs/')) return 'kafkajs (protocol, fetch, produce)';
+  if (url.includes('/runtime/stages/')) return 'model stages';
+  if (url.includes('/runtime/pipeline/')) return 'pipeline (frame)';
+  if (url.includes('/runtime/engine/') || url.includes('/runtime/codecs/')) return 'engine (decode, outputs)';
+  if (url.includes('/runtime/kafka/')) return 'runner';
+  if (url.includes('/node_modules/ajv/') || (url === '' && functionName === 'validate')) return 'AJV validation';
+  if (url.startsWith('node:')) return 'Node core (streams, sockets, buffers)';
+  if (url.includes('/node_modules/')) return 'other dependencies';
+  if (url === '') return functionName.startsWith('(') ? `V8 ${functionName}` : 'native builtins (JSON, strings, regex)';
+  return 'other';
+}
+
+/** Code that runs only for records from Kafka (the package's warm-up run at load does not decode). */
+const ENGINE = /\/runtime\/(engine|codecs)\//;
+/** Code a worker thread (ONNX) runs for batches. */
+const STAGES = /\/runtime\/(pipeline|stages)\//;
+
+/**
+ * The samples from the first to the last one taken in record-processing code, so start-up
+ * (module loading, package load) and shutdown do not count. A thread that never runs the
+ * engine (an ONNX worker) is windowed by its stage code; one that runs neither (tsx's
+ * loader thread) counts not at all.
+ */
+function workWindow(urls: readonly string[]): [number, number] {
+  const span = (re: RegExp): [number, number] => {
+    let from = -1;
+    let to = -2;
+    urls.forEach((url, i) => {
+      if (!re.test(url)) return;
+      if (from < 0) from = i;
+      to = i;
+    });
+    return [from < 0 ? 1 : from, to];
+  };
+  const engine = span(ENGINE);
+  return engine[1] >= 0 ? engine : span(STAGES);
+}
+
+/**
+ * Sums self time per function and per area over every profile in `dir` — one per thread:
+ * the main thread, tsx's loader thread, ONNX worker threads — idle excluded.
+ */
+export function summarizeProfile(dir: string, root: string, topN = 15): ProfileSummary {
+  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+  if (files.length === 0) throw new Error(`no .cpuprofile in ${dir}`);
+  const selfMs = new Map<string, number>();
+  const areaMs = new Map<string, number>();
+  let busy = 0;
+  for (const file of files) {
+    const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
+    const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
+    const [from, to] = workWindow(profile.samples.map((id) => byId.get(id)!.url));
+    profile.samples.forEach((id, i) => {
+      if (i < from || i > to) return;
+      const ms = (profile.timeDeltas[i] ?? 0) / 1000;
+      const frame = byId.get(id)!;
+      if (frame.functionName === '(idle)') return;
+      busy += ms;
+      const where = frame.url ? relative(root, frame.url.replace(/^file:\/\//, '')) : '(native)';
+      const name = `${frame.functionName || '(anonymous)'}\t${where}`;
+      selfMs.set(name, (selfMs.get(name) ?? 0) + ms);
+      const a = area(frame.url, frame.functionName);
+      areaMs.set(a, (areaMs.get(a) ?? 0) + ms);
+    });
+  }
+  const ranked = (m: Map<string, number>, n: number): ProfileEntry[] =>
+    [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([key, ms]) => {
+      const [name, file] = key.split('\t');
+      return { name: name!, ...(file ? { file } : {}), selfShare: ms / busy };
+    });
+  return { busyMs: busy, top: ranked(selfMs, topN), byArea: ranked(areaMs, 12) };
+}

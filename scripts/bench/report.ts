@@ -1,0 +1,199 @@
+import { WARMUP_S, type LatencyResult } from './latency.js';
+import type { ProfileSummary } from './profile.js';
+import type { Sweep } from './stages.js';
+import type { RowResult, System } from './throughput.js';
+
+export type Outcome<T> = { readonly ok: true; readonly result: T } | { readonly ok: false; readonly system: System; readonly detail: string; readonly error: string };
+
+export interface Environment {
+  readonly command: string;
+  readonly date: string;
+  readonly cores: number;
+  readonly cpuModel: string;
+  readonly node: string;
+  readonly loadAverage: string;
+  readonly records: number;
+  readonly partitions: number;
+  readonly corpusMails: number;
+  readonly meanRecordBytes: number;
+  readonly sliceSize: number;
+  readonly repeat: number;
+  readonly lingerMs: number;
+  readonly runtimeEnv: Record<string, string>;
+}
+
+export interface Targets {
+  readonly throughputShare: number;
+  readonly p99Ms: number;
+  readonly p99AtLoad: number;
+  readonly rssMiB: number;
+}
+
+export const TARGETS: Targets = { throughputShare: 0.8, p99Ms: 50, p99AtLoad: 2000, rssMiB: 300 };
+
+export interface SliceChoice {
+  /** The configured default. */
+  readonly size: number;
+  /** Markdown table: throughput and RSS by SLICE_SIZE, with and without broker latency, and the event-loop hold. */
+  readonly table: readonly string[];
+}
+
+export interface ReportData {
+  readonly env: Environment;
+  readonly rows: readonly Outcome<RowResult>[];
+  readonly variants: readonly Outcome<RowResult>[];
+  readonly latency: readonly Outcome<LatencyResult>[];
+  readonly sweeps: readonly Sweep[];
+  readonly slice: SliceChoice | undefined;
+  readonly profile: { readonly summary: ProfileSummary; readonly row: RowResult } | { readonly error: string } | undefined;
+  readonly chartFile: string;
+  readonly totalS: number;
+}
+
+const WARMUP_NOTE = `${WARMUP_S} s`;
+
+const f0 = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '–');
+const f1 = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : '–');
+const pct = (n: number): string => (Number.isFinite(n) ? `${Math.round(n * 100)}%` : '–');
+const idsCell = (r: { ids: { ok: boolean; missing: number; duplicated: number; unexpected: number; mismatched: number } }): string =>
+  r.ids.ok ? 'all once' : `**FAILED**: ${r.ids.missing} missing, ${r.ids.duplicated} duplicated, ${r.ids.unexpected} unexpected, ${r.ids.mismatched} mismatched`;
+
+function rowTable(rows: readonly Outcome<RowResult>[], base: number, numbered: boolean): string[] {
+  const lines = [
+    '| | system | wall s | first output s | steady records/s | vs (1) | all runs, records/s | CPU s | CPU µs/record | peak RSS MiB | broker CPU s | predictions / errors | ids |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|',
+  ];
+  rows.forEach((o, i) => {
+    const n = numbered ? `(${i + 1})` : '';
+    if (!o.ok) {
+      lines.push(`| ${n} | ${o.system.label} | **FAILED**: ${o.error.split('\n')[0]} | | | | | | | | | | |`);
+      return;
+    }
+    const r = o.result;
+    lines.push(
+      `| ${n} | ${r.system.label} | ${f1(r.wallS)} | ${f1(r.firstOutputS)} | ${f0(r.steadyPerS)} | ${pct(r.steadyPerS / base)} | ${(r.steadyRuns ?? [r.steadyPerS]).map(f0).join(', ')} | ${f1(r.cpuS)} | ${f0(r.cpuUsPerRecord)} | ${f0(r.peakRssMiB)} | ${r.brokerCpuS.toFixed(2)} | ${f0(r.predictions)} / ${f0(r.errors)} | ${idsCell(r)} |`,
+    );
+  });
+  return lines;
+}
+
+function targetLines(d: ReportData, base: number): string[] {
+  const spark = d.rows.find((o) => o.ok && o.result.system.key === 'spark');
+  const sparkRow = spark?.ok ? spark.result : undefined;
+  const lat = d.latency.find((o) => o.ok && o.result.system.key === 'spark' && o.result.offered === TARGETS.p99AtLoad);
+  const p99 = lat?.ok ? lat.result.p99 : NaN;
+  const share = sparkRow ? sparkRow.steadyPerS / base : NaN;
+  const rss = sparkRow?.peakRssMiB ?? NaN;
+  const status = (met: boolean, miss: string): string => (met ? 'met' : `**missed**: ${miss}`);
+  return [
+    '| target (2 cores, local broker) | measured | |',
+    '|---|--:|---|',
+    `| mlstream + spam-text ≥ ${pct(TARGETS.throughputShare)} of row (1)'s steady throughput | ${pct(share)} (${f0(sparkRow?.steadyPerS ?? NaN)} of ${f0(base)} records/s) | ${status(share >= TARGETS.throughputShare, `by ${Math.round((TARGETS.throughputShare - share) * 100)} points; it would need ${f1((TARGETS.throughputShare * base) / (sparkRow?.steadyPerS ?? NaN))}× its throughput`)} |`,
+    `| p99 ≤ ${TARGETS.p99Ms} ms at ${f0(TARGETS.p99AtLoad)} records/s | ${f1(p99)} ms | ${status(p99 <= TARGETS.p99Ms, `by ${f1(p99 - TARGETS.p99Ms)} ms (${f1(p99 / TARGETS.p99Ms)}× the target)`)} |`,
+    `| peak RSS ≤ ${TARGETS.rssMiB} MB | ${f0(rss)} MiB | ${status(rss <= TARGETS.rssMiB, `by ${f0(rss - TARGETS.rssMiB)} MiB`)} |`,
+  ];
+}
+
+function latencyTable(latency: readonly Outcome<LatencyResult>[]): string[] {
+  const lines = [
+    '| system | offered records/s | delivered records/s | p50 ms | p95 ms | p99 ms | max ms | last output after last send, ms | CPU cores used | ids |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|---|',
+  ];
+  for (const o of latency) {
+    if (!o.ok) {
+      lines.push(`| ${o.system.label} | ${o.detail} | **FAILED**: ${o.error.split('\n')[0]} | | | | | | | |`);
+      continue;
+    }
+    const r = o.result;
+    lines.push(`| ${r.system.label} | ${f0(r.offered)} | ${f0(r.deliveredPerS)} | ${f1(r.p50)} | ${f1(r.p95)} | ${f1(r.p99)} | ${f1(r.max)} | ${f0(r.drainMs)} | ${r.cores.toFixed(2)} | ${idsCell(r)} |`);
+  }
+  return lines;
+}
+
+function sweepTable(s: Sweep): string[] {
+  const short = s.stages.map((uid) => uid.replace(/_[0-9a-f]{12}$/, ''));
+  const lines = [
+    `**${s.packageName}** — µs per record (${f0(s.points[0]?.records ?? 0)} records per batch size; of ${s.rounds} passes over all sizes, the one with the least CPU). CPU is the process's CPU time, GC threads included; the other columns are wall time, the stages' as the pipeline times them.`,
+    '',
+    `| batch size | CPU | total | decode + validate + outputs | ${short.join(' | ')} | ms per batch (median) |`,
+    `|--:|--:|--:|--:|${short.map(() => '--:').join('|')}|--:|`,
+  ];
+  for (const p of s.points) {
+    lines.push(`| ${p.batchSize} | ${f1(p.cpuUs)} | ${f1(p.totalUs)} | ${f1(p.engineUs)} | ${p.stageUs.map(([, us]) => f1(us)).join(' | ')} | ${f1(p.batchMs)} |`);
+  }
+  return lines;
+}
+
+function profileLines(p: NonNullable<ReportData['profile']>): string[] {
+  if ('error' in p) return [`The profile could not be taken: ${p.error}`];
+  return [
+    `\`node --cpu-prof\` on the mlstream process of the spam-text row (run again for the profile: ${f0(p.row.steadyPerS)} records/s with the profiler on), samples from its first decoded record to its last, all threads, idle excluded — ${f0(p.summary.busyMs)} ms busy:`,
+    '',
+    '| where | self time |',
+    '|---|--:|',
+    ...p.summary.byArea.map((e) => `| ${e.name} | ${pct(e.selfShare)} |`),
+    '',
+    'Top functions by self time:',
+    '',
+    '| function | file | self time |',
+    '|---|---|--:|',
+    ...p.summary.top.map((e) => `| \`${e.name}\` | ${e.file ?? ''} | ${pct(e.selfShare)} |`),
+  ];
+}
+
+export function renderReport(d: ReportData, analysis: readonly string[], recommendations: readonly string[]): string {
+  const first = d.rows[0];
+  const base = first?.ok ? first.result.steadyPerS : NaN;
+  const e = d.env;
+  const settings = Object.entries(e.runtimeEnv).map(([k, v]) => `\`${k}=${v}\``).join(', ');
+  return [
+    '# Benchmarks',
+    '',
+    `Produced by \`${e.command}\` on ${e.date} in ${f0(d.totalS)} s: ${e.cores} cores (${e.cpuModel}), Node ${e.node}, load average (1 / 5 / 15 min) ${e.loadAverage} ` +
+      `(other work on the machine inflates every figure alike; the ratios to row (1) are what compare). Local broker (\`scripts/broker\`, librdkafka's mock cluster) on the same machine. ` +
+      `Input: ${f0(e.records)} records of the SpamAssassin corpus (${e.corpusMails} mails repeated with fresh ids, ${f0(e.meanRecordBytes)} bytes per record on average) preloaded into ${e.partitions} partitions before timing starts. ` +
+      `Every process runs with the runtime's defaults plus ${settings} — the local broker keeps a rebalance open for the session timeout, and holds a fetch that finds no data for the whole wait even when data arrives meanwhile (a real broker answers at once). ` +
+      `The baselines (\`scripts/bench/pipe.ts\`) read the same settings and use the runner's fetch limits, slice size (${e.sliceSize}), idempotent acks=all producer and one commit per slice.`,
+    '',
+    `![Steady throughput by row and latency by offered load](${d.chartFile})`,
+    '',
+    '## Targets',
+    '',
+    ...targetLines(d, base),
+    '',
+    '## Throughput',
+    '',
+    `Wall time runs from starting the process to its last output (producer timestamps); steady throughput counts the outputs after the first slice, from the first output to the last, so start-up and the consumer group's first join are left out. CPU and peak RSS (VmHWM) are the process's own, from /proc; CPU µs/record counts from the first output on; broker CPU is the local broker's during the row. ` +
+      `Each row ran ${e.repeat} time(s) over the same preloaded records with a fresh consumer group, the repetitions going round all rows in turn; the best run is shown (other work on the machine only ever slows a run down) and every run's throughput is listed. Every input id is checked to appear exactly once in predictions ∪ errors, in every run.`,
+    '',
+    ...rowTable(d.rows, base, true),
+    '',
+    ...(d.variants.length
+      ? ['### Runtime settings tried', '', 'mlstream with spam-text again, with one setting changed through the environment:', '', ...rowTable(d.variants, base, false), '']
+      : []),
+    '## Latency',
+    '',
+    `A separate process (\`scripts/bench/pacer.ts\`) produces records at a fixed rate into a fresh topic, sending what is due every ${e.lingerMs} ms as a producer with that linger would; a consumer in the benchmark process timestamps each output as it arrives. ` +
+      `Latency = arrival − the moment the record was due, so the linger counts. Each system runs as one process through a ${WARMUP_NOTE} warm-up and then every load in turn. ` +
+      'The local broker hands out one produce request per partition per fetch, however far behind a consumer is, so a system keeps up only while its whole fetch → model → produce → commit cycle over the partitions is shorter than the linger; a real broker lets a lagging consumer catch up with bigger fetches.',
+    '',
+    ...latencyTable(d.latency),
+    '',
+    '## Where the time goes',
+    '',
+    'In one process, without Kafka: the package loaded with `loadPackage`, `processBatch` (what the runner calls per slice) over the corpus in batches of each size; stage times are the pipeline\'s own per-stage timings.',
+    '',
+    ...d.sweeps.flatMap((s) => [...sweepTable(s), '']),
+    ...(d.slice
+      ? [
+          `**Slice size** (default ${d.slice.size}). Smaller slices keep less in memory and hold the event loop (heartbeats, other partitions, HTTP) for less; bigger ones pay fewer produce and commit round trips, which only a slow broker shows. mlstream with spam-text by SLICE_SIZE, end to end:`,
+          '',
+          ...d.slice.table,
+          '',
+        ]
+      : []),
+    ...(d.profile ? ['## Profile', '', ...profileLines(d.profile), ''] : []),
+    ...(analysis.length ? ['## What limits it', '', ...analysis, ''] : []),
+    ...(recommendations.length ? ['## Recommended runner changes', '', ...recommendations, ''] : []),
+  ].join('\n');
+}
