@@ -4,6 +4,7 @@ import type { Frame, SparseVector, Vector } from '../../pipeline/frame.js';
 import type { Stage, StageContext, StageFactory } from '../../pipeline/stage.js';
 import { defaultOutputCol } from './common.js';
 import { denseFromStruct } from './udt.js';
+import { vectorMapStage } from './stage-helpers.js';
 
 const ML = 'org.apache.spark.ml.feature.';
 
@@ -285,29 +286,7 @@ const idfModel: StageFactory = async (ctx) => {
   const arena = new TypedArena();
   const input = ctx.params.string('inputCol');
   const output = ctx.params.string('outputCol', defaultOutputCol(ctx));
-  const stage: Stage = {
-    uid: ctx.metadata.uid,
-    className: ctx.metadata.class,
-    inputCols: [input],
-    outputCols: [output],
-    transform(frame) {
-      const col = frame.getTyped(input, 'vector').values;
-      const out = new Array<Vector | null>(col.length);
-      for (let i = 0; i < col.length; i++) {
-        const v = col[i];
-        out[i] = null;
-        if (v == null) {
-          rejectNull(frame, i, stage, input);
-          continue;
-        }
-        const scaled = scaleByIdf(v, idf, arena);
-        if (scaled) out[i] = scaled;
-        else frame.reject(i, ErrorCodes.PIPELINE_ERROR, `IDFModel has ${idf.length} terms; the vector in "${input}" reaches past them`, stage.uid);
-      }
-      frame.set(output, { type: 'vector', size: idf.length, values: out });
-    },
-  };
-  return stage;
+  return vectorMapStage(ctx, input, output, idf.length, (v) => scaleByIdf(v, idf, arena) ?? `${idf.length} terms; the vector in "${input}" reaches past them`);
 };
 
 function scaleByIdf(v: Vector, idf: Float64Array, arena: TypedArena): Vector | null {
