@@ -1,46 +1,15 @@
 import assert from 'node:assert/strict';
-import { test, type TestContext } from 'node:test';
-import { startLocalBroker, type LocalBroker } from '../../../scripts/broker/index.js';
+import { test } from 'node:test';
 import { account, committedOffsets, feed, readAll, summary, waitUntilCommitted } from '../../helpers/delivery.js';
 import { skipWithoutFixtures } from '../../helpers/fixtures.js';
 import { irisRecords, toKafkaMessages } from '../../helpers/iris.js';
 import { produceAll } from '../../helpers/kafka.js';
-import { startRuntime, type RuntimeProcess } from '../../helpers/runtime-process.js';
-import { irisModels, irisRuntimeEnv } from '../../helpers/served-iris.js';
+import type { RuntimeProcess } from '../../helpers/runtime-process.js';
+import { irisRig } from '../../helpers/served-iris.js';
 
+// A short session: the local broker holds every rebalance for the session timeout less 1 s.
+const SHORT_SESSION = { KAFKA_SESSION_TIMEOUT_MS: '3000' };
 const GROUP = 'faults';
-
-interface Rig {
-  readonly broker: LocalBroker;
-  /** One broker's address, for the test's own clients. */
-  readonly boot: string;
-  start(env?: Record<string, string>): RuntimeProcess;
-}
-
-/** A fresh broker (topics: messages ×3, predictions ×3, errors), the iris package, and runtimes that the test stops. */
-async function rig(t: TestContext, brokers = 1): Promise<Rig> {
-  const broker = await startLocalBroker({
-    brokers,
-    topics: [{ name: 'messages', partitions: 3 }, { name: 'predictions', partitions: 3 }, { name: 'errors' }],
-  });
-  const models = irisModels();
-  const started: RuntimeProcess[] = [];
-  t.after(async () => {
-    for (const r of started) await r.stop();
-    await broker.stop();
-    models.cleanup();
-  });
-  return {
-    broker,
-    boot: broker.brokers[0]!,
-    start(env = {}) {
-      // A short session: the local broker holds every rebalance for the session timeout less 1 s.
-      const r = startRuntime(irisRuntimeEnv(broker.bootstrap, models.modelsDir, GROUP, { KAFKA_SESSION_TIMEOUT_MS: '3000', ...env }));
-      started.push(r);
-      return r;
-    },
-  };
-}
 
 function logged(rt: RuntimeProcess, pattern: RegExp): number {
   return rt.logs.filter((l) => pattern.test(l)).length;
@@ -56,7 +25,7 @@ async function assertAllAnswered(boot: string, ids: string[]): Promise<void> {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 test('produce errors (NOT_LEADER_FOR_PARTITION, REQUEST_TIMED_OUT, LEADER_NOT_AVAILABLE, NOT_ENOUGH_REPLICAS, a dropped connection) are retried: nothing is lost and the runtime keeps serving', { skip: skipWithoutFixtures, timeout: 90_000 }, async (t) => {
-  const { broker, boot, start } = await rig(t);
+  const { broker, boot, start } = await irisRig(t, GROUP, { env: SHORT_SESSION });
   const records = irisRecords(3000);
   await produceAll(boot, 'messages', toKafkaMessages(records));
   for (const fault of ['NOT_LEADER_FOR_PARTITION 2', 'REQUEST_TIMED_OUT 2', 'LEADER_NOT_AVAILABLE 1', 'TRANSPORT 1', 'NOT_ENOUGH_REPLICAS 1']) {
@@ -75,7 +44,7 @@ test('produce errors (NOT_LEADER_FOR_PARTITION, REQUEST_TIMED_OUT, LEADER_NOT_AV
 });
 
 test('outputs that cannot be delivered within KAFKA_DELIVERY_TIMEOUT_MS stop the runtime with exit 1 and a clear fatal line; nothing is committed, and a restart delivers everything', { skip: skipWithoutFixtures, timeout: 90_000 }, async (t) => {
-  const { broker, boot, start } = await rig(t);
+  const { broker, boot, start } = await irisRig(t, GROUP, { env: SHORT_SESSION });
   const records = irisRecords(1000);
   await produceAll(boot, 'messages', toKafkaMessages(records));
   await broker.command('errors Produce NOT_LEADER_FOR_PARTITION 100000');
@@ -102,7 +71,7 @@ test('outputs that cannot be delivered within KAFKA_DELIVERY_TIMEOUT_MS stop the
 });
 
 test('the broker going down for 3 s and coming back: records streamed before, during and after are all answered and the runtime keeps serving', { skip: skipWithoutFixtures, timeout: 90_000 }, async (t) => {
-  const { broker, boot, start } = await rig(t);
+  const { broker, boot, start } = await irisRig(t, GROUP, { env: SHORT_SESSION });
   const runtime = start();
   await runtime.waitForLog((l) => l.msg === 'consuming');
   const records = irisRecords(4000);
@@ -119,7 +88,7 @@ test('the broker going down for 3 s and coming back: records streamed before, du
 });
 
 test('400 ms of added latency on every broker response slows the stream but loses nothing', { skip: skipWithoutFixtures, timeout: 90_000 }, async (t) => {
-  const { broker, boot, start } = await rig(t);
+  const { broker, boot, start } = await irisRig(t, GROUP, { env: SHORT_SESSION });
   const runtime = start();
   await runtime.waitForLog((l) => l.msg === 'consuming');
   const records = irisRecords(3000);
@@ -134,7 +103,7 @@ test('400 ms of added latency on every broker response slows the stream but lose
 });
 
 test('partition leaders of the input and output topics move between the brokers of a 3-broker cluster mid-stream: nothing is lost', { skip: skipWithoutFixtures, timeout: 90_000 }, async (t) => {
-  const { broker, boot, start } = await rig(t, 3);
+  const { broker, boot, start } = await irisRig(t, GROUP, { brokers: 3, env: SHORT_SESSION });
   const runtime = start();
   await runtime.waitForLog((l) => l.msg === 'consuming');
   const records = irisRecords(5000);

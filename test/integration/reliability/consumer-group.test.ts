@@ -1,41 +1,15 @@
 import assert from 'node:assert/strict';
-import { test, type TestContext } from 'node:test';
-import { startLocalBroker, type LocalBroker } from '../../../scripts/broker/index.js';
+import { test } from 'node:test';
 import { account, committedOffsets, readAll, summary, waitUntilCommitted } from '../../helpers/delivery.js';
 import { skipWithoutFixtures } from '../../helpers/fixtures.js';
 import { irisRecords, toKafkaMessages } from '../../helpers/iris.js';
 import { produceAll } from '../../helpers/kafka.js';
-import { startRuntime, type RuntimeProcess } from '../../helpers/runtime-process.js';
-import { SLOW_STAGE_PLUGIN, irisModels, irisRuntimeEnv } from '../../helpers/served-iris.js';
+import type { RuntimeProcess } from '../../helpers/runtime-process.js';
+import { irisRig } from '../../helpers/served-iris.js';
 
+// A short session: the local broker holds every rebalance for the session timeout less 1 s.
+const SHORT_SESSION = { KAFKA_SESSION_TIMEOUT_MS: '3000' };
 const GROUP = 'shared';
-
-interface Rig {
-  readonly broker: LocalBroker;
-  readonly boot: string;
-  start(env?: Record<string, string>): RuntimeProcess;
-}
-
-async function rig(t: TestContext, slowStageMs?: number): Promise<Rig> {
-  const broker = await startLocalBroker({ topics: [{ name: 'messages', partitions: 3 }, { name: 'predictions', partitions: 3 }, { name: 'errors' }] });
-  const models = irisModels(slowStageMs === undefined ? {} : { slowStageMs });
-  const started: RuntimeProcess[] = [];
-  t.after(async () => {
-    for (const r of started) await r.stop();
-    await broker.stop();
-    models.cleanup();
-  });
-  const plugin: Record<string, string> = slowStageMs === undefined ? {} : { MLSTREAM_PLUGINS: SLOW_STAGE_PLUGIN };
-  return {
-    broker,
-    boot: broker.brokers[0]!,
-    start(env = {}) {
-      const r = startRuntime(irisRuntimeEnv(broker.bootstrap, models.modelsDir, GROUP, { KAFKA_SESSION_TIMEOUT_MS: '3000', ...plugin, ...env }));
-      started.push(r);
-      return r;
-    },
-  };
-}
 
 type LogLine = Record<string, unknown>;
 
@@ -71,7 +45,7 @@ async function until(condition: () => boolean | Promise<boolean>, timeoutMs: num
 }
 
 test('two runtime processes in one consumer group split 3 partitions: every id is answered exactly once and both instances did part of the work', { skip: skipWithoutFixtures, timeout: 90_000 }, async (t) => {
-  const { boot, start } = await rig(t);
+  const { boot, start } = await irisRig(t, GROUP, { env: SHORT_SESSION });
   const a = start({ KAFKA_CLIENT_ID: 'instance-a' });
   await a.waitForLog((l) => l.msg === 'joined consumer group');
   const b = start({ KAFKA_CLIENT_ID: 'instance-b' });
@@ -96,7 +70,7 @@ test('two runtime processes in one consumer group split 3 partitions: every id i
 });
 
 test('a second instance joining while a slow slice is in flight, then leaving with SIGTERM: nothing is lost, duplicates stay within one slice per rebalance, both exit 0', { skip: skipWithoutFixtures, timeout: 120_000 }, async (t) => {
-  const { boot, start } = await rig(t, 500);
+  const { boot, start } = await irisRig(t, GROUP, { slowStageMs: 500, env: SHORT_SESSION });
   const records = irisRecords(2400);
   await produceAll(boot, 'messages', toKafkaMessages(records));
   const committedTotal = async (): Promise<number> => [...(await committedOffsets(boot, GROUP, 'messages')).values()].reduce((s, o) => s + Math.max(0, o), 0);

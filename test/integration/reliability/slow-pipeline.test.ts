@@ -1,43 +1,14 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { test, type TestContext } from 'node:test';
-import { startLocalBroker, type LocalBroker } from '../../../scripts/broker/index.js';
+import { test } from 'node:test';
 import { account, committedOffsets, readAll, summary, waitUntilCommitted } from '../../helpers/delivery.js';
 import { skipWithoutFixtures } from '../../helpers/fixtures.js';
 import { irisRecords, toKafkaMessages } from '../../helpers/iris.js';
 import { produceAll } from '../../helpers/kafka.js';
-import { startRuntime, type RuntimeProcess } from '../../helpers/runtime-process.js';
-import { SLOW_STAGE_PLUGIN, irisModels, irisRuntimeEnv } from '../../helpers/served-iris.js';
+import type { RuntimeProcess } from '../../helpers/runtime-process.js';
+import { irisRig } from '../../helpers/served-iris.js';
 
 const GROUP = 'slow';
-
-interface Rig {
-  readonly broker: LocalBroker;
-  readonly boot: string;
-  start(env?: Record<string, string>): RuntimeProcess;
-}
-
-/** A fresh broker and the iris package, with a SlowStage of `slowStageMs` per slice appended when given. */
-async function rig(t: TestContext, slowStageMs?: number): Promise<Rig> {
-  const broker = await startLocalBroker({ topics: [{ name: 'messages', partitions: 3 }, { name: 'predictions', partitions: 3 }, { name: 'errors' }] });
-  const models = irisModels(slowStageMs === undefined ? {} : { slowStageMs });
-  const started: RuntimeProcess[] = [];
-  t.after(async () => {
-    for (const r of started) await r.stop();
-    await broker.stop();
-    models.cleanup();
-  });
-  const plugin: Record<string, string> = slowStageMs === undefined ? {} : { MLSTREAM_PLUGINS: SLOW_STAGE_PLUGIN };
-  return {
-    broker,
-    boot: broker.brokers[0]!,
-    start(env = {}) {
-      const r = startRuntime(irisRuntimeEnv(broker.bootstrap, models.modelsDir, GROUP, { ...plugin, ...env }));
-      started.push(r);
-      return r;
-    },
-  };
-}
 
 function messages(rt: RuntimeProcess): string[] {
   return rt.logs.flatMap((l) => {
@@ -56,7 +27,7 @@ async function committedTotal(boot: string): Promise<number> {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 test('slices that take 2.5× the session timeout in the pipeline keep the group membership: heartbeats go out meanwhile, no rebalance, every id answered once', { skip: skipWithoutFixtures, timeout: 90_000 }, async (t) => {
-  const { boot, start } = await rig(t, 4000);
+  const { boot, start } = await irisRig(t, GROUP, { slowStageMs: 4000 });
   const records = irisRecords(300);
   // Two produce requests to one partition: two slices, one after the other.
   const onePartition = toKafkaMessages(records).map((m) => ({ ...m, partition: 0 }));
@@ -76,7 +47,7 @@ test('slices that take 2.5× the session timeout in the pipeline keep the group 
 
 test('SIGTERM while a slice is in the pipeline: that slice is finished and committed, the runtime exits 0 within the bound, and a restart repeats nothing', { skip: skipWithoutFixtures, timeout: 90_000 }, async (t) => {
   const sliceMs = 1500;
-  const { boot, start } = await rig(t, sliceMs);
+  const { boot, start } = await irisRig(t, GROUP, { slowStageMs: sliceMs });
   // One produce request: one slice per partition, three in all.
   const records = irisRecords(480);
   await produceAll(boot, 'messages', toKafkaMessages(records));
@@ -106,7 +77,7 @@ test('SIGTERM while a slice is in the pipeline: that slice is finished and commi
 });
 
 test('with producing slowed to 300 ms a request and a 160 MB backlog, fetching waits for the produce side: memory stays bounded and nothing is lost', { skip: skipWithoutFixtures, timeout: 120_000 }, async (t) => {
-  const { broker, boot, start } = await rig(t);
+  const { broker, boot, start } = await irisRig(t, GROUP);
   const pad = 'x'.repeat(4000);
   const records = irisRecords(40_000);
   await produceAll(boot, 'messages', records.map((r) => ({ key: r.id, value: JSON.stringify({ ...r.input, pad }) })));
