@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 
 /**
  * A process under measurement: `mlstream serve` or a baseline pipe, started as a user
@@ -26,20 +27,12 @@ export function startChild(args: string[], env: Record<string, string>, cwd: str
   const startedAt = Date.now();
   const logs: string[] = [];
   const listeners = new Set<(line: string) => void>();
-  let buffered = '';
-  const onData = (chunk: Buffer): void => {
-    buffered += chunk.toString();
-    let nl: number;
-    while ((nl = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, nl);
-      buffered = buffered.slice(nl + 1);
-      logs.push(line);
-      if (logs.length > LOG_KEEP) logs.shift();
-      for (const l of listeners) l(line);
-    }
+  const onLine = (line: string): void => {
+    logs.push(line);
+    if (logs.length > LOG_KEEP) logs.shift();
+    for (const l of listeners) l(line);
   };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
+  for (const stream of [child.stdout!, child.stderr!]) createInterface({ input: stream, crlfDelay: Infinity }).on('line', onLine);
   let closedWith: number | null = null;
   // 'close' rather than 'exit': it comes after the last output line has been read.
   const exited = new Promise<number | null>((resolve) =>

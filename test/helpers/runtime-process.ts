@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { repoRoot } from './fixtures.js';
+import { createInterface } from 'node:readline';
 
 export interface RuntimeProcess {
   readonly child: ChildProcess;
@@ -22,19 +23,11 @@ export function startRuntime(env: Record<string, string>, args: string[] = []): 
   });
   const logs: string[] = [];
   const listeners = new Set<(line: string) => void>();
-  let buffered = '';
-  const onData = (chunk: Buffer): void => {
-    buffered += chunk.toString();
-    let nl: number;
-    while ((nl = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, nl);
-      buffered = buffered.slice(nl + 1);
-      logs.push(line);
-      for (const l of listeners) l(line);
-    }
+  const onLine = (line: string): void => {
+    logs.push(line);
+    for (const l of listeners) l(line);
   };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
+  for (const stream of [child.stdout!, child.stderr!]) createInterface({ input: stream, crlfDelay: Infinity }).on('line', onLine);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const killOnExit = (): void => {
     if (child.exitCode === null) child.kill('SIGKILL');

@@ -19,8 +19,14 @@ const ENGLISH_STOP_WORDS = (
   "here's how's let's ought that's there's what's when's where's who's why's would"
 ).split(' ');
 
-/** A stage mapping one string column to one array<string> column, row by row. */
-function stringToTokens(ctx: StageContext, tokenize: (s: string) => string[]): Stage {
+/**
+ * A stage mapping one column — a string, or an array<string> — to one array<string>
+ * column, row by row; a null input fails its row.
+ */
+function tokensStage(ctx: StageContext, inputType: 'string', map: (s: string) => string[]): Stage;
+function tokensStage(ctx: StageContext, inputType: 'strings', map: (tokens: string[]) => string[]): Stage;
+function tokensStage(ctx: StageContext, inputType: 'string' | 'strings', map: (v: never) => string[]): Stage {
+  const apply = map as (v: string | string[]) => string[];
   const input = ctx.params.string('inputCol');
   const output = ctx.params.string('outputCol', defaultOutputCol(ctx));
   const stage: Stage = {
@@ -29,14 +35,14 @@ function stringToTokens(ctx: StageContext, tokenize: (s: string) => string[]): S
     inputCols: [input],
     outputCols: [output],
     transform(frame) {
-      const col = frame.getTyped(input, 'string').values;
+      const col: readonly (string | string[] | null)[] = frame.getTyped(input, inputType).values;
       const out = new Array<string[] | null>(col.length);
       for (let i = 0; i < col.length; i++) {
-        const s = col[i];
-        if (s == null) {
+        const v = col[i];
+        if (v == null) {
           out[i] = null;
           rejectNull(frame, i, stage, input);
-        } else out[i] = tokenize(s);
+        } else out[i] = apply(v);
       }
       frame.set(output, { type: 'strings', values: out });
     },
@@ -49,7 +55,7 @@ function stringToTokens(ctx: StageContext, tokenize: (s: string) => string[]): S
  * of spaces give empty tokens, an empty string gives one empty token and trailing empty
  * tokens are dropped.
  */
-const tokenizer: StageFactory = (ctx) => stringToTokens(ctx, (s) => splitOnJavaWhitespace(s.toLowerCase(), false));
+const tokenizer: StageFactory = (ctx) => tokensStage(ctx, 'string', (s) => splitOnJavaWhitespace(s.toLowerCase(), false));
 
 /** RegexTokenizer: split on (gaps) or collect (no gaps) Java-regex matches, then drop short tokens. */
 const regexTokenizer: StageFactory = (ctx) => {
@@ -60,7 +66,7 @@ const regexTokenizer: StageFactory = (ctx) => {
   const minLength = p.number('minTokenLength', 1);
   const lower = p.boolean('toLowercase', true);
   const whitespaceRuns = gaps ? JAVA_WHITESPACE_SPLITS.get(source) : undefined;
-  return stringToTokens(ctx, (s) => {
+  return tokensStage(ctx, 'string', (s) => {
     const str = lower ? s.toLowerCase() : s;
     const tokens =
       whitespaceRuns !== undefined ? splitOnJavaWhitespace(str, whitespaceRuns) : gaps ? javaSplit(str, pattern) : javaFindAll(str, pattern);
@@ -126,33 +132,13 @@ const stopWordsRemover: StageFactory = (ctx) => {
 
 /** NGram: every run of n consecutive tokens joined by one space; fewer than n tokens give none. */
 const nGram: StageFactory = (ctx) => {
-  const input = ctx.params.string('inputCol');
-  const output = ctx.params.string('outputCol', defaultOutputCol(ctx));
   const n = ctx.params.number('n', 2);
   if (!Number.isInteger(n) || n < 1) throw new Error(`NGram n must be an integer >= 1, got ${n}`);
-  const stage: Stage = {
-    uid: ctx.metadata.uid,
-    className: ctx.metadata.class,
-    inputCols: [input],
-    outputCols: [output],
-    transform(frame) {
-      const col = frame.getTyped(input, 'strings').values;
-      const out = new Array<string[] | null>(col.length);
-      for (let i = 0; i < col.length; i++) {
-        const tokens = col[i];
-        if (tokens == null) {
-          out[i] = null;
-          rejectNull(frame, i, stage, input);
-          continue;
-        }
-        const grams: string[] = [];
-        for (let k = 0; k + n <= tokens.length; k++) grams.push(tokens.slice(k, k + n).join(' '));
-        out[i] = grams;
-      }
-      frame.set(output, { type: 'strings', values: out });
-    },
-  };
-  return stage;
+  return tokensStage(ctx, 'strings', (tokens) => {
+    const grams: string[] = [];
+    for (let k = 0; k + n <= tokens.length; k++) grams.push(tokens.slice(k, k + n).join(' '));
+    return grams;
+  });
 };
 
 export const textStages: Record<string, StageFactory> = {
