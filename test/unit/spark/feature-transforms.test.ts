@@ -1,0 +1,217 @@
+// Feature transformers added for issue 17b, served from packages in Spark's on-disk layout.
+// Every expected number is Spark's: a real export's outputs (hydro21-dct) or the outputs
+// Spark's docs, examples and test suites print, cited at each test.
+//   node --import tsx --test test/unit/spark/feature-transforms.test.ts
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { ErrorCodes } from '../../../runtime/errors.js';
+import { PackageError } from '../../../runtime/packages/errors.js';
+import { denseVectorColumn } from '../../../scripts/examples/spark-writer.js';
+import { readCsv } from '../../conformance/csv.js';
+import { isRejection, type Outcome } from '../../conformance/types.js';
+import { sparkFixturesDir } from '../../helpers/fixtures.js';
+import { tempDir } from '../../helpers/packages.js';
+import { intArrayColumn, removePackage, savedPackage, serve, stringArrayColumn, type SavedStage } from './saved-package.js';
+
+const ML = 'org.apache.spark.ml.feature.';
+const catalogueDir = join(dirname(sparkFixturesDir), 'spark-catalogue');
+const skipWithoutCatalogue = existsSync(catalogueDir) ? false : `Spark catalogue fixtures not found at ${catalogueDir}`;
+
+const made: string[] = [];
+after(() => made.forEach(removePackage));
+
+async function run(stages: SavedStage[], schema: Record<string, string>, records: Record<string, unknown>[]): Promise<Outcome[]> {
+  const dir = await savedPackage(stages, schema);
+  made.push(dir);
+  return serve(dir, records);
+}
+
+function predictions(outcomes: Outcome[]): unknown[] {
+  return outcomes.map((o) => (isRejection(o) ? o : o.prediction));
+}
+
+/** Every element within 1e-9 relative (absolute below 1), the conformance tolerance. */
+function assertVectorsClose(got: unknown[], want: number[][]): void {
+  assert.equal(got.length, want.length);
+  want.forEach((w, i) => {
+    const g = got[i] as number[];
+    assert.ok(Array.isArray(g), `row ${i}: ${JSON.stringify(g)}`);
+    assert.equal(g.length, w.length, `row ${i} size`);
+    w.forEach((x, k) => assert.ok(Math.abs(g[k]! - x) <= 1e-9 * Math.max(1, Math.abs(x)), `row ${i}[${k}]: ${g[k]} vs Spark ${x}`));
+  });
+}
+
+describe('DCT', () => {
+  test('the hydro21-dct export gives the outputs Spark printed for its docs example', { skip: skipWithoutCatalogue }, async () => {
+    const fixture = join(catalogueDir, 'hydro21-dct');
+    const dir = tempDir('mlstream-17b-');
+    made.push(dir);
+    cpSync(fixture, dir, { recursive: true, filter: (src) => !src.includes('/sample') });
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ input_schema: { features: 'VECTOR' }, output_labels: {} }));
+    const input = readCsv(join(fixture, 'sample', 'input-spark-docs-example.csv'));
+    const expected = readCsv(join(fixture, 'sample', 'expected-spark-docs-example.csv'));
+    const records = input.rows.map((r) => ({ features: JSON.parse(r[0]!) as number[] }));
+    const got = predictions(await serve(dir, records));
+    assertVectorsClose(got, expected.rows.map((r) => JSON.parse(r[0]!) as number[]));
+  });
+
+  test('inverse=true takes the docs example outputs back to its inputs', async () => {
+    // Spark docs DCTExample: these three inputs give these outputs with inverse=false, so
+    // the inverse transform (the orthonormal DCT-III) must take the outputs back.
+    const inputs = [[0.0, 1.0, -2.0, 3.0], [-1.0, 2.0, 4.0, -7.0], [14.0, -2.0, -5.0, 1.0]];
+    const outputs = [
+      [1.0, -1.1480502970952693, 2.0000000000000004, -2.7716385975338604],
+      [-1.0, 3.378492794482933, -7.000000000000001, 2.9301512653149677],
+      [4.0, 9.304453421915744, 11.000000000000002, 1.5579302036357163],
+    ];
+    const stage = { class: ML + 'DCT', uid: 'dct_inverse', sparkVersion: '3.5.1', paramMap: { inverse: true, inputCol: 'f', outputCol: 'back' } };
+    assertVectorsClose(predictions(await run([stage], { f: 'VECTOR' }, outputs.map((f) => ({ f })))), inputs);
+  });
+});
+
+describe('ElementwiseProduct', () => {
+  test('multiplies by scalingVec as in the Spark docs example', async () => {
+    // Spark docs ElementwiseProductExample: scalingVec [0, 1, 2]; [1,2,3] → [0,2,6], [4,5,6] → [0,5,12].
+    const stage = {
+      class: ML + 'ElementwiseProduct',
+      uid: 'ElementwiseProduct_test',
+      sparkVersion: '3.5.1',
+      paramMap: { scalingVec: { type: 1, values: [0.0, 1.0, 2.0] }, inputCol: 'vector', outputCol: 'transformedVector' },
+    };
+    const out = await run([stage], { vector: 'VECTOR' }, [{ vector: [1, 2, 3] }, { vector: [4, 5, 6] }, { vector: [1, 2] }]);
+    assert.deepEqual(predictions(out).slice(0, 2), [[0, 2, 6], [0, 5, 12]]);
+    assert.ok(isRejection(out[2]) && out[2].rejected === ErrorCodes.PIPELINE_ERROR && /vector sizes do not match: Expected 3 but found 2/.test(out[2].message));
+  });
+});
+
+describe('PolynomialExpansion', () => {
+  test('expands to degree 3 in Spark term order, as the Spark docs example prints', async () => {
+    // Spark docs PolynomialExpansionExample (degree 3) output column.
+    const stage = { class: ML + 'PolynomialExpansion', uid: 'poly_test', sparkVersion: '3.5.1', paramMap: { degree: 3, inputCol: 'features', outputCol: 'polyFeatures' } };
+    const out = await run([stage], { features: 'VECTOR' }, [{ features: [2, 1] }, { features: [0, 0] }, { features: [3, -1] }, { features: { size: 2, indices: [0], values: [3] } }]);
+    assert.deepEqual(predictions(out).slice(0, 3), [
+      [2.0, 4.0, 8.0, 1.0, 2.0, 4.0, 1.0, 2.0, 1.0],
+      [0, 0, 0, 0, 0, 0, 0, 0, 0],
+      [3.0, 9.0, 27.0, -1.0, -3.0, -9.0, 1.0, 3.0, -1.0],
+    ]);
+    // The sparse [3, 0] expands like the dense [3, -1] row with every term holding y dropped.
+    assert.deepEqual(predictions(out)[3], [3.0, 9.0, 27.0, 0, 0, 0, 0, 0, 0]);
+  });
+});
+
+describe('FeatureHasher', () => {
+  test('hashes numeric, boolean and string columns to the indices the Spark docs example prints', async () => {
+    // Spark docs FeatureHasherExample (numFeatures 2^18 by default):
+    //  (262144,[174475,247670,257907,262126],[2.2,1.0,1.0,1.0])
+    //  (262144,[70644,89673,173866,174475],[1.0,1.0,1.0,3.3])
+    //  (262144,[22406,70644,174475,187923],[1.0,1.0,4.4,1.0])
+    //  (262144,[70644,101499,174475,257907],[1.0,1.0,5.5,1.0])
+    const stage = { class: ML + 'FeatureHasher', uid: 'FeatureHasher_test', sparkVersion: '3.5.1', paramMap: { inputCols: ['real', 'bool', 'stringNum', 'string'], outputCol: 'features' } };
+    const records = [
+      { real: 2.2, bool: true, stringNum: '1', string: 'foo' },
+      { real: 3.3, bool: false, stringNum: '2', string: 'bar' },
+      { real: 4.4, bool: false, stringNum: '3', string: 'baz' },
+      { real: 5.5, bool: false, stringNum: '4', string: 'foo' },
+    ];
+    const out = predictions(await run([stage], { real: 'DOUBLE', bool: 'BOOLEAN', stringNum: 'STRING', string: 'STRING' }, records)) as number[][];
+    const entries = out.map((v) => v.flatMap((x, i) => (x !== 0 ? [[i, x]] : [])));
+    assert.equal(out[0]!.length, 262144);
+    assert.deepEqual(entries, [
+      [[174475, 2.2], [247670, 1], [257907, 1], [262126, 1]],
+      [[70644, 1], [89673, 1], [173866, 1], [174475, 3.3]],
+      [[22406, 1], [70644, 1], [174475, 4.4], [187923, 1]],
+      [[70644, 1], [101499, 1], [174475, 5.5], [257907, 1]],
+    ]);
+  });
+});
+
+describe('RobustScalerModel', () => {
+  // RobustScalerSuite: data [0,0] … [4,-4] has median [2,-2] and quantile range [2,2]; the
+  // suite's expected outputs (checked there against scikit-learn's RobustScaler) follow.
+  const data = [[0, 0], [1, -1], [2, -2], [3, -3], [4, -4]];
+  const saved = (params: Record<string, unknown>): SavedStage => ({
+    class: ML + 'RobustScalerModel',
+    uid: 'RobustScaler_test',
+    sparkVersion: '3.5.1',
+    paramMap: { inputCol: 'features', outputCol: 'scaled', ...params },
+    defaultParamMap: { withCentering: false, withScaling: true, lower: 0.25, upper: 0.75, relativeError: 0.001 },
+    data: [denseVectorColumn('range', [[2, 2]]), denseVectorColumn('median', [[2, -2]])],
+  });
+  const records = data.map((features) => ({ features }));
+
+  test('scales by 1/range by default and centres on the median when asked', async () => {
+    const scaling = predictions(await run([saved({})], { features: 'VECTOR' }, records));
+    assert.deepEqual(scaling, [[0, 0], [0.5, -0.5], [1, -1], [1.5, -1.5], [2, -2]]);
+    const both = predictions(await run([saved({ withCentering: true, withScaling: true })], { features: 'VECTOR' }, records));
+    assert.deepEqual(both, [[-1, 1], [-0.5, 0.5], [0, 0], [0.5, -0.5], [1, -1]]);
+    const centering = predictions(await run([saved({ withCentering: true, withScaling: false })], { features: 'VECTOR' }, records));
+    assert.deepEqual(centering, [[-2, 2], [-1, 1], [0, 0], [1, -1], [2, -2]]);
+    const neither = predictions(await run([saved({ withCentering: false, withScaling: false })], { features: 'VECTOR' }, records));
+    assert.deepEqual(neither, data);
+  });
+
+  test('centres a sparse row as it centres the dense one (the suite\'s "sparse data and withCentering")', async () => {
+    const sparse = { features: { size: 2, indices: [0, 1], values: [4, -4] } };
+    const out = predictions(await run([saved({ withCentering: true, withScaling: false })], { features: 'VECTOR' }, [sparse]));
+    assert.deepEqual(out, [[2, -2]]);
+  });
+});
+
+describe('UnivariateFeatureSelectorModel and VarianceThresholdSelectorModel', () => {
+  test('UnivariateFeatureSelectorModel keeps the feature its fit selected', async () => {
+    // pyspark ml tests test_univariate_selector: on these three rows (continuous features,
+    // categorical label, threshold 1) the model selects [3]; ChiSqSelector's docstring shows
+    // the same selection giving DenseVector([1.0]) for the first row.
+    const stage: SavedStage = {
+      class: ML + 'UnivariateFeatureSelectorModel',
+      uid: 'UnivariateFeatureSelector_test',
+      sparkVersion: '3.5.1',
+      paramMap: { outputCol: 'selectedFeatures', featureType: 'continuous', labelType: 'categorical', selectionThreshold: 1 },
+      defaultParamMap: { featuresCol: 'features', labelCol: 'label', selectionMode: 'numTopFeatures' },
+      data: [intArrayColumn('selectedFeatures', [[3]])],
+    };
+    const out = await run([stage], { features: 'VECTOR' }, [{ features: [0, 0, 18, 1] }, { features: [0, 1, 12, 0] }, { features: [1, 0, 15, 0.1] }]);
+    assert.deepEqual(predictions(out), [[1], [0], [0.1]]);
+  });
+
+  test('VarianceThresholdSelectorModel keeps features 0, 3 and 5 as the pyspark docstring shows', async () => {
+    // pyspark VarianceThresholdSelector docstring (threshold 8.2): selectedFeatures [0, 3, 5];
+    // the first row [6,7,0,7,6,0] becomes DenseVector([6.0, 7.0, 0.0]).
+    const stage: SavedStage = {
+      class: ML + 'VarianceThresholdSelectorModel',
+      uid: 'VarianceThresholdSelector_test',
+      sparkVersion: '3.5.1',
+      paramMap: { varianceThreshold: 8.2, outputCol: 'selectedFeatures' },
+      defaultParamMap: { featuresCol: 'features', varianceThreshold: 0.0 },
+      data: [intArrayColumn('selectedFeatures', [[0, 3, 5]])],
+    };
+    const out = await run([stage], { features: 'VECTOR' }, [{ features: [6, 7, 0, 7, 6, 0] }]);
+    assert.deepEqual(predictions(out), [[6, 7, 0]]);
+  });
+});
+
+describe('OneHotEncoder (the Spark 2.x transformer)', () => {
+  // Spark 2.x docs OneHotEncoderExample: categories a, b, c, a, a, c indexed by frequency
+  // (a→0, c→1, b→2), then encoded with dropLast: (2,[0],[1.0]), (2,[],[]), (2,[1],[1.0]), …
+  const indexer: SavedStage = {
+    class: ML + 'StringIndexerModel',
+    uid: 'strIdx_6b3ab5a7a1b5',
+    sparkVersion: '2.2.0',
+    paramMap: { handleInvalid: 'error', inputCol: 'category', outputCol: 'categoryIndex' },
+    data: [stringArrayColumn('labels', [['a', 'c', 'b']])],
+  };
+  const encoder: SavedStage = { class: ML + 'OneHotEncoder', uid: 'oneHot_3d2fa4b0cd05', sparkVersion: '2.2.0', paramMap: { inputCol: 'categoryIndex', outputCol: 'categoryVec', dropLast: true } };
+
+  test('sizes the vector from the StringIndexerModel before it, dropping the last category', async () => {
+    const out = await run([indexer, encoder], { category: 'STRING' }, ['a', 'b', 'c', 'a', 'a', 'c'].map((category) => ({ category })));
+    assert.deepEqual(predictions(out), [[1, 0], [0, 0], [0, 1], [1, 0], [1, 0], [0, 1]]);
+  });
+
+  test('a package whose encoder input no indexer writes is refused, naming the column', async () => {
+    const dir = await savedPackage([encoder], { categoryIndex: 'DOUBLE' });
+    made.push(dir);
+    await assert.rejects(serve(dir, []), (e: unknown) => e instanceof PackageError && /categories of column "categoryIndex" is unknown/.test(e.message));
+  });
+});
