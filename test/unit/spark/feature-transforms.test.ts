@@ -127,6 +127,29 @@ describe('FeatureHasher', () => {
   });
 });
 
+describe('FeatureHasher categoricalCols and nulls', () => {
+  test('a numeric column listed in categoricalCols hashes "real=2.0", as the pyspark docstring prints', async () => {
+    // pyspark FeatureHasher docstring, first row (2.0, True, "1", "foo"):
+    //   all numeric: SparseVector(262144, {174475: 2.0, 247670: 1.0, 257907: 1.0, 262126: 1.0})
+    //   categoricalCols ["real"]: SparseVector(262144, {171257: 1.0, 247670: 1.0, 257907: 1.0, 262126: 1.0})
+    // and its description: null values are ignored (implicitly zero in the resulting vector).
+    const hasher = (params: Record<string, unknown>): SavedStage => ({
+      class: ML + 'FeatureHasher',
+      uid: 'FeatureHasher_cat',
+      sparkVersion: '3.5.1',
+      paramMap: { inputCols: ['real', 'bool', 'stringNum', 'string'], outputCol: 'features', ...params },
+    });
+    const schema = { real: 'DOUBLE?', bool: 'BOOLEAN', stringNum: 'STRING', string: 'STRING' };
+    const records = [{ real: 2.0, bool: true, stringNum: '1', string: 'foo' }, { real: null, bool: true, stringNum: '1', string: 'foo' }];
+    const entries = (out: Outcome[]) => (predictions(out) as number[][]).map((v) => v.flatMap((x, i) => (x !== 0 ? [[i, x]] : [])));
+    const numeric = entries(await run([hasher({})], schema, records));
+    assert.deepEqual(numeric[0], [[174475, 2], [247670, 1], [257907, 1], [262126, 1]]);
+    assert.deepEqual(numeric[1], [[247670, 1], [257907, 1], [262126, 1]]);
+    const categorical = entries(await run([hasher({ categoricalCols: ['real'] })], schema, records));
+    assert.deepEqual(categorical[0], [[171257, 1], [247670, 1], [257907, 1], [262126, 1]]);
+  });
+});
+
 describe('RobustScalerModel', () => {
   // RobustScalerSuite: data [0,0] … [4,-4] has median [2,-2] and quantile range [2,2]; the
   // suite's expected outputs (checked there against scikit-learn's RobustScaler) follow.
