@@ -58,11 +58,18 @@ function mulMod(x: number, a: number): number {
   return (((high * a) % HASH_PRIME) * 65536 + low * a) % HASH_PRIME;
 }
 
+/** Spark 2.x's MinHash term: `((1 + i)·a + b) % p` in Java int arithmetic, wrapping on overflow (and so possibly negative). */
+function intHash(i: number, a: number, b: number): number {
+  return ((Math.imul(i + 1, a) + b) | 0) % HASH_PRIME;
+}
+
 /**
  * MinHashLSHModel: for each (a, b) pair of `randCoefficients` (saved flattened as
  * a0, b0, a1, b1, …), the minimum over the vector's non-zero entries i of
- * `((1 + i)·a + b) mod 2038074743`, computed in Spark with 64-bit integers (exact here
- * too). A vector without a non-zero entry fails its row, as Spark's require does.
+ * `((1 + i)·a + b) mod 2038074743`. Spark 3 computes it with 64-bit integers (exact here
+ * too); Spark 2 computed it with 32-bit ints, which wrap for large coefficients, and saves
+ * from 2.x are hashed that way. A vector without a non-zero entry fails its row, as
+ * Spark's require does.
  */
 const minHashLSH: StageFactory = async (ctx) => {
   const row = await modelRow(ctx);
@@ -70,6 +77,7 @@ const minHashLSH: StageFactory = async (ctx) => {
   if (!Array.isArray(flat) || flat.length % 2 !== 0) throw new Error('data/ randCoefficients must be a list of (a, b) pairs, flattened');
   const coefficients = flat.map(Number);
   const tables = coefficients.length / 2;
+  const wrapping = savedBefore(ctx.metadata, 3);
   return hashStage(ctx, (v) => {
     const nonZero: number[] = [];
     if (v instanceof Float64Array) v.forEach((x, i) => x !== 0 && nonZero.push(i));
@@ -81,7 +89,7 @@ const minHashLSH: StageFactory = async (ctx) => {
       const b = coefficients[2 * t + 1]!;
       let min = Infinity;
       for (const i of nonZero) {
-        const h = (mulMod(i + 1, a) + b) % HASH_PRIME;
+        const h = wrapping ? intHash(i, a, b) : (mulMod(i + 1, a) + b) % HASH_PRIME;
         if (h < min) min = h;
       }
       hashes.push(Float64Array.of(min));

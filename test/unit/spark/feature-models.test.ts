@@ -131,25 +131,28 @@ describe('TargetEncoderModel (Spark 4.0)', () => {
 });
 
 describe('MinHashLSHModel', () => {
-  const model = (coefficients: number[]): SavedStage => ({
+  const model = (coefficients: number[], sparkVersion = '3.5.1'): SavedStage => ({
     class: ML + 'MinHashLSHModel',
     uid: 'MinHashLSH_test',
-    sparkVersion: '3.5.1',
+    sparkVersion,
     paramMap: { numHashTables: coefficients.length / 2, inputCol: 'keys', outputCol: 'values' },
     defaultParamMap: { numHashTables: 1, outputCol: 'MinHashLSH_test__output' },
     data: [intArrayColumn('randCoefficients', [coefficients])],
   });
 
-  test('hashes as MinHashLSHSuite\'s hashFunction test expects, one 1-element vector per table', async () => {
-    // MinHashLSHSuite "hashFunction": coefficients (0,1), (1,2), (3,0) on sparse(10, {2,3,5,7})
-    // give [1.0], [5.0], [9.0]; "hashFunction: empty vector" throws.
-    const out = await run(model([0, 1, 1, 2, 3, 0]), { keys: 'VECTOR' }, [
-      { keys: { size: 10, indices: [2, 3, 5, 7], values: [1, 1, 1, 1] } },
-      { keys: { size: 10, indices: [], values: [] } },
-    ]);
-    assert.deepEqual(out[0], { prediction: [[1], [5], [9]] });
-    assert.ok(isRejection(out[1]) && out[1].rejected === ErrorCodes.PIPELINE_ERROR && /Must have at least 1 non zero entry/.test(out[1].message));
-  });
+  for (const version of ['3.5.1', '2.2.0']) {
+    test(`hashes as MinHashLSHSuite's hashFunction test expects, one 1-element vector per table (a ${version} save)`, async () => {
+      // MinHashLSHSuite "hashFunction": coefficients (0,1), (1,2), (3,0) on sparse(10, {2,3,5,7})
+      // give [1.0], [5.0], [9.0]; "hashFunction: empty vector" throws. (Small enough that
+      // Spark 2's 32-bit arithmetic gives the same.)
+      const out = await run(model([0, 1, 1, 2, 3, 0], version), { keys: 'VECTOR' }, [
+        { keys: { size: 10, indices: [2, 3, 5, 7], values: [1, 1, 1, 1] } },
+        { keys: { size: 10, indices: [], values: [] } },
+      ]);
+      assert.deepEqual(out[0], { prediction: [[1], [5], [9]] });
+      assert.ok(isRejection(out[1]) && out[1].rejected === ErrorCodes.PIPELINE_ERROR && /Must have at least 1 non zero entry/.test(out[1].message));
+    });
+  }
 
   test('the ylc-anime-minhashlsh export serves its 5 hash tables as 1-element vectors, by Spark\'s 64-bit formula', { skip: skipWithoutCatalogue }, async () => {
     const fixture = join(catalogueDir, 'ylc-anime-minhashlsh');
