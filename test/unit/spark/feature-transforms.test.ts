@@ -33,14 +33,14 @@ function predictions(outcomes: Outcome[]): unknown[] {
   return outcomes.map((o) => (isRejection(o) ? o : o.prediction));
 }
 
-/** Every element within 1e-9 relative (absolute below 1), the conformance tolerance. */
-function assertVectorsClose(got: unknown[], want: number[][]): void {
+/** Every element within 1e-9 relative (absolute below 1), the conformance tolerance, unless a looser absolute one is given. */
+function assertVectorsClose(got: unknown[], want: number[][], absTol?: number): void {
   assert.equal(got.length, want.length);
   want.forEach((w, i) => {
     const g = got[i] as number[];
     assert.ok(Array.isArray(g), `row ${i}: ${JSON.stringify(g)}`);
     assert.equal(g.length, w.length, `row ${i} size`);
-    w.forEach((x, k) => assert.ok(Math.abs(g[k]! - x) <= 1e-9 * Math.max(1, Math.abs(x)), `row ${i}[${k}]: ${g[k]} vs Spark ${x}`));
+    w.forEach((x, k) => assert.ok(Math.abs(g[k]! - x) <= (absTol ?? 1e-9 * Math.max(1, Math.abs(x))), `row ${i}[${k}]: ${g[k]} vs Spark ${x}`));
   });
 }
 
@@ -92,17 +92,51 @@ describe('ElementwiseProduct', () => {
 });
 
 describe('PolynomialExpansion', () => {
+  const poly = (degree: number): SavedStage => ({ class: ML + 'PolynomialExpansion', uid: `poly_${degree}`, sparkVersion: '3.5.1', paramMap: { degree, inputCol: 'features', outputCol: 'polyFeatures' } });
+
   test('expands to degree 3 in Spark term order, as the Spark docs example prints', async () => {
     // Spark docs PolynomialExpansionExample (degree 3) output column.
-    const stage = { class: ML + 'PolynomialExpansion', uid: 'poly_test', sparkVersion: '3.5.1', paramMap: { degree: 3, inputCol: 'features', outputCol: 'polyFeatures' } };
-    const out = await run([stage], { features: 'VECTOR' }, [{ features: [2, 1] }, { features: [0, 0] }, { features: [3, -1] }, { features: { size: 2, indices: [0], values: [3] } }]);
-    assert.deepEqual(predictions(out).slice(0, 3), [
+    const out = await run([poly(3)], { features: 'VECTOR' }, [{ features: [2, 1] }, { features: [0, 0] }, { features: [3, -1] }]);
+    assert.deepEqual(predictions(out), [
       [2.0, 4.0, 8.0, 1.0, 2.0, 4.0, 1.0, 2.0, 1.0],
       [0, 0, 0, 0, 0, 0, 0, 0, 0],
       [3.0, 9.0, 27.0, -1.0, -3.0, -9.0, 1.0, 3.0, -1.0],
     ]);
-    // The sparse [3, 0] expands like the dense [3, -1] row with every term holding y dropped.
-    assert.deepEqual(predictions(out)[3], [3.0, 9.0, 27.0, 0, 0, 0, 0, 0, 0]);
+  });
+
+  test('expands sparse and dense rows to the vectors PolynomialExpansionSuite expects at degrees 2 and 3', async () => {
+    // PolynomialExpansionSuite: data, twoDegreeExpansion and threeDegreeExpansion, compared
+    // with the suite's own absTol 1e-1, since it writes its expectations rounded (2.3³ as 12.17).
+    const data = [
+      { features: { size: 3, indices: [0, 1], values: [-2.0, 2.3] } },
+      { features: [-2.0, 2.3] },
+      { features: [0.0, 0.0, 0.0] },
+      { features: [0.6, -1.1, -3.0] },
+      { features: { size: 3, indices: [], values: [] } },
+    ];
+    const zeros = (n: number) => new Array<number>(n).fill(0);
+    assertVectorsClose(predictions(await run([poly(2)], { features: 'VECTOR' }, data)), [
+      [-2.0, 4.0, 2.3, -4.6, 5.29, 0, 0, 0, 0],
+      [-2.0, 4.0, 2.3, -4.6, 5.29],
+      zeros(9),
+      [0.6, 0.36, -1.1, -0.66, 1.21, -3.0, -1.8, 3.3, 9.0],
+      zeros(9),
+    ], 0.1);
+    assertVectorsClose(predictions(await run([poly(3)], { features: 'VECTOR' }, data)), [
+      [-2.0, 4.0, -8.0, 2.3, -4.6, 9.2, 5.29, -10.58, 12.17, ...zeros(10)],
+      [-2.0, 4.0, -8.0, 2.3, -4.6, 9.2, 5.29, -10.58, 12.17],
+      zeros(19),
+      [0.6, 0.36, 0.216, -1.1, -0.66, -0.396, 1.21, 0.726, -1.331, -3.0, -1.8, -1.08, 3.3, 1.98, -3.63, 9.0, 5.4, -9.9, -27.0],
+      zeros(19),
+    ], 0.1);
+  });
+
+  test('sizes the output as SPARK-17027\'s test expects at degrees 10 and 11', async () => {
+    // PolynomialExpansionSuite "SPARK-17027": 5 features → 3002 / 4367 terms, 6 features → 8007 / 12375.
+    const data = [{ features: [1, 2, 3, 4, 5] }, { features: { size: 5, indices: [0, 4], values: [1, 5] } }, { features: [1, 2, 3, 4, 5, 6] }];
+    const sizes = async (degree: number) => (predictions(await run([poly(degree)], { features: 'VECTOR' }, data)) as number[][]).map((v) => v.length);
+    assert.deepEqual(await sizes(10), [3002, 3002, 8007]);
+    assert.deepEqual(await sizes(11), [4367, 4367, 12375]);
   });
 });
 
