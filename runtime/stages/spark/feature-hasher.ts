@@ -1,7 +1,6 @@
 import { PipelineError, type Column, type Vector } from '../../pipeline/frame.js';
 import type { StageFactory } from '../../pipeline/stage.js';
 import { defaultOutputCol, javaDoubleString } from './common.js';
-import { savedBefore } from './stage-helpers.js';
 import { hashingTFIndex } from './text-vectors.js';
 
 /**
@@ -10,10 +9,11 @@ import { hashingTFIndex } from './text-vectors.js';
  * string or boolean column, or a numeric one listed in `categoricalCols`, adds 1.0 at the
  * index of the hash of `"<column>=<value>"`, the value written as Java's `toString` writes
  * it (so an INTEGER 5 is "5", a DOUBLE 5 is "5.0"). Nulls add nothing; collisions add up.
- * The hash is HashingTF's: murmur3 of the UTF-8 bytes with seed 42, non-negative modulo
- * numFeatures — the standard tail handling since Spark 2.4 (SPARK-23381), the legacy one
- * before. Spark builds the vector from its (index, value) pairs, so a numeric 0.0 stays
- * as an explicit entry.
+ * The hash is murmur3 of the UTF-8 bytes with seed 42, non-negative modulo numFeatures,
+ * with the standard tail handling (`hashUnsafeBytes2`, SPARK-23381): the fix went in while
+ * FeatureHasher was new in 2.3.0, and the docs example's printed indices match it. Spark
+ * builds the vector from its (index, value) pairs, so a numeric 0.0 stays as an explicit
+ * entry.
  */
 
 const ML = 'org.apache.spark.ml.feature.';
@@ -25,8 +25,7 @@ const featureHasher: StageFactory = (ctx) => {
   const numFeatures = ctx.params.number('numFeatures', 1 << 18);
   if (!Number.isInteger(numFeatures) || numFeatures < 1) throw new Error(`numFeatures must be a positive integer, got ${numFeatures}`);
   const categorical = new Set(ctx.params.isSet('categoricalCols') ? ctx.params.strings('categoricalCols') : []);
-  const legacy = savedBefore(ctx.metadata, 2, 4);
-  const indexOf = (term: string): number => hashingTFIndex(term, numFeatures, legacy);
+  const indexOf = (term: string): number => hashingTFIndex(term, numFeatures, false);
   const nameIndex = inputs.map(indexOf);
   return {
     uid,
