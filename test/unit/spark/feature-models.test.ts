@@ -193,3 +193,41 @@ describe('BucketedRandomProjectionLSHModel', () => {
     }
   });
 });
+
+describe('broken saves of the 17b classes', () => {
+  test('are refused at load, naming the class and what is wrong', async () => {
+    const cases: [SavedStage, Record<string, string>, RegExp][] = [
+      [
+        { class: ML + 'MinHashLSHModel', uid: 'mh_odd', sparkVersion: '3.5.1', paramMap: { inputCol: 'keys', outputCol: 'values' }, data: [intArrayColumn('randCoefficients', [[1, 2, 3]])] },
+        { keys: 'VECTOR' },
+        /cannot load org\.apache\.spark\.ml\.feature\.MinHashLSHModel: data\/ randCoefficients must be a list of \(a, b\) pairs/,
+      ],
+      [
+        {
+          class: ML + 'TargetEncoderModel',
+          uid: 'te_no_overall',
+          sparkVersion: '4.0.0',
+          paramMap: { inputCol: 'c', outputCol: 'e' },
+          data: [int32Column('index', [0]), doubleArrayColumn('categories', [[0, 1]]), doubleArrayColumn('counts', [[2, 3]]), doubleArrayColumn('stats', [[1, 1]])],
+        },
+        { c: 'INTEGER' },
+        /TargetEncoderModel: data\/ row 0 has no overall statistics \(category 2147483647\)/,
+      ],
+      [
+        { class: ML + 'ElementwiseProduct', uid: 'ep_no_vec', sparkVersion: '3.5.1', paramMap: { inputCol: 'v', outputCol: 'w' } },
+        { v: 'VECTOR' },
+        /ElementwiseProduct: transformation requires a weight vector/,
+      ],
+      [
+        { class: ML + 'PolynomialExpansion', uid: 'poly_zero', sparkVersion: '3.5.1', paramMap: { inputCol: 'v', outputCol: 'w', degree: 0 } },
+        { v: 'VECTOR' },
+        /PolynomialExpansion: degree must be an integer of at least 1, got 0/,
+      ],
+    ];
+    for (const [stage, schema, reason] of cases) {
+      const dir = await savedPackage([stage], schema);
+      made.push(dir);
+      await assert.rejects(serve(dir, []), (e: unknown) => reason.test((e as Error).message), stage.uid);
+    }
+  });
+});
