@@ -2,6 +2,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SchemaElement } from 'hyparquet';
 import { loadPackage } from '../../../runtime/packages/package.js';
+import { stageDirName } from '../../../runtime/packages/spark-format.js';
 import { writeData, type DataColumn } from '../../../scripts/examples/spark-writer.js';
 import { predict, sparkRegistry } from '../../conformance/runner.js';
 import type { Outcome } from '../../conformance/types.js';
@@ -24,9 +25,11 @@ export interface SavedStage {
   readonly data?: readonly DataColumn[];
 }
 
-function writeMetadataFile(dir: string, content: Record<string, unknown>): void {
+/** Spark 4 writes the metadata line through the text data source: `part-00000-<uuid>-c000.txt`. */
+function writeMetadataFile(dir: string, content: Record<string, unknown> & { sparkVersion: string }): void {
   mkdirSync(join(dir, 'metadata'), { recursive: true });
-  writeFileSync(join(dir, 'metadata', 'part-00000'), `${JSON.stringify(content)}\n`);
+  const name = /^[0-3]\./.test(content.sparkVersion) ? 'part-00000' : 'part-00000-6c8e2d1a-4f0b-4e55-9a7c-2b1d5e3f7a90-c000.txt';
+  writeFileSync(join(dir, 'metadata', name), `${JSON.stringify(content)}\n`);
   writeFileSync(join(dir, 'metadata', '_SUCCESS'), '');
 }
 
@@ -53,7 +56,7 @@ export async function savedPackage(stages: readonly SavedStage[], inputSchema: R
   } else {
     const version = stages[0]?.sparkVersion ?? '3.5.1';
     writeMetadataFile(dir, { class: 'org.apache.spark.ml.PipelineModel', timestamp: 1735689600000, sparkVersion: version, uid: 'PipelineModel_test', paramMap: { stageUids: stages.map((s) => s.uid) } });
-    for (const [i, s] of stages.entries()) await writeStage(join(dir, 'stages', `${i}_${s.uid}`), s);
+    for (const [i, s] of stages.entries()) await writeStage(join(dir, 'stages', stageDirName(i, stages.length, s.uid)), s);
   }
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ input_schema: inputSchema, output_labels: {} }));
   return dir;
