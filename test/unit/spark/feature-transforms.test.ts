@@ -271,6 +271,21 @@ describe('OneHotEncoder (the Spark 2.x transformer)', () => {
     assert.deepEqual(predictions(out), [[1, 0], [0, 0], [0, 1], [1, 0], [1, 0], [0, 1]]);
   });
 
+  test('sizes the vector from a Bucketizer before it (its buckets)', async () => {
+    // Spark 2.x docs BucketizerExample: splits [-Inf, -0.5, 0.0, 0.5, Inf] put -999.9, -0.5,
+    // -0.3, 0.0, 0.2, 999.9 in buckets 0, 1, 1, 2, 2, 3. Its 4 buckets make the encoder's
+    // vectors 3 long with dropLast, bucket 3 the all-zero one.
+    const bucketizer: SavedStage = {
+      class: ML + 'Bucketizer',
+      uid: 'bucketizer_5c8d1b8f31a3',
+      sparkVersion: '2.2.0',
+      paramMap: { splits: ['-Inf', -0.5, 0.0, 0.5, 'Inf'], inputCol: 'features', outputCol: 'bucketedFeatures', handleInvalid: 'error' },
+    };
+    const bucketEncoder: SavedStage = { ...encoder, paramMap: { inputCol: 'bucketedFeatures', outputCol: 'bucketVec', dropLast: true } };
+    const out = await run([bucketizer, bucketEncoder], { features: 'DOUBLE' }, [-999.9, -0.5, -0.3, 0.0, 0.2, 999.9].map((features) => ({ features })));
+    assert.deepEqual(predictions(out), [[1, 0, 0], [0, 1, 0], [0, 1, 0], [0, 0, 1], [0, 0, 1], [0, 0, 0]]);
+  });
+
   test('a package whose encoder input no indexer writes is refused, naming the column', async () => {
     const dir = await savedPackage([encoder], { categoryIndex: 'DOUBLE' });
     made.push(dir);
