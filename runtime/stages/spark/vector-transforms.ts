@@ -14,25 +14,27 @@ import { vectorFromStruct } from './udt.js';
 
 const ML = 'org.apache.spark.ml.feature.';
 
+/** Cosine tables kept per vector size; a batch of odd sizes cannot grow memory past this many. */
+const MAX_DCT_TABLES = 16;
+
 /**
  * DCT: Spark runs JTransforms' DoubleDCT_1D with scaling, i.e. the orthonormal DCT-II
  * (`inverse=false`) or its inverse, the orthonormal DCT-III (`inverse=true`), on the vector
  * made dense; the output is dense. Computed here directly from the definition (the FFT
- * route JTransforms takes differs from it in the last bits only). The cosine table is built
- * once per vector size.
+ * route JTransforms takes differs from it in the last bits only), in O(n²) per row. Every
+ * cosine needed, cos(π(2i+1)k / 2n), is one of the 4n values cos(πm / 2n), m = (2i+1)k
+ * mod 4n, so one table of 4n entries per size serves them all.
  */
 const dct: StageFactory = (ctx) => {
   const input = ctx.params.string('inputCol');
   const output = ctx.params.string('outputCol', defaultOutputCol(ctx));
   const inverse = ctx.params.boolean('inverse', false);
-  const tables = new Map<number, { cos: Float64Array; scale: Float64Array }>();
-  const tableFor = (n: number) => {
+  const tables = new Map<number, Float64Array>();
+  const tableFor = (n: number): Float64Array => {
     let t = tables.get(n);
     if (!t) {
-      const cos = new Float64Array(n * n);
-      for (let k = 0; k < n; k++) for (let i = 0; i < n; i++) cos[k * n + i] = Math.cos((Math.PI * (2 * i + 1) * k) / (2 * n));
-      const scale = Float64Array.from({ length: n }, (_, k) => Math.sqrt((k === 0 ? 1 : 2) / n));
-      t = { cos, scale };
+      if (tables.size >= MAX_DCT_TABLES) tables.clear();
+      t = Float64Array.from({ length: 4 * n }, (_, m) => Math.cos((Math.PI * m) / (2 * n)));
       tables.set(n, t);
     }
     return t;
@@ -41,19 +43,22 @@ const dct: StageFactory = (ctx) => {
     const n = vectorSize(v);
     if (n === 0) return 'cannot transform an empty vector';
     const x = toDense(v);
-    const { cos, scale } = tableFor(n);
+    const cos = tableFor(n);
+    const period = 4 * n;
+    const first = Math.sqrt(1 / n);
+    const rest = Math.sqrt(2 / n);
     const out = new Float64Array(n);
     if (inverse) {
       for (let i = 0; i < n; i++) {
-        let sum = 0;
-        for (let k = 0; k < n; k++) sum += scale[k]! * x[k]! * cos[k * n + i]!;
+        let sum = first * x[0]!;
+        for (let k = 1; k < n; k++) sum += rest * x[k]! * cos[((2 * i + 1) * k) % period]!;
         out[i] = sum;
       }
     } else {
       for (let k = 0; k < n; k++) {
         let sum = 0;
-        for (let i = 0; i < n; i++) sum += x[i]! * cos[k * n + i]!;
-        out[k] = scale[k]! * sum;
+        for (let i = 0; i < n; i++) sum += x[i]! * cos[((2 * i + 1) * k) % period]!;
+        out[k] = (k === 0 ? first : rest) * sum;
       }
     }
     return out;
@@ -79,6 +84,12 @@ const elementwiseProduct: StageFactory = (ctx) => {
 };
 
 /**
+ * Output terms per row at most (128 MiB dense). Spark's own bound is Int.MaxValue; a row
+ * whose expansion is larger fails rather than exhausting the process's memory.
+ */
+const MAX_POLY_TERMS = 2 ** 24;
+
+/**
  * PolynomialExpansion: every monomial of total degree 1..degree, in Spark's order (the
  * recursion over the last feature's power, from 0 up, with the lower features expanded
  * inside it), so `[x, y]` at degree 2 gives `[x, x², y, xy, y²]`. Dense in, dense out;
@@ -94,7 +105,7 @@ const polynomialExpansion: StageFactory = (ctx) => {
   return vectorMapStage(ctx, input, output, (n) => sizes.get(n, degree) - 1, (v) => {
     const n = vectorSize(v);
     const outSize = sizes.get(n, degree) - 1;
-    if (!(outSize <= 2 ** 31 - 1)) return `the expansion of ${n} features to degree ${degree} has ${outSize} terms, more than a vector holds`;
+    if (!(outSize <= MAX_POLY_TERMS)) return `the expansion of ${n} features to degree ${degree} has ${outSize} terms, over the ${MAX_POLY_TERMS} this runtime expands per row`;
     if (v instanceof Float64Array) {
       const out = new Float64Array(outSize);
       expandDense(v, n - 1, degree, 1, out, -1, sizes);

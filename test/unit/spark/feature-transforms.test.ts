@@ -138,6 +138,13 @@ describe('PolynomialExpansion', () => {
     assert.deepEqual(await sizes(10), [3002, 3002, 8007]);
     assert.deepEqual(await sizes(11), [4367, 4367, 12375]);
   });
+
+  test('a row whose expansion would pass 2^24 terms fails alone instead of exhausting memory', async () => {
+    // 1000 features to degree 3: C(1003, 3) - 1 = 167,668,500 terms.
+    const out = await run([poly(3)], { features: 'VECTOR' }, [{ features: new Array<number>(1000).fill(1) }, { features: [2, 1] }]);
+    assert.ok(isRejection(out[0]) && out[0].rejected === ErrorCodes.PIPELINE_ERROR && /has 167668500 terms, over the 16777216/.test(out[0].message), JSON.stringify(out[0]).slice(0, 200));
+    assert.deepEqual(predictions(out)[1], [2.0, 4.0, 8.0, 1.0, 2.0, 4.0, 1.0, 2.0, 1.0]);
+  });
 });
 
 describe('FeatureHasher', () => {
