@@ -8,9 +8,13 @@ import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { ErrorCodes } from '../../../runtime/errors.js';
 import { PackageError } from '../../../runtime/packages/errors.js';
+import { loadPackage } from '../../../runtime/packages/package.js';
+import { isSparse } from '../../../runtime/pipeline/frame.js';
+import { buildFrame } from '../../../runtime/pipeline/input-schema.js';
 import { denseVectorColumn } from '../../../scripts/examples/spark-writer.js';
 import { compareKnownVectors } from '../../conformance/compare.js';
 import { readCsv } from '../../conformance/csv.js';
+import { sparkRegistry } from '../../conformance/runner.js';
 import { isRejection, type Outcome } from '../../conformance/types.js';
 import { sparkFixturesDir } from '../../helpers/fixtures.js';
 import { tempDir } from '../../helpers/packages.js';
@@ -137,6 +141,22 @@ describe('PolynomialExpansion', () => {
     const sizes = async (degree: number) => (predictions(await run([poly(degree)], { features: 'VECTOR' }, data)) as number[][]).map((v) => v.length);
     assert.deepEqual(await sizes(10), [3002, 3002, 8007]);
     assert.deepEqual(await sizes(11), [4367, 4367, 12375]);
+  });
+
+  test('a sparse row stays sparse and a dense one dense (PolynomialExpansionSuite\'s assertTypeOfVector)', async () => {
+    const dir = await savedPackage([poly(2)], { features: 'VECTOR' });
+    made.push(dir);
+    const model = await loadPackage(dir, sparkRegistry());
+    try {
+      const records = [{ features: { size: 3, indices: [0, 1], values: [-2.0, 2.3] } }, { features: [-2.0, 2.3] }];
+      const frame = await model.pipeline.run(buildFrame(records, model.fields));
+      const [sparse, dense] = frame.getTyped('polyFeatures', 'vector').values;
+      assert.ok(sparse && isSparse(sparse) && sparse.size === 9);
+      assert.deepEqual([...sparse.indices], [0, 1, 2, 3, 4]);
+      assert.ok(dense instanceof Float64Array && dense.length === 5);
+    } finally {
+      await model.pipeline.dispose();
+    }
   });
 
   test('a row whose expansion would pass 2^24 terms fails alone instead of exhausting memory', async () => {
