@@ -4,7 +4,7 @@ import type { Vector } from '../../pipeline/frame.js';
 import type { StageContext, StageFactory } from '../../pipeline/stage.js';
 import { ParamReader, readMetadata, readParquetRows, stageDirName, type SparkMetadata } from '../../packages/spark-format.js';
 import { defaultOutputCol } from './common.js';
-import { failRow } from './stage-helpers.js';
+import { failRow, savedBefore } from './stage-helpers.js';
 
 /**
  * The Spark 1.x/2.x `feature.OneHotEncoder`, a Transformer with no fitted data (Spark 3.0
@@ -24,6 +24,9 @@ import { failRow } from './stage-helpers.js';
 const ML = 'org.apache.spark.ml.feature.';
 
 const legacyOneHotEncoder: StageFactory = async (ctx) => {
+  if (!savedBefore(ctx.metadata, 3)) {
+    throw new Error(`saved by Spark ${ctx.metadata.sparkVersion}, where OneHotEncoder is the unfitted estimator; save the fitted pipeline (its OneHotEncoderModel) instead`);
+  }
   const uid = ctx.metadata.uid;
   const input = ctx.params.string('inputCol');
   const output = ctx.params.string('outputCol', defaultOutputCol(ctx));

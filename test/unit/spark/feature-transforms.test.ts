@@ -313,6 +313,13 @@ describe('OneHotEncoder (the Spark 2.x transformer)', () => {
     assert.deepEqual(predictions(out), [[1, 0, 0], [0, 1, 0], [0, 1, 0], [0, 0, 1], [0, 0, 1], [0, 0, 0]]);
   });
 
+  test('a OneHotEncoder saved by Spark 3+ (the unfitted estimator) is refused, saying so', async () => {
+    const estimator: SavedStage = { ...encoder, sparkVersion: '3.5.1', paramMap: { inputCols: ['categoryIndex'], outputCols: ['categoryVec'] } };
+    const dir = await savedPackage([indexer, estimator], { category: 'STRING' });
+    made.push(dir);
+    await assert.rejects(serve(dir, []), (e: unknown) => e instanceof PackageError && /OneHotEncoder is the unfitted estimator/.test(e.message));
+  });
+
   test('a package whose encoder input no indexer writes is refused, naming the column', async () => {
     const dir = await savedPackage([encoder], { categoryIndex: 'DOUBLE' });
     made.push(dir);
