@@ -2,6 +2,7 @@ import type { StageRegistry } from '../../pipeline/registry.js';
 import type { StageFactory } from '../../pipeline/stage.js';
 import { bayesStages } from './bayes.js';
 import { clusteringStages } from './clustering.js';
+import { catalogueFeatureStages } from './feature-catalogue.js';
 import { featureStages } from './features.js';
 import { indexerStages } from './indexers.js';
 import { linearStages } from './linear.js';
@@ -19,6 +20,7 @@ const families: Record<string, StageFactory>[] = [
   treeStages,
   clusteringStages,
   neuralStages,
+  catalogueFeatureStages,
 ];
 
 export function registerSparkStages(registry: StageRegistry): void {
