@@ -4,8 +4,10 @@ import { bayesStages } from './bayes.js';
 import { clusteringStages } from './clustering.js';
 import { featureStages } from './features.js';
 import { indexerStages } from './indexers.js';
+import { isotonicStages } from './isotonic.js';
 import { linearStages } from './linear.js';
 import { neuralStages } from './neural.js';
+import { recommendationStages } from './recommendation.js';
 import { textStages } from './text.js';
 import { treeStages } from './trees.js';
 
@@ -19,6 +21,8 @@ const families: Record<string, StageFactory>[] = [
   treeStages,
   clusteringStages,
   neuralStages,
+  isotonicStages,
+  recommendationStages,
 ];
 
 export function registerSparkStages(registry: StageRegistry): void {

@@ -1,0 +1,16 @@
+import type { CatalogueEntry } from './entry.js';
+
+/** The model classes of issue 17 (part c), each with what its numbers were checked against. */
+export const entries: CatalogueEntry[] = [
+  {
+    className: 'org.apache.spark.ml.regression.IsotonicRegressionModel',
+    checkedAgainst: 'spark-outputs',
+    evidence:
+      'spark-catalogue/jpmml35-auto-isotonic-incr (392/392 within 1e-9, increasing); decreasing: mllib IsotonicRegressionSuite "antitonic regression prediction" — test/unit/spark/isotonic.test.ts',
+  },
+  {
+    className: 'org.apache.spark.ml.recommendation.ALSModel',
+    checkedAgainst: 'spark-outputs',
+    evidence: 'spark-catalogue/sree-movielens-als (5000/5000 equal as float32; coldStartStrategy drop and nan) — test/unit/spark/als.test.ts',
+  },
+];
