@@ -3,6 +3,7 @@ import type { StageFactory } from '../../pipeline/stage.js';
 import { bayesStages } from './bayes.js';
 import { clusteringStages } from './clustering.js';
 import { featureStages } from './features.js';
+import { fpmStages } from './fpm.js';
 import { indexerStages } from './indexers.js';
 import { isotonicStages } from './isotonic.js';
 import { linearStages } from './linear.js';
@@ -23,6 +24,7 @@ const families: Record<string, StageFactory>[] = [
   neuralStages,
   isotonicStages,
   recommendationStages,
+  fpmStages,
 ];
 
 export function registerSparkStages(registry: StageRegistry): void {

@@ -13,4 +13,10 @@ export const entries: CatalogueEntry[] = [
     checkedAgainst: 'spark-outputs',
     evidence: 'spark-catalogue/sree-movielens-als (5000/5000 equal as float32; coldStartStrategy drop and nan) — test/unit/spark/als.test.ts',
   },
+  {
+    className: 'org.apache.spark.ml.fpm.FPGrowthModel',
+    checkedAgainst: 'documented-example',
+    evidence:
+      'PySpark FPGrowth docstring (sample_fpgrowth.txt, minConfidence 0.7: [t, s] predicts x, y, z); spark-catalogue/jpmml35-shopping-fpgrowth (no Spark outputs) checked on all 939 training baskets against the rule definition applied to the raw transactions — test/unit/spark/fpgrowth.test.ts',
+  },
 ];
