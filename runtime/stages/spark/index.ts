@@ -1,6 +1,7 @@
 import type { StageRegistry } from '../../pipeline/registry.js';
 import type { StageFactory } from '../../pipeline/stage.js';
 import { bayesStages } from './bayes.js';
+import { factorizationMachineStages } from './factorization-machines.js';
 import { clusteringStages } from './clustering.js';
 import { featureStages } from './features.js';
 import { fpmStages } from './fpm.js';
@@ -25,6 +26,7 @@ const families: Record<string, StageFactory>[] = [
   isotonicStages,
   recommendationStages,
   fpmStages,
+  factorizationMachineStages,
 ];
 
 export function registerSparkStages(registry: StageRegistry): void {

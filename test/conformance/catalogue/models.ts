@@ -19,4 +19,16 @@ export const entries: CatalogueEntry[] = [
     evidence:
       'PySpark FPGrowth docstring (sample_fpgrowth.txt, minConfidence 0.7: [t, s] predicts x, y, z); spark-catalogue/jpmml35-shopping-fpgrowth (no Spark outputs) checked on all 939 training baskets against the rule definition applied to the raw transactions — test/unit/spark/fpgrowth.test.ts',
   },
+  {
+    className: 'org.apache.spark.ml.classification.FMClassificationModel',
+    checkedAgainst: 'documented-example',
+    evidence:
+      'PySpark FMClassifier docstring probabilities (within 1e-4: its linear term is printed to 4 decimals); spark-catalogue/mpabon-airbnb-fm (no Spark outputs) served end to end — test/unit/spark/factorization-machines.test.ts',
+  },
+  {
+    className: 'org.apache.spark.ml.regression.FMRegressionModel',
+    checkedAgainst: 'documented-example',
+    evidence:
+      'PySpark FMRegressor docstring predictions (within 2e-4, printed coefficients); pairwise term against the scaladoc formula worked by hand — test/unit/spark/factorization-machines.test.ts',
+  },
 ];
