@@ -10,6 +10,7 @@ import { isotonicStages } from './isotonic.js';
 import { linearStages } from './linear.js';
 import { neuralStages } from './neural.js';
 import { recommendationStages } from './recommendation.js';
+import { survivalStages } from './survival.js';
 import { textStages } from './text.js';
 import { treeStages } from './trees.js';
 
@@ -27,6 +28,7 @@ const families: Record<string, StageFactory>[] = [
   recommendationStages,
   fpmStages,
   factorizationMachineStages,
+  survivalStages,
 ];
 
 export function registerSparkStages(registry: StageRegistry): void {

@@ -31,4 +31,10 @@ export const entries: CatalogueEntry[] = [
     evidence:
       'PySpark FMRegressor docstring predictions (within 2e-4, printed coefficients); pairwise term against the scaladoc formula worked by hand — test/unit/spark/factorization-machines.test.ts',
   },
+  {
+    className: 'org.apache.spark.ml.regression.AFTSurvivalRegressionModel',
+    checkedAgainst: 'documented-example',
+    evidence:
+      'PySpark AFTSurvivalRegression docstring (prediction and 9 quantiles, 4 decimals); AFTSurvivalRegressionSuite R survreg predictions and quantiles (within 1e-3 / 3e-3 relative, the printed coefficients) — test/unit/spark/survival.test.ts',
+  },
 ];
