@@ -5,6 +5,7 @@ import { factorizationMachineStages } from './factorization-machines.js';
 import { clusteringStages } from './clustering.js';
 import { featureStages } from './features.js';
 import { fpmStages } from './fpm.js';
+import { gaussianMixtureStages } from './gaussian-mixture.js';
 import { indexerStages } from './indexers.js';
 import { isotonicStages } from './isotonic.js';
 import { linearStages } from './linear.js';
@@ -29,6 +30,7 @@ const families: Record<string, StageFactory>[] = [
   fpmStages,
   factorizationMachineStages,
   survivalStages,
+  gaussianMixtureStages,
 ];
 
 export function registerSparkStages(registry: StageRegistry): void {

@@ -37,4 +37,10 @@ export const entries: CatalogueEntry[] = [
     evidence:
       'PySpark AFTSurvivalRegression docstring (prediction and 9 quantiles, 4 decimals); AFTSurvivalRegressionSuite R survreg predictions and quantiles (within 1e-3 / 3e-3 relative, the printed coefficients) — test/unit/spark/survival.test.ts',
   },
+  {
+    className: 'org.apache.spark.ml.clustering.GaussianMixtureModel',
+    checkedAgainst: 'documented-example',
+    evidence:
+      'PySpark GaussianMixture docstring (printed gaussians; rows 2/3 and 4/5 share clusters); probabilities against the normal density worked by hand (1e-14) — test/unit/spark/gaussian-mixture.test.ts',
+  },
 ];
