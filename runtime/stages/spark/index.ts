@@ -1,6 +1,7 @@
 import type { StageRegistry } from '../../pipeline/registry.js';
 import type { StageFactory } from '../../pipeline/stage.js';
 import { bayesStages } from './bayes.js';
+import { bisectingKMeansStages } from './bisecting-kmeans.js';
 import { factorizationMachineStages } from './factorization-machines.js';
 import { clusteringStages } from './clustering.js';
 import { featureStages } from './features.js';
@@ -31,6 +32,7 @@ const families: Record<string, StageFactory>[] = [
   factorizationMachineStages,
   survivalStages,
   gaussianMixtureStages,
+  bisectingKMeansStages,
 ];
 
 export function registerSparkStages(registry: StageRegistry): void {

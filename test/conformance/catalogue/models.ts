@@ -43,4 +43,10 @@ export const entries: CatalogueEntry[] = [
     evidence:
       'PySpark GaussianMixture docstring (printed gaussians; rows 2/3 and 4/5 share clusters); probabilities against the normal density worked by hand (1e-14) — test/unit/spark/gaussian-mixture.test.ts',
   },
+  {
+    className: 'org.apache.spark.ml.clustering.BisectingKMeansModel',
+    checkedAgainst: 'documented-example',
+    evidence:
+      'PySpark BisectingKMeans docstring (centres [0.5, 0.5] / [8.5, 8.5], rows 0/1 and 2/3 share clusters); greedy tree descent and cosine cost per ClusteringTreeNode.predict, worked by hand — test/unit/spark/bisecting-kmeans.test.ts',
+  },
 ];

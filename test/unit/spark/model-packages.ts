@@ -1,5 +1,5 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { SchemaElement } from 'hyparquet';
 import { loadPackage, type PackageConfig } from '../../../runtime/packages/package.js';
 import { writeData, type DataColumn } from '../../../scripts/examples/spark-writer.js';
@@ -21,8 +21,10 @@ export interface ModelLayout {
   readonly defaultParamMap?: Record<string, unknown>;
   /** Extra top-level metadata fields some writers add (ALS `rank`, FPGrowth `numTrainingRecords`). */
   readonly extra?: Record<string, unknown>;
-  /** Parquet columns by sub-folder (`data`, `userFactors`, ...). */
+  /** Parquet columns by sub-folder (`data`, `userFactors`, `data/data`, ...). */
   readonly folders: Record<string, readonly DataColumn[]>;
+  /** Other files by relative path (the mllib metadata a BisectingKMeansModel keeps in `data/metadata/`). */
+  readonly files?: Record<string, string>;
 }
 
 export async function writeModel(dir: string, m: ModelLayout): Promise<void> {
@@ -39,10 +41,15 @@ export async function writeModel(dir: string, m: ModelLayout): Promise<void> {
   mkdirSync(join(dir, 'metadata'), { recursive: true });
   writeFileSync(join(dir, 'metadata', 'part-00000'), `${JSON.stringify(metadata)}\n`);
   for (const [folder, columns] of Object.entries(m.folders)) {
-    const staging = join(dir, `.staging-${folder}`);
+    const staging = join(dir, `.staging-${folder.replaceAll('/', '-')}`);
     await writeData(staging, columns);
+    mkdirSync(dirname(join(dir, folder)), { recursive: true });
     renameSync(join(staging, 'data'), join(dir, folder));
     rmSync(staging, { recursive: true, force: true });
+  }
+  for (const [file, text] of Object.entries(m.files ?? {})) {
+    mkdirSync(dirname(join(dir, file)), { recursive: true });
+    writeFileSync(join(dir, file), text);
   }
 }
 
@@ -107,5 +114,13 @@ export const stringArrayColumn = (name: string, values: string[][]): DataColumn 
   data: values,
   schema: list(name, { name: 'element', type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'STRING' } }),
   sparkType: arrayOf('string'),
+  nullable: true,
+});
+
+export const intArrayColumn = (name: string, values: number[][]): DataColumn => ({
+  name,
+  data: values,
+  schema: list(name, { name: 'element', type: 'INT32' }),
+  sparkType: arrayOf('integer'),
   nullable: true,
 });
