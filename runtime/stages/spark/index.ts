@@ -9,6 +9,7 @@ import { fpmStages } from './fpm.js';
 import { gaussianMixtureStages } from './gaussian-mixture.js';
 import { indexerStages } from './indexers.js';
 import { isotonicStages } from './isotonic.js';
+import { ldaStages } from './lda.js';
 import { linearStages } from './linear.js';
 import { neuralStages } from './neural.js';
 import { recommendationStages } from './recommendation.js';
@@ -33,6 +34,7 @@ const families: Record<string, StageFactory>[] = [
   survivalStages,
   gaussianMixtureStages,
   bisectingKMeansStages,
+  ldaStages,
 ];
 
 export function registerSparkStages(registry: StageRegistry): void {

@@ -49,4 +49,10 @@ export const entries: CatalogueEntry[] = [
     evidence:
       'PySpark BisectingKMeans docstring (centres [0.5, 0.5] / [8.5, 8.5], rows 0/1 and 2/3 share clusters); greedy tree descent and cosine cost per ClusteringTreeNode.predict, worked by hand — test/unit/spark/bisecting-kmeans.test.ts',
   },
+  {
+    className: 'org.apache.spark.ml.clustering.LocalLDAModel',
+    checkedAgainst: 'documented-example',
+    evidence:
+      'mllib LDASuite "LocalLDAModel predict": toy model, top topics and weights against gensim (within 1e-3, the suite\'s bound); MT19937 against the reference init_by_array outputs — test/unit/spark/lda.test.ts',
+  },
 ];
