@@ -15,8 +15,15 @@ export class MersenneTwister {
   private mti = N;
   private cachedGaussian = NaN;
 
-  /** Commons Math's MersenneTwister(long): init_by_array with [high word, low word]. */
-  constructor(seed: bigint) {
+  /**
+   * Commons Math's MersenneTwister(long), which is init_by_array with [high word, low
+   * word], or MersenneTwister(int[]) with the key itself.
+   */
+  constructor(seed: bigint | readonly number[]) {
+    if (typeof seed !== 'bigint') {
+      this.seedArray(seed);
+      return;
+    }
     const u = BigInt.asUintN(64, seed);
     this.seedArray([Number(u >> 32n) | 0, Number(u & 0xffffffffn) | 0]);
   }

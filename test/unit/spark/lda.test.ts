@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { denseVectorColumn, int32Column, matrixColumn } from '../../../scripts/examples/spark-writer.js';
 import { javaStringHash } from '../../../runtime/stages/spark/lda.js';
+import { MersenneTwister } from '../../../runtime/stages/spark/mersenne-twister.js';
 import { isRejection, type Outcome } from '../../conformance/types.js';
 import { doubleColumn, serveModel, type ModelLayout } from './model-packages.js';
 
@@ -78,6 +79,14 @@ describe('LocalLDAModel', () => {
     const [empty, outside] = await serve(ldaModel(), [{ features: { size: 6, indices: [], values: [] } }, { features: [0, 0, 0, 0, 0, 0, 1] }]);
     assert.deepEqual(empty, { prediction: [0, 0] });
     assert.ok(isRejection(outside) && /the vocabulary 6 terms/.test(outside.message), JSON.stringify(outside));
+  });
+
+  // mt19937ar.out, the reference output of Matsumoto and Nishimura's MT19937 for
+  // init_by_array({0x123, 0x234, 0x345, 0x456}); Commons Math's MersenneTwisterTest checks
+  // the same numbers.
+  test('the MersenneTwister gives MT19937\'s reference outputs', () => {
+    const rng = new MersenneTwister([0x123, 0x234, 0x345, 0x456]);
+    assert.deepEqual([0, 1, 2, 3, 4].map(() => rng.next(32)), [1067595299, 955945823, 477289528, 4107218783, 4228976476]);
   });
 
   test('the seed Spark uses is the Java hashCode of the class name', () => {
