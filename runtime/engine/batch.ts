@@ -81,7 +81,9 @@ export async function processBatch(messages: readonly InputMessage[], model: Mod
     fail(validMsgs[r.row]!, valid[r.row]!.id, { code: r.code as ErrorCode, message: r.message, ...(r.stage ? { stage: r.stage } : {}) });
   }
   const bodies = readPredictions(frame, model);
-  const raw = frame.getTyped(model.pipeline.outputs!.predictionCol, 'double').values;
+  const outputs = model.pipeline.outputs;
+  const predictionCol = outputs ? frame.get(outputs.predictionCol) : undefined;
+  const raw = predictionCol?.type === 'double' ? predictionCol.values : undefined;
   for (let i = 0; i < frame.length; i++) {
     const row = frame.rowIds[i]!;
     const m = validMsgs[row]!;
@@ -91,7 +93,7 @@ export async function processBatch(messages: readonly InputMessage[], model: Mod
     records.push({
       id: input.id,
       prediction: body.prediction,
-      rawPrediction: Number.isNaN(raw[i]!) ? null : raw[i]!,
+      rawPrediction: raw && !Number.isNaN(raw[i]!) ? raw[i]! : null,
       ...(body.probability ? { probability: body.probability } : {}),
       body,
       input: declaredInput(input, model),
