@@ -14,7 +14,7 @@ import type { StageFactory } from '../../pipeline/stage.js';
 
 const ML = 'org.apache.spark.ml.fpm.';
 
-export interface Rule {
+interface Rule {
   readonly antecedent: readonly string[];
   readonly consequent: string;
   readonly confidence: number;
@@ -24,7 +24,7 @@ export interface Rule {
 const keyOf = (items: readonly string[]): string => JSON.stringify(items);
 
 /** mllib's AssociationRules.run over the saved itemsets (single-item consequents). */
-export function associationRules(itemsets: readonly { items: readonly string[]; freq: number }[], minConfidence: number): Rule[] {
+function associationRules(itemsets: readonly { items: readonly string[]; freq: number }[], minConfidence: number): Rule[] {
   const freqOf = new Map<string, number>();
   for (const s of itemsets) freqOf.set(keyOf(s.items), s.freq);
   const rules: Rule[] = [];

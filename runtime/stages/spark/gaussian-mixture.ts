@@ -21,7 +21,7 @@ const ML = 'org.apache.spark.ml.clustering.';
 const EPSILON = 2.220446049250313e-16;
 
 /** Eigenvalues and eigenvectors (columns of a row-major n×n array) of a symmetric matrix. */
-export function symmetricEigen(matrix: Float64Array, n: number): { values: Float64Array; vectors: Float64Array } {
+function symmetricEigen(matrix: Float64Array, n: number): { values: Float64Array; vectors: Float64Array } {
   const a = Float64Array.from(matrix);
   const v = new Float64Array(n * n);
   for (let i = 0; i < n; i++) v[i * n + i] = 1;

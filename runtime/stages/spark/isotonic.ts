@@ -23,7 +23,7 @@ function javaDoubleCompare(a: number, b: number): number {
 }
 
 /** java.util.Arrays.binarySearch(double[], double): the index, or -(insertion point) - 1. */
-export function javaBinarySearch(a: Float64Array, key: number): number {
+function javaBinarySearch(a: Float64Array, key: number): number {
   let low = 0;
   let high = a.length - 1;
   while (low <= high) {
@@ -37,7 +37,7 @@ export function javaBinarySearch(a: Float64Array, key: number): number {
 }
 
 /** Clamps outside the boundaries, takes the prediction on an exact hit, interpolates between. */
-export function isotonicPredict(boundaries: Float64Array, predictions: Float64Array, x: number): number {
+function isotonicPredict(boundaries: Float64Array, predictions: Float64Array, x: number): number {
   const found = javaBinarySearch(boundaries, x);
   const insert = -found - 1;
   if (insert === 0) return predictions[0]!;

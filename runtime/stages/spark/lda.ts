@@ -30,7 +30,7 @@ export function javaStringHash(s: string): bigint {
 }
 
 /** ψ(x) for x > 0: the recurrence up to x ≥ 6, then the asymptotic series. */
-export function digamma(x: number): number {
+function digamma(x: number): number {
   let result = 0;
   let v = x;
   while (v < 6) {

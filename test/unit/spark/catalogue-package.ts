@@ -1,6 +1,6 @@
 import { cpSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadPackage, type ModelVersion, type PackageConfig } from '../../../runtime/packages/package.js';
+import { loadPackage, type PackageConfig } from '../../../runtime/packages/package.js';
 import { predict, sparkRegistry } from '../../conformance/runner.js';
 import type { Outcome } from '../../conformance/types.js';
 import { sparkFixturesDir } from '../../helpers/fixtures.js';
@@ -24,7 +24,6 @@ export function catalogueFixture(name: string): string {
 }
 
 export interface LoadedFixture {
-  readonly model: ModelVersion;
   run(records: readonly Record<string, unknown>[]): Promise<Outcome[]>;
   close(): Promise<void>;
 }
@@ -41,7 +40,6 @@ export async function loadCatalogueFixture(name: string, config: PackageConfig, 
     edit?.(dir);
     const model = await loadPackage(dir, sparkRegistry(), name);
     return {
-      model,
       run: (records) => predict(model, records),
       async close() {
         await model.pipeline.dispose();

@@ -89,6 +89,11 @@ describe('LocalLDAModel', () => {
     assert.deepEqual([0, 1, 2, 3, 4].map(() => rng.next(32)), [1067595299, 955945823, 477289528, 4107218783, 4228976476]);
   });
 
+  test('a DistributedLDAModel (LDA trained with optimizer="em") is refused, naming the class', async () => {
+    const distributed: ModelLayout = { ...ldaModel(), class: 'org.apache.spark.ml.clustering.DistributedLDAModel' };
+    await assert.rejects(serveModel(distributed, { input_schema: { features: 'VECTOR' } }), /unknown stage class org\.apache\.spark\.ml\.clustering\.DistributedLDAModel/);
+  });
+
   test('the seed Spark uses is the Java hashCode of the class name', () => {
     // "a".hashCode() is 97; "ab" is 31·97 + 98 = 3105; overflow wraps as a Java int.
     assert.equal(javaStringHash('a'), 97n);
