@@ -2,7 +2,7 @@ import { ErrorCodes, type ErrorCode } from '../errors.js';
 import type { ModelVersion } from '../packages/package.js';
 import { buildFrame } from '../pipeline/input-schema.js';
 import { describeErrors } from '../packages/validator.js';
-import { HEADER_MODEL, HEADER_SOURCE, type BatchStats, type ErrorBody, type InputMessage, type OutputMessage, type PredictionRecord } from './messages.js';
+import { HEADER_MODEL, HEADER_SOURCE, HEADER_SOURCE_TIMESTAMP, type BatchStats, type ErrorBody, type InputMessage, type OutputMessage, type PredictionRecord } from './messages.js';
 import { readPredictions } from './outputs.js';
 import { decoderFor, decodeJson, type Decoded, type Decoder } from '../codecs/index.js';
 
@@ -129,6 +129,7 @@ function decode(m: InputMessage, maxBytes: number, decoder: Decoder): Decoded {
 function outputHeaders(m: InputMessage, modelTag: string): Record<string, string> {
   const h: Record<string, string> = { [HEADER_SOURCE]: `${m.topic}/${m.partition}/${m.offset}` };
   if (modelTag) h[HEADER_MODEL] = modelTag;
+  if (m.timestamp) h[HEADER_SOURCE_TIMESTAMP] = m.timestamp;
   return h;
 }
 

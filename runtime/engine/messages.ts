@@ -28,6 +28,8 @@ export interface ErrorBody {
 /** Headers every output carries, so consumers can spot duplicates after a crash. */
 export const HEADER_SOURCE = 'mlstream-source';
 export const HEADER_MODEL = 'mlstream-model';
+/** The input record's timestamp (ms since epoch), so a reader can tell each output's end-to-end latency. */
+export const HEADER_SOURCE_TIMESTAMP = 'mlstream-source-timestamp';
 
 /** A prediction as data, for sinks (PostgreSQL) and the dashboard. */
 export interface PredictionRecord {
