@@ -75,6 +75,15 @@ test('consume -f under a terminal shows each prediction as it arrives (label, pr
   assert.match(consume.screen(), /3 records read/);
 });
 
+test('serve stopped by SIGTERM exits 0 without logging anything at error level (no kafkajs LeaveGroup noise)', { timeout: 120_000 }, async () => {
+  const served = startRuntime({ KAFKA_BOOTSTRAP_SERVER: broker.bootstrap, MODELS_DIR: join(repoRoot, 'model-packages'), MODEL_PIPELINE: 'iris-onnx', KAFKA_GROUP_ID: 'clean-stop' });
+  await served.waitForLog((l) => l.msg === 'joined consumer group', 90_000);
+  assert.equal(await served.stop(), 0);
+  const lines = served.logs.map((l) => JSON.parse(l) as { level: number; msg: string });
+  assert.ok(lines.some((l) => l.msg === 'stopped'), 'the stop was logged');
+  assert.deepEqual(lines.filter((l) => l.level >= 50), []);
+});
+
 test('against a closed port, topics, serve, produce and consume each print one line and exit non-zero within 10 s', { skip, timeout: 120_000 }, async () => {
   const port = await closedPort();
   const runs: Array<[string, string[]]> = [
