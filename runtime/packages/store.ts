@@ -232,7 +232,11 @@ export class ModelStore extends EventEmitter {
 
   private remove(name: string): void {
     const entry = this.entries.get(name);
-    if (!entry) return;
+    if (!entry) {
+      // A refused package that never loaded is gone too: its refusal no longer stands.
+      if (this.refusals.delete(name)) this.emit('removed', name);
+      return;
+    }
     this.entries.delete(name);
     this.refusals.delete(name);
     this.counts.removals++;
