@@ -84,6 +84,16 @@ test('serve stopped by SIGTERM exits 0 without logging anything at error level (
   assert.deepEqual(lines.filter((l) => l.level >= 50), []);
 });
 
+test('serve on a terminal logs readable lines, not JSON, and Ctrl-C stops it with exit 0', { skip, timeout: 120_000 }, async () => {
+  const session = startInTerminal(['serve', '-b', broker.bootstrap, '-m', join(repoRoot, 'model-packages'), '--model', 'iris-onnx', '-g', 'pretty-logs']);
+  await session.waitFor(/INFO.*joined consumer group/, 90_000);
+  session.type('\u0003');
+  assert.equal(await session.exited(60_000), 0, session.screen());
+  const lines = session.screen().split('\n').filter((l) => l.trim() !== '');
+  assert.ok(lines.some((l) => /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: stopped/.test(l)), session.screen());
+  assert.deepEqual(lines.filter((l) => l.trimStart().startsWith('{')), [], 'no JSON lines on a terminal');
+});
+
 test('against a closed port, topics, serve, produce and consume each print one line and exit non-zero within 10 s', { skip, timeout: 120_000 }, async () => {
   const port = await closedPort();
   const runs: Array<[string, string[]]> = [

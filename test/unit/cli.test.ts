@@ -64,3 +64,14 @@ test('--ssl is a switch: given alone it turns TLS on, so a missing CA file is re
   const without = mlstream('serve', '--ssl-ca-file', '/nonexistent/ca.pem', '-b', '127.0.0.1:9');
   assert.doesNotMatch(without.err, /configuration error/, 'without --ssl the CA file is not read');
 });
+
+test('--verbose adds the stack trace under the one-line error; without it there is only the line', () => {
+  const plain = mlstream('topics', '-b', '127.0.0.1:9');
+  assert.equal(plain.code, 1);
+  assert.equal(plain.err.trim().split('\n').length, 1, plain.err);
+  const verbose = mlstream('topics', '-b', '127.0.0.1:9', '--verbose');
+  assert.equal(verbose.code, 1);
+  const [first, ...stack] = verbose.err.trim().split('\n');
+  assert.equal(first, plain.err.trim());
+  assert.ok(stack.some((l) => /^\s+at probeKafka /.test(l)), verbose.err);
+});

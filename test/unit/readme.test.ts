@@ -40,7 +40,10 @@ test('every command in the Quick start is run by a test', () => {
 test('the Quick start says how to see predictions and where the dashboard is', () => {
   assert.match(quickStart, /mlstream consume/);
   assert.match(quickStart, /dashboard is at <http:\/\/localhost:8080\/>/);
-  assert.match(readFileSync(join(repoRoot, 'init.sh'), 'utf8'), /HTTP_PORT="\$\{HTTP_PORT:-8080\}"/, 'init.sh serves HTTP on 8080 by default');
+  const init = readFileSync(join(repoRoot, 'init.sh'), 'utf8');
+  assert.match(init, /HTTP_PORT="\$\{HTTP_PORT:-8080\}"/, 'init.sh serves HTTP on 8080 by default');
+  assert.match(init, /say "See predictions as they arrive:  npx mlstream consume -f -b \$bootstrap"/, "init.sh's next steps show consume");
+  assert.match(init, /say " {2}Dashboard: +http:\/\/localhost:\$\{HTTP_PORT\}\/ /, "init.sh's next steps show the dashboard");
 });
 
 test('every relative link in README.md and docs/ leads to a file in the repo', () => {
