@@ -47,7 +47,7 @@ if (!haveSparkFixtures) {
 }
 
 if (!printOnly) {
-  // Read just before writing: the README may have been edited while the fixtures ran.
+  // Read just before writing: the page may have been edited while the fixtures ran.
   const before = readFileSync(readmePath, 'utf8');
   let after = before;
   for (const { section, content } of sections) {

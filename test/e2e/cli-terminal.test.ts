@@ -117,6 +117,14 @@ test('against a closed port, topics, serve, produce and consume each print one l
   );
 });
 
+test('consume of a topic that does not exist says so in one line, with the command that creates the topics', { skip, timeout: 60_000 }, async () => {
+  const session = startInTerminal(['consume', '-t', 'no-such-topic', '-b', broker.bootstrap]);
+  assert.equal(await session.exited(), 1);
+  assert.deepEqual(session.screen().split('\n').filter((l) => l.trim() !== ''), [
+    `mlstream consume: topic no-such-topic does not exist on ${broker.bootstrap} — create the topics with \`mlstream topics create\`, or name another with --topic`,
+  ]);
+});
+
 test('a busy HTTP port stops serve with one line naming the port and the flag to change it', { skip, timeout: 120_000 }, async () => {
   const busy: Server = createServer();
   await new Promise<void>((r) => busy.listen(0, r));
