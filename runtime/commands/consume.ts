@@ -45,6 +45,11 @@ export async function consumeCommand(opts: ConsumeOptions, config: Config): Prom
       removeListener();
       if (opts.follow) process.stderr.write(`following ${opts.topics.join(', ')} from the ${opts.from} (Ctrl-C stops)\n`);
     });
+    // kafkajs restarts the consumer after retriable failures (the broker went away): say so rather than fall silent.
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      process.stderr.write(`mlstream consume: reading failed: ${payload.error.message}${payload.restart ? '; retrying' : ''}\n`);
+      if (!payload.restart) finish(ExitCodes.FAILED);
+    });
     await run(consumer, opts, out, ends, finish);
     if (ends && ends.size === 0) finish(ExitCodes.OK);
     return await finished;
