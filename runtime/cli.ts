@@ -4,12 +4,12 @@ import { ExitCodes, probeKafka, reportError } from './cli-errors.js';
 import { loadConfig } from './config.js';
 import { CONNECTION_KEYS, flagsOf, withConfigFlags } from './commands/config-flags.js';
 import { produceFlags, produceOptions } from './commands/produce-options.js';
-import { validateCommand } from './commands/validate.js';
-import { topicsCommand } from './commands/topics.js';
 
 /**
  * The `mlstream` command line: parses flags, builds the configuration and hands over to one
- * command module. Every failure ends here, printed in the one style of cli-errors.ts.
+ * command module, imported only when its command runs (the stage registry and ONNX runtime
+ * take seconds to load, which `topics` or an error message should not wait for). Every
+ * failure ends here, printed in the one style of cli-errors.ts.
  */
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -65,6 +65,7 @@ program
       const written = await initCommand(dir, { force: opts.force ?? false, plugin: opts.plugin ?? [] });
       if (written !== ExitCodes.OK) return void (process.exitCode = written);
     }
+    const { validateCommand } = await import('./commands/validate.js');
     process.exitCode = await validateCommand(dir, opts);
   });
 
@@ -80,6 +81,7 @@ withConfigFlags(
       named('topics');
       const config = loadConfig(flagsOf(cmd));
       await probeKafka(config.brokers);
+      const { topicsCommand } = await import('./commands/topics.js');
       process.exitCode = await topicsCommand(action, config, Number(opts.partitions), Number(opts.replication));
     }),
   [...CONNECTION_KEYS, 'inputTopic', 'predictionsTopic', 'errorsTopic', 'logLevel'],

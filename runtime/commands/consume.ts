@@ -35,7 +35,11 @@ export async function consumeCommand(opts: ConsumeOptions, config: Config): Prom
   const out = new Printer(opts);
   let finish!: (code: number) => void;
   const finished = new Promise<number>((resolve) => (finish = resolve));
-  const onSignal = (): void => finish(ExitCodes.OK);
+  let signalled = false;
+  const onSignal = (): void => {
+    signalled = true;
+    finish(ExitCodes.OK);
+  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
@@ -57,7 +61,9 @@ export async function consumeCommand(opts: ConsumeOptions, config: Config): Prom
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await consumer.disconnect().catch(() => undefined);
-    if (!opts.json) process.stderr.write(`${out.count} record${out.count === 1 ? '' : 's'} read\n`);
+    // The terminal echoed ^C without a line break.
+    const newline = signalled && process.stderr.isTTY ? '\n' : '';
+    if (!opts.json) process.stderr.write(`${newline}${out.count} record${out.count === 1 ? '' : 's'} read\n`);
   }
 }
 

@@ -102,19 +102,18 @@ test('against a closed port, topics, serve, produce and consume each print one l
     ['produce', ['produce', join(repoRoot, 'package.json'), '--input-type', 'jsonl']],
     ['consume', ['consume', '-f']],
   ];
-  await Promise.all(
-    runs.map(async ([name, args]) => {
-      const started = Date.now();
-      const session = startInTerminal([...args, '-b', `127.0.0.1:${port}`]);
-      const code = await session.exited(15_000);
-      const elapsed = Date.now() - started;
-      const shown = session.screen().split('\n').filter((l) => l.trim() !== '');
-      assert.notEqual(code, 0, `${name} exit code`);
-      assert.ok(elapsed < 10_000, `${name} took ${elapsed} ms`);
-      assert.equal(shown.length, 1, `${name} printed:\n${session.screen()}`);
-      assert.match(shown[0]!, new RegExp(`^mlstream ${name}: cannot reach Kafka at 127\\.0\\.0\\.1:${port} \\(connection refused\\) — .* start it \\(bash init\\.sh\\) or point --bootstrap-server`));
-    }),
-  );
+  // One after another: four Node processes starting at once on a small machine would measure each other.
+  for (const [name, args] of runs) {
+    const started = Date.now();
+    const session = startInTerminal([...args, '-b', `127.0.0.1:${port}`]);
+    const code = await session.exited(15_000);
+    const elapsed = Date.now() - started;
+    const shown = session.screen().split('\n').filter((l) => l.trim() !== '');
+    assert.notEqual(code, 0, `${name} exit code`);
+    assert.ok(elapsed < 10_000, `${name} took ${elapsed} ms`);
+    assert.equal(shown.length, 1, `${name} printed:\n${session.screen()}`);
+    assert.match(shown[0]!, new RegExp(`^mlstream ${name}: cannot reach Kafka at 127\\.0\\.0\\.1:${port} \\(connection refused\\) — .* start it \\(bash init\\.sh\\) or point --bootstrap-server`));
+  }
 });
 
 test('consume of a topic that does not exist says so in one line, with the command that creates the topics', { skip, timeout: 60_000 }, async () => {
