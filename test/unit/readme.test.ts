@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
@@ -35,6 +36,12 @@ test('every command in the Quick start is run by a test', () => {
   for (const [command, { file, call }] of Object.entries(RUN_BY)) {
     assert.ok(readFileSync(join(repoRoot, file), 'utf8').includes(call), `${file} runs \`${command}\` (looked for ${call})`);
   }
+});
+
+test('`npx mlstream` in a clone runs this repository\'s CLI (the bin of package.json, nothing fetched)', () => {
+  const r = spawnSync('npx', ['--no-install', 'mlstream', '--version'], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version);
 });
 
 test('the Quick start says how to see predictions and where the dashboard is', () => {
