@@ -27,6 +27,11 @@ export interface Stage {
    */
   columnsFor?(available: ReadonlySet<string>): { readonly inputCols: readonly string[]; readonly outputCols: readonly string[] };
   transform(frame: Frame): void | Promise<void>;
+  /**
+   * Set by wrappers that only hold other saved objects (a tuning model's bestModel,
+   * RFormulaModel's inner pipeline): the loader puts these stages in the wrapper's place.
+   */
+  readonly expandsTo?: readonly Stage[];
   /** Releases native resources (ONNX sessions, sockets). Called once, after the last batch. */
   dispose?(): void | Promise<void>;
 }

@@ -50,6 +50,7 @@ const CHECK: Record<FixtureResult['mode'], string> = {
   transformer: 'feature stages only',
   refused: 'refusal',
   loaded: 'load only',
+  pending: 'pending',
 };
 
 function exp(x: number | undefined): string {
@@ -63,7 +64,7 @@ function notes(r: FixtureResult): string {
     if (r.maxValueError === undefined) parts.push(r.maxProbabilityError === undefined ? `${r.target} (Spark wrote no probabilities)` : `${r.target} and its probabilities`);
     else parts.push(r.maxValueError > 0 ? `${r.target} within ${exp(r.maxValueError)} (relative above 1)` : `${r.target} equal`);
   }
-  if (r.mode === 'refused' || r.mode === 'loaded') parts.push(shortMessage(r.message ?? ''));
+  if (r.mode === 'refused' || r.mode === 'loaded' || r.mode === 'pending') parts.push(shortMessage(r.message ?? ''));
   if (r.mode === 'transformer' && r.maxValueError !== undefined) parts.push(r.maxValueError > 0 ? `vectors within ${exp(r.maxValueError)}` : 'vectors equal');
   if (r.mode === 'transformer') parts.push(`served as feature stages: the prediction is the output vector, ${r.rows} records`);
   const chain = r.message?.indexOf(' Output ') ?? -1;

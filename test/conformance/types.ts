@@ -76,7 +76,7 @@ export interface FixtureSpec {
   readonly note?: string;
 }
 
-export type Mode = 'spark-outputs' | 'sample' | 'synthetic' | 'transformer' | 'refused' | 'loaded';
+export type Mode = 'spark-outputs' | 'sample' | 'synthetic' | 'transformer' | 'refused' | 'loaded' | 'pending';
 
 export interface FixtureResult {
   readonly name: string;

@@ -8,6 +8,7 @@ import { linearStages } from './linear.js';
 import { neuralStages } from './neural.js';
 import { textStages } from './text.js';
 import { treeStages } from './trees.js';
+import { tuningStages } from './tuning.js';
 
 /** Every built-in Spark stage family, by fully qualified JVM class name. */
 const families: Record<string, StageFactory>[] = [
@@ -19,6 +20,7 @@ const families: Record<string, StageFactory>[] = [
   treeStages,
   clusteringStages,
   neuralStages,
+  tuningStages,
 ];
 
 export function registerSparkStages(registry: StageRegistry): void {
