@@ -189,20 +189,10 @@ const interaction: StageFactory = (ctx) => {
   };
 };
 
-/** SQLTransformer runs arbitrary Spark SQL; a package that needs it is refused at load. */
-const sqlTransformer: StageFactory = (ctx) => {
-  const statement = ctx.params.string('statement', '');
-  throw new Error(
-    `SQLTransformer ${ctx.metadata.uid} cannot run natively: SQL statements are not executed by this runtime ` +
-      `(statement: ${JSON.stringify(statement)}). Replace it with built-in feature stages or a plugin stage.`,
-  );
-};
-
 export const featureStages: Record<string, StageFactory> = {
   [ML + 'VectorAssembler']: vectorAssembler,
   [ML + 'VectorSizeHint']: vectorSizeHint,
   [ML + 'Interaction']: interaction,
-  [ML + 'SQLTransformer']: sqlTransformer,
   ...scalerStages,
   ...discretizerStages,
   ...projectionStages,

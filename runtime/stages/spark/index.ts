@@ -3,9 +3,11 @@ import type { StageFactory } from '../../pipeline/stage.js';
 import { bayesStages } from './bayes.js';
 import { clusteringStages } from './clustering.js';
 import { featureStages } from './features.js';
+import { formulaStages } from './formula.js';
 import { indexerStages } from './indexers.js';
 import { linearStages } from './linear.js';
 import { neuralStages } from './neural.js';
+import { sqlStages } from './sql-transformer.js';
 import { textStages } from './text.js';
 import { treeStages } from './trees.js';
 import { tuningStages } from './tuning.js';
@@ -21,6 +23,8 @@ const families: Record<string, StageFactory>[] = [
   clusteringStages,
   neuralStages,
   tuningStages,
+  formulaStages,
+  sqlStages,
 ];
 
 export function registerSparkStages(registry: StageRegistry): void {

@@ -1,0 +1,238 @@
+/**
+ * SQLTransformer for the statements saved pipelines commonly hold: `SELECT *, <expr> AS
+ * <name>, … FROM __THIS__` (sql-parser.ts says which expressions). Expressions are evaluated
+ * column by column with Spark's default (non-ANSI) semantics: a null operand gives null,
+ * division by zero gives null, a logarithm of a non-positive number gives null, INT
+ * arithmetic stays integral, numbers concatenated as text read as Java prints them.
+ * A statement outside that subset refuses the package, naming the statement and the reason.
+ */
+import { type Column, type Frame, type NarrowNumber, PipelineError } from '../../pipeline/frame.js';
+import type { StageFactory } from '../../pipeline/stage.js';
+import { javaDoubleString } from './common.js';
+import { type SelectItem, type SqlExpr, SqlUnsupported, parseSelect } from './sql-parser.js';
+
+type Value =
+  | { readonly type: 'string'; readonly values: readonly (string | null)[] }
+  | { readonly type: 'number'; readonly values: Float64Array; readonly nulls: Uint8Array; readonly sqlType: NarrowNumber | undefined };
+
+const INTEGRAL = new Set<NarrowNumber | undefined>(['INTEGER', 'LONG']);
+
+/** A column named in the statement: the exact name, else the one name equal ignoring case (Spark's default). */
+function resolve(name: string, available: Iterable<string>): string {
+  const names = [...available];
+  if (names.includes(name)) return name;
+  const same = names.filter((n) => n.toLowerCase() === name.toLowerCase());
+  return same.length === 1 ? same[0]! : name;
+}
+
+function columnsOf(expr: SqlExpr, out: string[] = []): string[] {
+  switch (expr.kind) {
+    case 'column':
+      out.push(expr.name);
+      break;
+    case 'negate':
+    case 'cast':
+      columnsOf(expr.arg, out);
+      break;
+    case 'binary':
+      columnsOf(expr.left, out);
+      columnsOf(expr.right, out);
+      break;
+    case 'call':
+      for (const a of expr.args) columnsOf(a, out);
+      break;
+  }
+  return out;
+}
+
+function numbers(n: number, sqlType: NarrowNumber | undefined, f: (i: number) => number | null): Value {
+  const values = new Float64Array(n);
+  const nulls = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = f(i);
+    if (v === null) {
+      nulls[i] = 1;
+      values[i] = NaN;
+    } else values[i] = v;
+  }
+  return { type: 'number', values, nulls, sqlType };
+}
+
+function strings(n: number, f: (i: number) => string | null): Value {
+  return { type: 'string', values: Array.from({ length: n }, (_, i) => f(i)) };
+}
+
+/** Spark's implicit cast of a string operand to DOUBLE: surrounding spaces allowed, anything else null. */
+function parseNumber(s: string | null): number | null {
+  if (s === null) return null;
+  const t = s.trim();
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[dDfF]?$/.test(t) && !/^[+-]?(Infinity|NaN)$/.test(t)) return null;
+  return Number(t.replace(/[dDfF]$/, ''));
+}
+
+function asNumber(v: Value, n: number): Extract<Value, { type: 'number' }> {
+  if (v.type === 'number') return v;
+  return numbers(n, undefined, (i) => parseNumber(v.values[i]!)) as Extract<Value, { type: 'number' }>;
+}
+
+function asText(v: Value, i: number): string | null {
+  if (v.type === 'string') return v.values[i]!;
+  if (v.nulls[i]) return null;
+  const x = v.values[i]!;
+  return INTEGRAL.has(v.sqlType) ? String(x) : javaDoubleString(v.sqlType === 'FLOAT' ? Math.fround(x) : x);
+}
+
+/** The type of INT/BIGINT/FLOAT/DOUBLE arithmetic on two operands, as Spark widens them. */
+function widen(a: NarrowNumber | undefined, b: NarrowNumber | undefined): NarrowNumber | undefined {
+  if (INTEGRAL.has(a) && INTEGRAL.has(b)) return a === 'LONG' || b === 'LONG' ? 'LONG' : 'INTEGER';
+  return a === 'FLOAT' && b === 'FLOAT' ? 'FLOAT' : undefined;
+}
+
+/** Java's (int) of a double: NaN is 0, out-of-range values saturate. */
+function javaInt(x: number): number {
+  if (Number.isNaN(x)) return 0;
+  return Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, Math.trunc(x)));
+}
+
+const LOGS: Record<string, (x: number) => number> = { LN: Math.log, LOG10: Math.log10, LOG2: Math.log2 };
+
+function evaluate(expr: SqlExpr, frame: Frame): Value {
+  const n = frame.length;
+  switch (expr.kind) {
+    case 'string':
+      return strings(n, () => expr.value);
+    case 'number':
+      return numbers(n, expr.integral ? 'INTEGER' : undefined, () => expr.value);
+    case 'column':
+      return columnValue(frame, resolve(expr.name, frame.columns.keys()));
+    case 'negate': {
+      const a = asNumber(evaluate(expr.arg, frame), n);
+      return numbers(n, a.sqlType, (i) => (a.nulls[i] ? null : -a.values[i]!));
+    }
+    case 'cast':
+      return cast(evaluate(expr.arg, frame), expr.to, n);
+    case 'binary':
+      return binary(expr.op, evaluate(expr.left, frame), evaluate(expr.right, frame), n);
+    case 'call':
+      return call(expr.fn, expr.args.map((a) => evaluate(a, frame)), n);
+  }
+}
+
+function columnValue(frame: Frame, name: string): Value {
+  const col = frame.get(name);
+  if (col.type === 'string') return col;
+  if (col.type === 'double') return { type: 'number', values: col.values, nulls: col.nulls ?? new Uint8Array(col.values.length), sqlType: col.sqlType };
+  throw new PipelineError(`SQLTransformer: column "${name}" is ${col.type}; the statement can read only strings and numbers`);
+}
+
+function cast(v: Value, to: 'string' | 'double' | 'int', n: number): Value {
+  if (to === 'string') return strings(n, (i) => asText(v, i));
+  const a = asNumber(v, n);
+  if (to === 'double') return numbers(n, undefined, (i) => (a.nulls[i] ? null : a.values[i]!));
+  return numbers(n, 'INTEGER', (i) => (a.nulls[i] ? null : javaInt(a.values[i]!)));
+}
+
+function binary(op: string, l: Value, r: Value, n: number): Value {
+  if (op === '||') return strings(n, (i) => concatAt([l, r], i));
+  const a = asNumber(l, n);
+  const b = asNumber(r, n);
+  const type = op === '/' ? undefined : widen(a.sqlType, b.sqlType);
+  const round = type === 'FLOAT' ? Math.fround : (x: number) => x;
+  return numbers(n, type, (i) => {
+    if (a.nulls[i] || b.nulls[i]) return null;
+    const x = a.values[i]!;
+    const y = b.values[i]!;
+    switch (op) {
+      case '+':
+        return round(x + y);
+      case '-':
+        return round(x - y);
+      case '*':
+        return round(x * y);
+      case '/':
+        return y === 0 ? null : x / y;
+      default:
+        return y === 0 ? null : round(x % y);
+    }
+  });
+}
+
+function concatAt(args: readonly Value[], i: number): string | null {
+  let s = '';
+  for (const a of args) {
+    const t = asText(a, i);
+    if (t === null) return null;
+    s += t;
+  }
+  return s;
+}
+
+function call(fn: string, args: readonly Value[], n: number): Value {
+  const [first] = args as [Value, ...Value[]];
+  switch (fn) {
+    case 'CONCAT':
+      return strings(n, (i) => concatAt(args, i));
+    case 'LOWER':
+    case 'LCASE':
+      return strings(n, (i) => asText(first, i)?.toLowerCase() ?? null);
+    case 'UPPER':
+    case 'UCASE':
+      return strings(n, (i) => asText(first, i)?.toUpperCase() ?? null);
+    case 'TRIM':
+      // Spark's trim strips the space character only, not tabs or newlines.
+      return strings(n, (i) => asText(first, i)?.replace(/^ +| +$/g, '') ?? null);
+    case 'POW':
+    case 'POWER': {
+      const a = asNumber(first, n);
+      const b = asNumber(args[1]!, n);
+      return numbers(n, undefined, (i) => (a.nulls[i] || b.nulls[i] ? null : Math.pow(a.values[i]!, b.values[i]!)));
+    }
+    default: {
+      const a = asNumber(first, n);
+      if (fn === 'ABS') return numbers(n, a.sqlType, (i) => (a.nulls[i] ? null : Math.abs(a.values[i]!)));
+      const log = LOGS[fn];
+      if (log) return numbers(n, undefined, (i) => (a.nulls[i] || a.values[i]! <= 0 ? null : log(a.values[i]!)));
+      const f = fn === 'SQRT' ? Math.sqrt : Math.exp;
+      return numbers(n, undefined, (i) => (a.nulls[i] ? null : f(a.values[i]!)));
+    }
+  }
+}
+
+function toColumn(v: Value): Column {
+  if (v.type === 'string') return { type: 'string', values: [...v.values] };
+  const hasNull = v.nulls.some((x) => x === 1);
+  return { type: 'double', values: v.values, ...(hasNull ? { nulls: v.nulls } : {}), ...(v.sqlType ? { sqlType: v.sqlType } : {}) };
+}
+
+const sqlTransformer: StageFactory = (ctx) => {
+  const statement = ctx.params.string('statement');
+  let items: SelectItem[];
+  try {
+    items = parseSelect(statement);
+  } catch (e) {
+    if (!(e instanceof SqlUnsupported)) throw e;
+    throw new Error(`SQLTransformer ${ctx.metadata.uid} cannot run the statement ${JSON.stringify(statement)}: ${e.message} is not supported. Replace it with built-in feature stages or a plugin stage.`);
+  }
+  const exprs = items.filter((it) => it.kind === 'expr');
+  const keepAll = items.some((it) => it.kind === 'star');
+  const referenced = [...new Set(exprs.flatMap((it) => columnsOf(it.expr)))];
+  const outputs = exprs.map((it) => it.alias);
+  return {
+    uid: ctx.metadata.uid,
+    className: ctx.metadata.class,
+    inputCols: referenced,
+    outputCols: outputs,
+    columnsFor: (available) => ({ inputCols: referenced.map((c) => resolve(c, available)), outputCols: outputs }),
+    transform(frame) {
+      const computed = exprs.map((it) => toColumn(evaluate(it.expr, frame)));
+      if (!keepAll) {
+        for (const name of [...frame.columns.keys()]) frame.columns.delete(name);
+      }
+      computed.forEach((col, k) => frame.set(outputs[k]!, col));
+    },
+  };
+};
+
+export const sqlStages: Record<string, StageFactory> = {
+  'org.apache.spark.ml.feature.SQLTransformer': sqlTransformer,
+};
