@@ -7,6 +7,7 @@
  */
 import { join } from 'node:path';
 import type { StageFactory } from '../../pipeline/stage.js';
+import { rewrittenAttributes } from './attribute-rules.js';
 import { expandedInto } from './stage-helpers.js';
 
 const ML = 'org.apache.spark.ml.feature.';
@@ -37,11 +38,13 @@ const vectorAttributeRewriter: StageFactory = async (ctx) => {
   const [row] = await ctx.readData();
   const vectorCol = row?.vectorCol;
   if (typeof vectorCol !== 'string') throw new Error('VectorAttributeRewriter data has no vectorCol');
+  const prefixes = new Map(Object.entries((row?.prefixesToRewrite ?? {}) as Record<string, string>));
   return {
     uid: ctx.metadata.uid,
     className: ctx.metadata.class,
     inputCols: [vectorCol],
     outputCols: [],
+    attributes: (before) => rewrittenAttributes(before, vectorCol, prefixes),
     transform() {},
   };
 };
