@@ -8,6 +8,7 @@ import { indexerStages } from './indexers.js';
 import { linearStages } from './linear.js';
 import { neuralStages } from './neural.js';
 import { sqlStages } from './sql-transformer.js';
+import { slicingStages } from './slicing.js';
 import { textStages } from './text.js';
 import { treeStages } from './trees.js';
 import { tuningStages } from './tuning.js';
@@ -25,6 +26,7 @@ const families: Record<string, StageFactory>[] = [
   tuningStages,
   formulaStages,
   sqlStages,
+  slicingStages,
 ];
 
 export function registerSparkStages(registry: StageRegistry): void {

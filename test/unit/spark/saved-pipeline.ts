@@ -7,7 +7,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadPackage, type PackageConfig } from '../../../runtime/packages/package.js';
+import { loadPackage, type ModelVersion, type PackageConfig } from '../../../runtime/packages/package.js';
 import { stageDirName } from '../../../runtime/packages/spark-format.js';
 import { type DataColumn, type SparkJson, writeData, writeMetadata } from '../../../scripts/examples/spark-writer.js';
 import { predict, sparkRegistry } from '../../conformance/runner.js';
@@ -75,17 +75,46 @@ export function refusal(stages: readonly SavedStage[], config: PackageConfig): P
   });
 }
 
-/** An array<string> parquet column (StringIndexerModel's `labels`, as Spark 2.x saved it). */
-export function stringArrayColumn(name: string, values: string[][]): DataColumn {
+/** StringIndexerModel's data as Spark 3.x saves it: `labelsArray`, one label list per input column. */
+export function labelsArrayColumn(labels: string[][]): DataColumn {
+  return {
+    name: 'labelsArray',
+    data: [labels],
+    schema: [
+      { name: 'labelsArray', repetition_type: 'OPTIONAL', num_children: 1, converted_type: 'LIST', logical_type: { type: 'LIST' } },
+      { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
+      { name: 'element', repetition_type: 'OPTIONAL', num_children: 1, converted_type: 'LIST', logical_type: { type: 'LIST' } },
+      { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
+      { name: 'element', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'OPTIONAL' },
+    ],
+    sparkType: { type: 'array', elementType: { type: 'array', elementType: 'string', containsNull: true }, containsNull: true },
+    nullable: true,
+  };
+}
+
+/** An array<int> parquet column (OneHotEncoderModel's `categorySizes`). */
+export function intArrayColumn(name: string, values: number[][]): DataColumn {
   return {
     name,
     data: values,
     schema: [
       { name, repetition_type: 'OPTIONAL', num_children: 1, converted_type: 'LIST', logical_type: { type: 'LIST' } },
       { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
-      { name: 'element', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'OPTIONAL' },
+      { name: 'element', type: 'INT32', repetition_type: 'REQUIRED' },
     ],
-    sparkType: { type: 'array', elementType: 'string', containsNull: true },
+    sparkType: { type: 'array', elementType: 'integer', containsNull: false },
     nullable: true,
   };
+}
+
+/** Loads the package and hands the loaded version to `use` (its pipeline's attributes, say). */
+export function loaded<T>(stages: readonly SavedStage[], config: PackageConfig, use: (model: ModelVersion) => Promise<T> | T): Promise<T> {
+  return withPackage(stages, config, async (dir) => {
+    const model = await loadPackage(dir, sparkRegistry());
+    try {
+      return await use(model);
+    } finally {
+      await model.pipeline.dispose();
+    }
+  });
 }
