@@ -7,6 +7,7 @@ import { formulaStages } from './formula.js';
 import { indexerStages } from './indexers.js';
 import { linearStages } from './linear.js';
 import { neuralStages } from './neural.js';
+import { oneVsRestStages } from './one-vs-rest.js';
 import { sqlStages } from './sql-transformer.js';
 import { slicingStages } from './slicing.js';
 import { textStages } from './text.js';
@@ -27,6 +28,7 @@ const families: Record<string, StageFactory>[] = [
   formulaStages,
   sqlStages,
   slicingStages,
+  oneVsRestStages,
 ];
 
 export function registerSparkStages(registry: StageRegistry): void {
