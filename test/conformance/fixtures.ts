@@ -99,6 +99,17 @@ function nikolaRecord(i: number): Record<string, number> {
 
 export const FIXTURES: readonly FixtureSpec[] = [
   {
+    name: 'hydro21-dct',
+    config: { input_schema: { features: 'VECTOR' } },
+    note: "the Spark docs' DCT example vectors and the outputs Spark printed for them (the folder has no fitted state)",
+  },
+  {
+    name: 'sree-movielens-als',
+    config: { input_schema: { userId: 'INTEGER', movieId: 'INTEGER' } },
+    exactValues: true,
+    note: 'ratings equal to the float32 values Spark computed',
+  },
+  {
     name: 'bbb1991-nslkdd-vecslicer-names-rf',
     config: { input_schema: { indexed_features: 'VECTOR' }, output_labels: { '0': 'normal', '1': 'attack' } },
     refusal: /VectorSlicer \S+ selects features by name, but no earlier stage names the features of column "indexed_features", so it cannot resolve 44 of them: flag_SF, protocol_type_tcp/,

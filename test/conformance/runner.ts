@@ -48,7 +48,7 @@ export async function runFixture(spec: FixtureSpec, registry = sparkRegistry()):
     const missing = await missingClasses(fixture(base), registry);
     if (missing.length) return pending(spec, base, missing);
   }
-  const layout = spec.sample || spec.synthetic || spec.transformer || spec.refusal ? undefined : sparkOutputsLayout(fixture(base));
+  const layout = spec.sample || spec.synthetic || spec.transformer || spec.refusal ? undefined : sparkOutputsLayout(fixture(base), spec.config !== undefined);
   const config = spec.config ?? (layout ? await deriveConfig(fixture(base), layout) : undefined);
   const dir = writeFixturePackage(tempDir('mlstream-conformance-'), base, config ?? { input_schema: { unknown: 'STRING' } });
   try {
@@ -64,7 +64,7 @@ export async function runFixture(spec: FixtureSpec, registry = sparkRegistry()):
       const problems: string[] = [];
       const counts = { stages: model.pipeline.stages.length, activeStages: model.pipeline.active.length };
       if (layout) {
-        const { records, outputs, ...compared } = await compareWithSpark(layout, config, (r) => predict(model, r));
+        const { records, outputs, ...compared } = await compareWithSpark(layout, config, (r) => predict(model, r), spec.exactValues);
         problems.push(...indexToStringAgreement(model, outputs));
         const rejected = rejectedByCode(outputs);
         return { ...start, ...counts, mode: 'spark-outputs', rows: records, rejected, outputs, ...compared, problems: [...compared.problems, ...problems] };
