@@ -7,6 +7,7 @@
  * A statement outside that subset refuses the package, naming the statement and the reason.
  */
 import { type Column, type Frame, type NarrowNumber, PipelineError } from '../../pipeline/frame.js';
+import type { AttributeSchema, ColumnAttributes } from '../../pipeline/attributes.js';
 import type { StageFactory } from '../../pipeline/stage.js';
 import { javaDoubleString } from './common.js';
 import { type SelectItem, type SqlExpr, SqlUnsupported, parseSelect } from './sql-parser.js';
@@ -43,6 +44,28 @@ function columnsOf(expr: SqlExpr, out: string[] = []): string[] {
       break;
   }
   return out;
+}
+
+/**
+ * What an expression's column is to later stages (attributes.ts): a plain column reference
+ * keeps that column's attributes, as Spark's aliases keep its metadata; a number is a number
+ * with none; text is neither.
+ */
+function shapeOf(expr: SqlExpr, before: AttributeSchema): ColumnAttributes | undefined {
+  switch (expr.kind) {
+    case 'column':
+      return before.get(resolve(expr.name, before.keys()));
+    case 'string':
+      return undefined;
+    case 'cast':
+      return expr.to === 'string' ? undefined : { kind: 'scalar' };
+    case 'binary':
+      return expr.op === '||' ? undefined : { kind: 'scalar' };
+    case 'call':
+      return ['CONCAT', 'LOWER', 'LCASE', 'UPPER', 'UCASE', 'TRIM'].includes(expr.fn) ? undefined : { kind: 'scalar' };
+    default:
+      return { kind: 'scalar' };
+  }
 }
 
 function numbers(n: number, sqlType: NarrowNumber | undefined, f: (i: number) => number | null): Value {
@@ -223,6 +246,10 @@ const sqlTransformer: StageFactory = (ctx) => {
     inputCols: referenced,
     outputCols: outputs,
     columnsFor: (available) => ({ inputCols: referenced.map((c) => resolve(c, available)), outputCols: outputs }),
+    attributes: (before) => new Map(exprs.flatMap((it) => {
+      const shape = shapeOf(it.expr, before);
+      return shape ? [[it.alias, shape] as const] : [];
+    })),
     transform(frame) {
       const computed = exprs.map((it) => toColumn(evaluate(it.expr, frame)));
       if (!keepAll) {

@@ -101,6 +101,22 @@ describe("Interaction reads its inputs' ML attributes", () => {
     assert.deepEqual(vectors([out[1]!]), [[2, 0, 0]]);
   });
 
+  test('a multi-column Bucketizer marks every output nominal: its two outputs interact as blocks of 3 and 2', async () => {
+    const buckets: SavedStage = {
+      class: 'feature.Bucketizer',
+      params: { inputCols: ['p', 'q'], outputCols: ['pb', 'qb'], splitsArray: [[dbl(0), dbl(1), dbl(2), dbl(3)], ['-Infinity', dbl(0), 'Infinity']], handleInvalid: 'error' },
+    };
+    const out = await serve([buckets, interaction(['pb', 'qb'])], { input_schema: { p: 'DOUBLE', q: 'DOUBLE' } }, [{ p: 1.5, q: 7 }]);
+    // p in bucket 1 of 3, q in bucket 1 of 2: the 1 sits at 1 · 2 + 1.
+    assert.deepEqual(vectors(out), [[0, 0, 0, 1, 0, 0]]);
+  });
+
+  test('an indexed column renamed by SQLTransformer keeps its attributes, as a Spark alias keeps metadata', async () => {
+    const stages = [indexer('label', 'index', ['x', 'y', 'z']), { class: 'feature.SQLTransformer', params: { statement: 'SELECT *, index AS renamed FROM __THIS__' } }, interaction(['renamed', 'number'])];
+    const out = await serve(stages, { input_schema: { label: 'STRING', number: 'DOUBLE' } }, [{ label: 'z', number: 4 }]);
+    assert.deepEqual(vectors(out), [[0, 0, 4]]);
+  });
+
   test('an indexed column left in front of a tree no longer widens the vector wrongly: one slot per label, not one per row value', async () => {
     // The issue's failure: a tree reading feature 75 of a 27-wide vector. With 30 labels the
     // Interaction of index × number is 30 wide, whatever index a row has.
@@ -149,6 +165,15 @@ describe('attributes through OneHotEncoder and VectorAssembler, read by VectorSl
     assert.deepEqual(names, ['binary colourVec_red', 'binary colourVec_green', 'numeric size']);
     const out = await serve(stages, config, [{ colour: 'green', size: 7 }, { colour: 'blue', size: 8 }]);
     assert.deepEqual(vectors(out), [[7, 1], [8, 0]]);
+  });
+
+  test("a number SQLTransformer computes is a named numeric feature once assembled, so VectorSlicer finds it by name", async () => {
+    const stages = [
+      { class: 'feature.SQLTransformer', params: { statement: 'SELECT *, v * 2D AS w FROM __THIS__' } },
+      assembler(['v', 'w'], 'vw'),
+      { class: 'feature.VectorSlicer', params: { inputCol: 'vw', outputCol: 'picked', indices: [], names: ['w'] } },
+    ];
+    assert.deepEqual(vectors(await serve(stages, { input_schema: { v: 'DOUBLE' } }, [{ v: 3 }])), [[6]]);
   });
 
   test('VectorSlicer names that the attributes do not hold refuse the package, naming them', async () => {
