@@ -66,6 +66,8 @@ function cellValue(col: Column, i: number): unknown {
       const v = col.values[i];
       return v ? Array.from(toDense(v)) : null;
     }
+    case 'vectors':
+      return col.values[i]?.map((v) => Array.from(toDense(v))) ?? null;
     default:
       return col.values[i];
   }

@@ -2,6 +2,7 @@ import type { StageRegistry } from '../../pipeline/registry.js';
 import type { StageFactory } from '../../pipeline/stage.js';
 import { bayesStages } from './bayes.js';
 import { clusteringStages } from './clustering.js';
+import { catalogueFeatureStages } from './feature-catalogue.js';
 import { featureStages } from './features.js';
 import { formulaStages } from './formula.js';
 import { indexerStages } from './indexers.js';
@@ -24,6 +25,7 @@ const families: Record<string, StageFactory>[] = [
   treeStages,
   clusteringStages,
   neuralStages,
+  catalogueFeatureStages,
   tuningStages,
   formulaStages,
   sqlStages,
