@@ -1,9 +1,10 @@
 /**
  * SQLTransformer for the statements saved pipelines commonly hold: `SELECT *, <expr> AS
  * <name>, … FROM __THIS__` (sql-parser.ts says which expressions). Expressions are evaluated
- * column by column with Spark's default (non-ANSI) semantics: a null operand gives null,
- * division by zero gives null, a logarithm of a non-positive number gives null, INT
- * arithmetic stays integral, numbers concatenated as text read as Java prints them.
+ * column by column with the semantics of the Spark that saved the stage: up to 3.5 the
+ * non-ANSI rules (a null operand gives null, division by zero gives null, INT arithmetic
+ * wraps), from 4.0 ANSI mode, Spark's new default (those cases fail the row). Both: a
+ * logarithm of a non-positive number gives null, numbers read as text as Java prints them.
  * A statement outside that subset refuses the package, naming the statement and the reason.
  */
 import { type Column, type Frame, type NarrowNumber, PipelineError } from '../../pipeline/frame.js';
@@ -11,6 +12,7 @@ import type { AttributeSchema, ColumnAttributes } from '../../pipeline/attribute
 import type { StageFactory } from '../../pipeline/stage.js';
 import { javaDoubleString } from './common.js';
 import { type SelectItem, type SqlExpr, SqlUnsupported, parseSelect } from './sql-parser.js';
+import { failRow, savedBefore } from './stage-helpers.js';
 
 type Value =
   | { readonly type: 'string'; readonly values: readonly (string | null)[] }
@@ -93,9 +95,31 @@ function parseNumber(s: string | null): number | null {
   return Number(t.replace(/[dDfF]$/, ''));
 }
 
-function asNumber(v: Value, n: number): Extract<Value, { type: 'number' }> {
+/**
+ * One evaluation over a batch. Spark 4 runs SQL in ANSI mode by default: where the older
+ * rules give null (division by zero, a string that is no number) or wrap (INT overflow), the
+ * row fails instead, with the reason.
+ */
+interface Evaluation {
+  readonly frame: Frame;
+  readonly n: number;
+  readonly ansi: boolean;
+  /** Row → why it fails (the first reason found). */
+  readonly failures: Map<number, string>;
+}
+
+function fail(c: Evaluation, i: number, why: string): null {
+  if (!c.failures.has(i)) c.failures.set(i, why);
+  return null;
+}
+
+function asNumber(v: Value, c: Evaluation): Extract<Value, { type: 'number' }> {
   if (v.type === 'number') return v;
-  return numbers(n, undefined, (i) => parseNumber(v.values[i]!)) as Extract<Value, { type: 'number' }>;
+  return numbers(c.n, undefined, (i) => {
+    const s = v.values[i]!;
+    const x = parseNumber(s);
+    return x === null && s !== null && c.ansi ? fail(c, i, `the string '${s}' cannot be cast to a number (ANSI mode, Spark 4)`) : x;
+  }) as Extract<Value, { type: 'number' }>;
 }
 
 function asText(v: Value, i: number): string | null {
@@ -111,33 +135,42 @@ function widen(a: NarrowNumber | undefined, b: NarrowNumber | undefined): Narrow
   return a === 'FLOAT' && b === 'FLOAT' ? 'FLOAT' : undefined;
 }
 
+const INT_MIN = -(2 ** 31);
+const INT_MAX = 2 ** 31 - 1;
+
 /** Java's (int) of a double: NaN is 0, out-of-range values saturate. */
 function javaInt(x: number): number {
   if (Number.isNaN(x)) return 0;
-  return Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, Math.trunc(x)));
+  return Math.max(INT_MIN, Math.min(INT_MAX, Math.trunc(x)));
+}
+
+/** INT + - * as Java computes them: the result wraps around 32 bits. */
+function intArithmetic(op: string, x: number, y: number): number {
+  if (op === '*') return Math.imul(x, y);
+  return (op === '+' ? x + y : x - y) | 0;
 }
 
 const LOGS: Record<string, (x: number) => number> = { LN: Math.log, LOG10: Math.log10, LOG2: Math.log2 };
 
-function evaluate(expr: SqlExpr, frame: Frame): Value {
-  const n = frame.length;
+function evaluate(expr: SqlExpr, c: Evaluation): Value {
+  const n = c.n;
   switch (expr.kind) {
     case 'string':
       return strings(n, () => expr.value);
     case 'number':
       return numbers(n, expr.integral ? 'INTEGER' : undefined, () => expr.value);
     case 'column':
-      return columnValue(frame, resolve(expr.name, frame.columns.keys()));
+      return columnValue(c.frame, resolve(expr.name, c.frame.columns.keys()));
     case 'negate': {
-      const a = asNumber(evaluate(expr.arg, frame), n);
+      const a = asNumber(evaluate(expr.arg, c), c);
       return numbers(n, a.sqlType, (i) => (a.nulls[i] ? null : -a.values[i]!));
     }
     case 'cast':
-      return cast(evaluate(expr.arg, frame), expr.to, n);
+      return cast(evaluate(expr.arg, c), expr.to, c);
     case 'binary':
-      return binary(expr.op, evaluate(expr.left, frame), evaluate(expr.right, frame), n);
+      return binary(expr.op, evaluate(expr.left, c), evaluate(expr.right, c), c);
     case 'call':
-      return call(expr.fn, expr.args.map((a) => evaluate(a, frame)), n);
+      return call(expr.fn, expr.args.map((a) => evaluate(a, c)), c);
   }
 }
 
@@ -148,35 +181,38 @@ function columnValue(frame: Frame, name: string): Value {
   throw new PipelineError(`SQLTransformer: column "${name}" is ${col.type}; the statement can read only strings and numbers`);
 }
 
-function cast(v: Value, to: 'string' | 'double' | 'int', n: number): Value {
-  if (to === 'string') return strings(n, (i) => asText(v, i));
-  const a = asNumber(v, n);
-  if (to === 'double') return numbers(n, undefined, (i) => (a.nulls[i] ? null : a.values[i]!));
-  return numbers(n, 'INTEGER', (i) => (a.nulls[i] ? null : javaInt(a.values[i]!)));
+function cast(v: Value, to: 'string' | 'double' | 'int', c: Evaluation): Value {
+  if (to === 'string') return strings(c.n, (i) => asText(v, i));
+  const a = asNumber(v, c);
+  if (to === 'double') return numbers(c.n, undefined, (i) => (a.nulls[i] ? null : a.values[i]!));
+  return numbers(c.n, 'INTEGER', (i) => {
+    if (a.nulls[i]) return null;
+    const x = a.values[i]!;
+    const whole = Math.trunc(x);
+    if (c.ansi && !(whole >= INT_MIN && whole <= INT_MAX)) return fail(c, i, `${javaDoubleString(x)} does not fit an INT (ANSI mode, Spark 4)`);
+    return javaInt(x);
+  });
 }
 
-function binary(op: string, l: Value, r: Value, n: number): Value {
-  if (op === '||') return strings(n, (i) => concatAt([l, r], i));
-  const a = asNumber(l, n);
-  const b = asNumber(r, n);
+function binary(op: string, l: Value, r: Value, c: Evaluation): Value {
+  if (op === '||') return strings(c.n, (i) => concatAt([l, r], i));
+  const a = asNumber(l, c);
+  const b = asNumber(r, c);
   const type = op === '/' ? undefined : widen(a.sqlType, b.sqlType);
   const round = type === 'FLOAT' ? Math.fround : (x: number) => x;
-  return numbers(n, type, (i) => {
+  return numbers(c.n, type, (i) => {
     if (a.nulls[i] || b.nulls[i]) return null;
     const x = a.values[i]!;
     const y = b.values[i]!;
-    switch (op) {
-      case '+':
-        return round(x + y);
-      case '-':
-        return round(x - y);
-      case '*':
-        return round(x * y);
-      case '/':
-        return y === 0 ? null : x / y;
-      default:
-        return y === 0 ? null : round(x % y);
+    if ((op === '/' || op === '%') && y === 0) return c.ansi ? fail(c, i, 'division by zero (ANSI mode, Spark 4)') : null;
+    if (op === '/') return x / y;
+    if (op === '%') return round(x % y);
+    if (type === 'INTEGER') {
+      const wrapped = intArithmetic(op, x, y);
+      const exact = op === '+' ? x + y : op === '-' ? x - y : x * y;
+      return c.ansi && wrapped !== exact ? fail(c, i, `INT ${op} overflows (ANSI mode, Spark 4)`) : wrapped;
     }
+    return round(op === '+' ? x + y : op === '-' ? x - y : x * y);
   });
 }
 
@@ -190,7 +226,8 @@ function concatAt(args: readonly Value[], i: number): string | null {
   return s;
 }
 
-function call(fn: string, args: readonly Value[], n: number): Value {
+function call(fn: string, args: readonly Value[], c: Evaluation): Value {
+  const n = c.n;
   const [first] = args as [Value, ...Value[]];
   switch (fn) {
     case 'CONCAT':
@@ -206,12 +243,12 @@ function call(fn: string, args: readonly Value[], n: number): Value {
       return strings(n, (i) => asText(first, i)?.replace(/^ +| +$/g, '') ?? null);
     case 'POW':
     case 'POWER': {
-      const a = asNumber(first, n);
-      const b = asNumber(args[1]!, n);
+      const a = asNumber(first, c);
+      const b = asNumber(args[1]!, c);
       return numbers(n, undefined, (i) => (a.nulls[i] || b.nulls[i] ? null : Math.pow(a.values[i]!, b.values[i]!)));
     }
     default: {
-      const a = asNumber(first, n);
+      const a = asNumber(first, c);
       if (fn === 'ABS') return numbers(n, a.sqlType, (i) => (a.nulls[i] ? null : Math.abs(a.values[i]!)));
       const log = LOGS[fn];
       if (log) return numbers(n, undefined, (i) => (a.nulls[i] || a.values[i]! <= 0 ? null : log(a.values[i]!)));
@@ -240,6 +277,7 @@ const sqlTransformer: StageFactory = (ctx) => {
   const keepAll = items.some((it) => it.kind === 'star');
   const referenced = [...new Set(exprs.flatMap((it) => columnsOf(it.expr)))];
   const outputs = exprs.map((it) => it.alias);
+  const ansi = !savedBefore(ctx.metadata, 4);
   return {
     uid: ctx.metadata.uid,
     className: ctx.metadata.class,
@@ -251,7 +289,9 @@ const sqlTransformer: StageFactory = (ctx) => {
       return shape ? [[it.alias, shape] as const] : [];
     })),
     transform(frame) {
-      const computed = exprs.map((it) => toColumn(evaluate(it.expr, frame)));
+      const evaluation: Evaluation = { frame, n: frame.length, ansi, failures: new Map() };
+      const computed = exprs.map((it) => toColumn(evaluate(it.expr, evaluation)));
+      for (const [i, why] of evaluation.failures) failRow(frame, i, `SQLTransformer: ${why}`, ctx.metadata.uid);
       if (!keepAll) {
         for (const name of [...frame.columns.keys()]) frame.columns.delete(name);
       }

@@ -4,7 +4,7 @@
  * the input-schema validator, frames, readPredictions. For stage tests that need a whole
  * pipeline: ML attributes only exist between stages.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPackage, type ModelVersion, type PackageConfig } from '../../../runtime/packages/package.js';
@@ -19,6 +19,8 @@ export interface SavedStage {
   readonly class: string;
   readonly params: { [key: string]: SparkJson };
   readonly data?: readonly DataColumn[];
+  /** The Spark version the metadata names (default: spark-writer.ts's). */
+  readonly sparkVersion?: string;
   /** Writes whatever else the stage's folder holds (a nested saved object). */
   readonly extra?: (stageDir: string) => Promise<void>;
 }
@@ -27,6 +29,11 @@ const fullName = (cls: string): string => (cls.startsWith('org.') ? cls : `org.a
 
 export async function writeStage(dir: string, stage: SavedStage, uid: string): Promise<void> {
   await writeMetadata(dir, { class: fullName(stage.class), uid, paramMap: stage.params, defaultParamMap: {} });
+  if (stage.sparkVersion) {
+    const file = join(dir, 'metadata', 'part-00000');
+    const meta = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    await writeFile(file, `${JSON.stringify({ ...meta, sparkVersion: stage.sparkVersion })}\n`);
+  }
   if (stage.data) await writeData(dir, stage.data);
   await stage.extra?.(dir);
 }

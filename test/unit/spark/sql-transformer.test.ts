@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { isRejection, type Outcome } from '../../conformance/types.js';
 import { refusal, serve, type SavedStage } from './saved-pipeline.js';
 
-const sql = (statement: string): SavedStage => ({ class: 'feature.SQLTransformer', params: { statement } });
+const sql = (statement: string, sparkVersion?: string): SavedStage => ({ class: 'feature.SQLTransformer', params: { statement }, ...(sparkVersion ? { sparkVersion } : {}) });
 
 function predictions(outcomes: Outcome[]): unknown[] {
   return outcomes.map((o) => (isRejection(o) ? `rejected: ${o.message}` : o.prediction));
@@ -44,6 +44,26 @@ describe('SQLTransformer', () => {
     assert.deepEqual(await run('LN(b)'), [null, Math.log(2)]);
     assert.deepEqual(await run('CONCAT(a * b, "")'), ['0', '14']);
     assert.deepEqual(await run('CONCAT(CAST(a AS DOUBLE) * b, "")'), ['0.0', '14.0']);
+  });
+
+  test('INT arithmetic wraps around 32 bits in a Spark 3.x save, as Java ints do with ANSI mode off', async () => {
+    // Spark's docs (sql-ref-ansi-compliance.md): with spark.sql.ansi.enabled false, integral
+    // overflow is not an error and the result wraps, e.g. 2147483647 + 1 = -2147483648.
+    const out = await serve([sql('SELECT a + 1 AS up, a * 2 AS twice FROM __THIS__', '3.5.1')], { input_schema: { a: 'INTEGER' } }, [{ a: 2147483647 }]);
+    assert.deepEqual(predictions(out), [-2]);
+  });
+
+  test('a Spark 4 save runs in ANSI mode, its default: division by zero, overflow and a bad cast fail that record alone', async () => {
+    const config = { input_schema: { a: 'INTEGER', b: 'INTEGER', s: 'STRING' } };
+    const rows = [{ a: 7, b: 2, s: '1.5' }, { a: 7, b: 0, s: '1' }, { a: 2147483647, b: 1, s: '1' }, { a: 1, b: 1, s: 'x' }];
+    const out = await serve([sql('SELECT *, a / b AS q, a + b AS t, s + 0D AS f FROM __THIS__', '4.0.0')], config, rows);
+    assert.deepEqual(out[0] && !isRejection(out[0]) ? out[0].prediction : out[0], 1.5);
+    const reasons = out.slice(1).map((o) => (isRejection(o) ? `${o.rejected}: ${o.message}` : 'predicted'));
+    assert.match(reasons[0]!, /^PIPELINE_ERROR: SQLTransformer: division by zero/);
+    assert.match(reasons[1]!, /^PIPELINE_ERROR: SQLTransformer: INT \+ overflows/);
+    assert.match(reasons[2]!, /^PIPELINE_ERROR: SQLTransformer: the string 'x' cannot be cast to a number/);
+    const lenient = await serve([sql('SELECT *, a / b AS q, a + b AS t, s + 0D AS f FROM __THIS__', '3.5.1')], config, rows);
+    assert.deepEqual(predictions(lenient), [1.5, 1, 1, null]);
   });
 
   test('a SELECT without * keeps only the columns it names; column names match ignoring case, as in Spark', async () => {
