@@ -24,13 +24,14 @@ export interface Comparison {
  * Feeds every input row to the package and compares each output with the row Spark wrote:
  * the prediction (mapped label, the number itself for regression and clustering, or each
  * element of a vector written as a JSON array), and every `probability(<label>)` column
- * within TOLERANCE. With `exact`, numbers must equal Spark's.
+ * within TOLERANCE. With `float32`, numbers must equal Spark's once both are rounded to
+ * float32 (Spark's float columns come printed with more digits than a float holds).
  */
 export async function compareWithSpark(
   layout: SparkOutputsLayout,
   config: PackageConfig,
   predict: (records: Record<string, unknown>[]) => Promise<Outcome[]>,
-  exact = false,
+  float32 = false,
 ): Promise<Comparison> {
   const input = readCsv(layout.input);
   const expected = readCsv(layout.expected);
@@ -70,9 +71,10 @@ export async function compareWithSpark(
       const wanted = want.startsWith('[') ? (JSON.parse(want) as number[]) : [Number(want)];
       const got = Array.isArray(o.prediction) ? (o.prediction as number[]) : [Number(o.prediction)];
       const integral = /^-?\d+$/.test(want);
-      const err = got.length === wanted.length ? Math.max(0, ...wanted.map((w, k) => Math.abs(got[k]! - w) / Math.max(1, Math.abs(w)))) : Infinity;
+      const round = float32 ? Math.fround : (x: number) => x;
+      const err = got.length === wanted.length ? Math.max(0, ...wanted.map((w, k) => Math.abs(round(got[k]!) - round(w)) / Math.max(1, Math.abs(w)))) : Infinity;
       if (!integral) maxValueError = Math.max(maxValueError!, Number.isNaN(err) ? Infinity : err);
-      if (integral || exact ? err !== 0 : !(err <= TOLERANCE)) {
+      if (integral || float32 ? err !== 0 : !(err <= TOLERANCE)) {
         ok = false;
         report(i, `value ${JSON.stringify(o.prediction)}, Spark ${want}`);
       }

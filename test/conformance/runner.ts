@@ -64,7 +64,7 @@ export async function runFixture(spec: FixtureSpec, registry = sparkRegistry()):
       const problems: string[] = [];
       const counts = { stages: model.pipeline.stages.length, activeStages: model.pipeline.active.length };
       if (layout) {
-        const { records, outputs, ...compared } = await compareWithSpark(layout, config, (r) => predict(model, r), spec.exactValues);
+        const { records, outputs, ...compared } = await compareWithSpark(layout, config, (r) => predict(model, r), spec.float32);
         problems.push(...indexToStringAgreement(model, outputs));
         const rejected = rejectedByCode(outputs);
         return { ...start, ...counts, mode: 'spark-outputs', rows: records, rejected, outputs, ...compared, problems: [...compared.problems, ...problems] };
