@@ -3,6 +3,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Ajv } from 'ajv';
 import type { ValidateFunction } from 'ajv';
+import { inputAttributes } from '../pipeline/attributes.js';
 import { Pipeline } from '../pipeline/pipeline.js';
 import { buildFrame, parseInputSchema, type InputField } from '../pipeline/input-schema.js';
 import type { StageRegistry } from '../pipeline/registry.js';
@@ -59,7 +60,7 @@ export async function loadPackage(dir: string, registry: StageRegistry, name = b
   const stages = await loadSparkObject(dir, registry);
   let pipeline: Pipeline;
   try {
-    pipeline = new Pipeline(stages, fields.map((f) => f.name));
+    pipeline = new Pipeline(stages, fields.map((f) => f.name), inputAttributes(fields));
   } catch (e) {
     for (const s of stages) await s.dispose?.();
     throw e instanceof PackageError ? new PackageError(e.message, dir) : e;

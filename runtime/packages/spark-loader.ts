@@ -52,7 +52,8 @@ export async function loadSparkObject(dir: string, registry: StageRegistry): Pro
     loadNested: (nested: string) => loadSparkObject(nested, registry),
   };
   try {
-    return [await factory(ctx)];
+    const stage = await factory(ctx);
+    return stage.expandsTo ? [...stage.expandsTo] : [stage];
   } catch (e) {
     if (e instanceof PackageError) throw e;
     throw new PackageError(`cannot load ${metadata.class}: ${(e as Error).message}`, dir);

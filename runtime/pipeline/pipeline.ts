@@ -1,3 +1,4 @@
+import type { AttributeSchema, ColumnAttributes } from './attributes.js';
 import { Frame, PipelineError } from './frame.js';
 import type { ModelOutputs, Stage } from './stage.js';
 import { PackageError } from '../packages/errors.js';
@@ -17,14 +18,19 @@ export class Pipeline {
    * pipeline): the column its last stage writes, which becomes the `prediction`.
    */
   readonly featureCol: string | undefined;
+  /** Spark's ML attributes of the columns after the last stage (attributes.ts). */
+  readonly attributes: AttributeSchema;
 
+  /** `inputs`: the input schema's columns, as Spark would see them (attributes.ts inputAttributes). */
   constructor(
     readonly stages: readonly Stage[],
     inputCols: readonly string[],
+    inputs: AttributeSchema = new Map(),
   ) {
     const available = new Set(inputCols);
     const active: Stage[] = [];
     const written: (readonly string[])[] = [];
+    const attributes = new Map<string, ColumnAttributes>(inputs);
     for (const stage of stages) {
       if (stage.skips?.(available)) continue;
       const columns = stage.columnsFor?.(available) ?? stage;
@@ -35,11 +41,17 @@ export class Pipeline {
             `which neither the input schema nor an earlier stage provides (available: ${[...available].join(', ')})`,
         );
       }
-      for (const c of columns.outputCols) available.add(c);
+      const produced = stage.attributes?.(attributes);
+      for (const c of columns.outputCols) {
+        available.add(c);
+        attributes.delete(c);
+      }
+      for (const [c, a] of produced ?? []) if (columns.outputCols.includes(c) || columns.inputCols.includes(c)) attributes.set(c, a);
       active.push(stage);
       written.push(columns.outputCols);
     }
     this.active = active;
+    this.attributes = attributes;
     let lastModel = -1;
     active.forEach((s, i) => {
       if (s.modelOutputs) lastModel = i;

@@ -6,6 +6,7 @@ import { factorizationMachineStages } from './factorization-machines.js';
 import { clusteringStages } from './clustering.js';
 import { catalogueFeatureStages } from './feature-catalogue.js';
 import { featureStages } from './features.js';
+import { formulaStages } from './formula.js';
 import { fpmStages } from './fpm.js';
 import { gaussianMixtureStages } from './gaussian-mixture.js';
 import { indexerStages } from './indexers.js';
@@ -13,10 +14,14 @@ import { isotonicStages } from './isotonic.js';
 import { ldaStages } from './lda.js';
 import { linearStages } from './linear.js';
 import { neuralStages } from './neural.js';
+import { oneVsRestStages } from './one-vs-rest.js';
+import { sqlStages } from './sql-transformer.js';
+import { slicingStages } from './slicing.js';
 import { recommendationStages } from './recommendation.js';
 import { survivalStages } from './survival.js';
 import { textStages } from './text.js';
 import { treeStages } from './trees.js';
+import { tuningStages } from './tuning.js';
 
 /** Every built-in Spark stage family, by fully qualified JVM class name. */
 const families: Record<string, StageFactory>[] = [
@@ -29,6 +34,11 @@ const families: Record<string, StageFactory>[] = [
   clusteringStages,
   neuralStages,
   catalogueFeatureStages,
+  tuningStages,
+  formulaStages,
+  sqlStages,
+  slicingStages,
+  oneVsRestStages,
   isotonicStages,
   recommendationStages,
   fpmStages,

@@ -1,4 +1,5 @@
 import { vectorSize, type Vector } from '../../pipeline/frame.js';
+import { selectedAttributes } from './attribute-rules.js';
 import type { Stage, StageContext, StageFactory } from '../../pipeline/stage.js';
 import { defaultOutputCol } from './common.js';
 import { vectorMapStage } from './stage-helpers.js';
@@ -28,12 +29,13 @@ export function selectorStage(ctx: StageContext, row: Record<string, unknown>): 
   if (!Array.isArray(row.selectedFeatures)) throw new Error('data/ has no selectedFeatures list');
   const selected = Int32Array.from(row.selectedFeatures as unknown[], Number).sort();
   const maxIndex = selected.length ? selected[selected.length - 1]! : -1;
-  return vectorMapStage(ctx, input, output, selected.length, (v) => {
+  const stage = vectorMapStage(ctx, input, output, selected.length, (v) => {
     if (maxIndex >= vectorSize(v)) return `vector of size ${vectorSize(v)} has no feature ${maxIndex}`;
     if (v instanceof Float64Array) return Float64Array.from(selected, (i) => v[i]!);
     return selectSparse(v.indices, v.values, selected);
   });
-};
+  return { ...stage, attributes: (before) => selectedAttributes(before, input, output, [...selected]) };
+}
 
 function selectSparse(indices: Int32Array, values: Float64Array, selected: Int32Array): Vector {
   const newIndices: number[] = [];

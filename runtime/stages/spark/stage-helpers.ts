@@ -78,3 +78,20 @@ export function vectorMapStage(
     },
   };
 }
+
+/**
+ * The stage of a wrapper whose saved folder only holds other saved objects: the loader
+ * replaces it by `stages`, so it is never run itself.
+ */
+export function expandedInto(ctx: StageContext, stages: readonly Stage[]): Stage {
+  return {
+    uid: ctx.metadata.uid,
+    className: ctx.metadata.class,
+    inputCols: [],
+    outputCols: [],
+    expandsTo: stages,
+    transform() {
+      throw new Error(`${ctx.metadata.class} ${ctx.metadata.uid} is replaced by its inner stages when it loads`);
+    },
+  };
+}
