@@ -45,7 +45,10 @@ export async function serve(config: Config): Promise<number> {
     }
   }
   const metrics = config.httpPort !== undefined ? new RuntimeMetrics(store, config) : undefined;
-  const live = config.httpPort !== undefined ? new LiveFeed(store) : undefined;
+  const live =
+    config.httpPort !== undefined
+      ? new LiveFeed(store, { maxClients: config.httpMaxSseClients, onClientRefused: (refused, open) => log.warn({ refused, open, max: config.httpMaxSseClients }, 'event streams refused: too many open (429)') })
+      : undefined;
   if (metrics && live) {
     hooks.afterCommit = (result, inputs, elapsedMs, highWatermark) => {
       metrics.observeSlice(result, inputs, elapsedMs, highWatermark);
@@ -78,8 +81,8 @@ export async function serve(config: Config): Promise<number> {
       '/metrics': metrics.route(),
       '/healthz': healthRoute(() => healthy),
       '/status': statusRoute(store),
-    });
-    log.info({ port: boundPort(http) }, 'http listening');
+    }, { host: config.httpHost, allowedHosts: config.httpAllowedHosts, token: config.httpToken });
+    log.info({ port: boundPort(http), host: config.httpHost }, 'http listening');
   }
 
   return await new Promise<number>((resolve) => {

@@ -1,4 +1,5 @@
 import type { ModelStore } from '../packages/store.js';
+import { relativeRefusal } from './relative-paths.js';
 import { sendJson, type Route } from './server.js';
 
 export function healthRoute(isHealthy: () => boolean): Route {
@@ -20,8 +21,8 @@ export function statusRoute(store: ModelStore): Route {
         loadedAt: m.loadedAt,
         stages: m.pipeline.active.map((s) => s.className),
       })),
-      refusals: store.allRefusals(),
-      lastRefusal: store.refusal() ?? null,
+      refusals: store.allRefusals().map(relativeRefusal),
+      lastRefusal: store.refusal() ? relativeRefusal(store.refusal()!) : null,
       counts: store.counts,
     });
   };

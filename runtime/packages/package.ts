@@ -7,6 +7,8 @@ import { Pipeline } from '../pipeline/pipeline.js';
 import { buildFrame, parseInputSchema, type InputField } from '../pipeline/input-schema.js';
 import type { StageRegistry } from '../pipeline/registry.js';
 import { PackageError } from './errors.js';
+import { LoadScope } from './load-scope.js';
+import { jsonSyntaxReason } from './spark-format.js';
 import { loadSparkObject } from './spark-loader.js';
 import { checkPackageTree } from './tree-check.js';
 import { compileRecordValidator } from './validator.js';
@@ -39,9 +41,11 @@ const validateConfig = new Ajv({ allErrors: true, strict: false }).compile(confi
 /**
  * Loads and checks a package completely: config, every stage, the wiring of columns, and a
  * warm-up run on a synthetic record. Throws PackageError naming the file and the reason.
+ * `signal` stops the load between files and stages (a PackageError "loading stopped").
  */
-export async function loadPackage(dir: string, registry: StageRegistry, name = basename(dir)): Promise<ModelVersion> {
-  await checkPackageTree(dir);
+export async function loadPackage(dir: string, registry: StageRegistry, name = basename(dir), signal?: AbortSignal): Promise<ModelVersion> {
+  const scope = await LoadScope.open(dir, signal);
+  await checkPackageTree(dir, signal);
   const config = await readConfig(dir);
   let fields: InputField[];
   try {
@@ -49,8 +53,8 @@ export async function loadPackage(dir: string, registry: StageRegistry, name = b
   } catch (e) {
     throw new PackageError((e as Error).message, join(dir, 'config.json'));
   }
-  const version = await contentHash(dir);
-  const stages = await loadSparkObject(dir, registry);
+  const version = await contentHash(dir, scope);
+  const stages = await loadSparkObject(dir, registry, scope);
   let pipeline: Pipeline;
   try {
     pipeline = new Pipeline(stages, fields.map((f) => f.name));
@@ -63,12 +67,15 @@ export async function loadPackage(dir: string, registry: StageRegistry, name = b
     throw new PackageError('no stage of the pipeline runs for this input schema, so it outputs nothing', dir);
   }
   try {
+    scope.checkpoint(dir);
     // A vector's size is not declared in input_schema, so no synthetic vector would be
     // right: packages with VECTOR inputs are checked by their wiring only.
     if (!fields.some((f) => f.type === 'VECTOR')) await pipeline.run(buildFrame([syntheticRecord(fields)], fields));
+    // A load given up on while warming up must not hand back a version nobody will dispose.
+    scope.checkpoint(dir);
   } catch (e) {
     await pipeline.dispose();
-    throw new PackageError(`warm-up run failed: ${(e as Error).message}`, dir);
+    throw e instanceof PackageError ? e : new PackageError(`warm-up run failed: ${(e as Error).message}`, dir);
   }
   return {
     name,
@@ -95,7 +102,7 @@ async function readConfig(dir: string): Promise<PackageConfig> {
   try {
     parsed = JSON.parse(text);
   } catch (e) {
-    throw new PackageError(`not valid JSON (${(e as Error).message})`, file);
+    throw new PackageError(`not valid JSON (${jsonSyntaxReason(e)})`, file);
   }
   if (!validateConfig(parsed)) {
     const why = (validateConfig.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
@@ -125,7 +132,7 @@ function syntheticRecord(fields: readonly InputField[]): Record<string, unknown>
 }
 
 /** sha256 over every non-hidden file's relative path and bytes, in a stable order. */
-async function contentHash(dir: string): Promise<string> {
+async function contentHash(dir: string, scope: LoadScope): Promise<string> {
   const hash = createHash('sha256');
   const files = (await readdir(dir, { recursive: true, withFileTypes: true }))
     .filter((d) => d.isFile())
@@ -133,6 +140,7 @@ async function contentHash(dir: string): Promise<string> {
     .filter((rel) => !rel.split('/').some((part) => part.startsWith('.')))
     .sort();
   for (const rel of files) {
+    scope.checkpoint(join(dir, rel));
     hash.update(rel).update('\0');
     hash.update(await readFile(join(dir, rel))).update('\0');
   }
