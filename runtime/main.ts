@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { Config } from './config.js';
 import { processBatch, type BatchResult } from './engine/batch.js';
+import { refusedOutputRecord } from './engine/error-record.js';
 import { dashboardRoutes } from './http/dashboard.js';
 import { LiveFeed } from './http/live.js';
 import { RuntimeMetrics } from './http/metrics.js';
@@ -31,12 +32,15 @@ export async function serve(config: Config): Promise<number> {
   const store = new ModelStore(config.modelsDir, registry, log, { selected: config.modelPipeline });
   await store.start();
 
-  const hooks: RunnerHooks<BatchResult> = {};
+  const hooks: RunnerHooks<BatchResult> = { refusedOutput: (original, reason) => refusedOutputRecord({ value: original.value ?? null, headers: original.headers }, reason) };
   let sink: PostgresSink | undefined;
   if (config.pgSinkUrl) {
     try {
-      const opened = await PostgresSink.open(config.pgSinkUrl, config.pgSinkTable, log, config.partitionsConsumedConcurrently + 1);
-      hooks.beforeCommit = async (result) => void (await opened.write(result.records));
+      const opened = await PostgresSink.open(config.pgSinkUrl, config.pgSinkTable, log, config.partitionsConsumedConcurrently + 1, {
+        timeoutMs: config.pgSinkTimeoutMs,
+        onDeadline: config.pgSinkOnDeadline,
+      });
+      hooks.beforeCommit = async (result, _inputs, deadlineAt, what) => void (await opened.write(result.records, deadlineAt, what));
       sink = opened;
     } catch (e) {
       log.fatal({ reason: (e as Error).message, table: config.pgSinkTable }, 'postgres sink cannot start');
@@ -56,7 +60,7 @@ export async function serve(config: Config): Promise<number> {
     };
   }
 
-  const limits = { maxMessageBytes: config.maxMessageBytes, errorRawMaxBytes: config.errorRawMaxBytes };
+  const limits = { maxMessageBytes: config.maxMessageBytes, errorRawMaxBytes: config.errorRawMaxBytes, errorRecordMaxBytes: config.errorRecordMaxBytes };
   const runner = new StreamRunner(
     createKafka(config, log),
     config,
@@ -92,6 +96,7 @@ export async function serve(config: Config): Promise<number> {
       stopping = true;
       healthy = false;
       log.info({ reason }, 'stopping');
+      sink?.stopRetrying();
       try {
         await runner.stop();
       } catch (e) {

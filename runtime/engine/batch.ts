@@ -5,10 +5,12 @@ import { describeErrors } from '../packages/validator.js';
 import { HEADER_MODEL, HEADER_SOURCE, type BatchStats, type ErrorBody, type InputMessage, type OutputMessage, type PredictionRecord } from './messages.js';
 import { readPredictions } from './outputs.js';
 import { decoderFor, decodeJson, type Decoded, type Decoder } from '../codecs/index.js';
+import { errorRecordValue } from './error-record.js';
 
 export interface BatchLimits {
   readonly maxMessageBytes: number;
   readonly errorRawMaxBytes: number;
+  readonly errorRecordMaxBytes?: number;
 }
 
 export interface BatchResult {
@@ -33,7 +35,7 @@ export async function processBatch(messages: readonly InputMessage[], model: Mod
   const modelTag = model ? `${model.name}@${model.version}` : '';
   const fail = (m: InputMessage, id: unknown, error: ErrorBody): void => {
     errorsByCode[error.code] = (errorsByCode[error.code] ?? 0) + 1;
-    errors.push(errorMessage(m, id, error, modelTag, limits.errorRawMaxBytes));
+    errors.push(errorMessage(m, id, error, modelTag, limits));
   };
   const result = (): BatchResult => ({
     predictions,
@@ -132,16 +134,6 @@ function outputHeaders(m: InputMessage, modelTag: string): Record<string, string
   return h;
 }
 
-function errorMessage(m: InputMessage, id: unknown, error: ErrorBody, modelTag: string, rawMax: number): OutputMessage {
-  const knownId = typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id)) ? id : null;
-  const raw = m.value ? m.value.subarray(0, rawMax).toString('utf8') : null;
-  const body = {
-    id: knownId,
-    error,
-    source: { topic: m.topic, partition: m.partition, offset: m.offset },
-    ...(modelTag ? { model: modelTag } : {}),
-    raw,
-    ...(m.value && m.value.length > rawMax ? { rawTruncated: true, rawBytes: m.value.length } : {}),
-  };
-  return { key: m.key, value: JSON.stringify(body), headers: outputHeaders(m, modelTag) };
+function errorMessage(m: InputMessage, id: unknown, error: ErrorBody, modelTag: string, limits: BatchLimits): OutputMessage {
+  return { key: m.key, value: errorRecordValue(m, id, error, modelTag, limits), headers: outputHeaders(m, modelTag) };
 }

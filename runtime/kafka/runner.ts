@@ -15,14 +15,18 @@ export type BatchHandler<R extends BatchHandlerResult> = (messages: InputMessage
 export interface RunnerHooks<R extends BatchHandlerResult> {
   /**
    * After the slice's outputs are acknowledged, before its offsets are committed: a sink
-   * (PostgreSQL) writes here, so a failure leaves the slice uncommitted and it is retried.
+   * (PostgreSQL) writes here, within the slice's delivery deadline (`deadlineAt`), retrying
+   * on its own. A rejection gives up on the slice like a failed delivery (the runtime exits 1
+   * with it uncommitted): re-running the batch would produce its outputs again.
    */
-  beforeCommit?(result: R, inputs: readonly InputMessage[]): Promise<void>;
+  beforeCommit?(result: R, inputs: readonly InputMessage[], deadlineAt: number, what: string): Promise<void>;
   /**
    * After the commit: metrics and the dashboard. Must not throw. `highWatermark` is the
    * partition's end offset as the fetch saw it, so lag costs no extra request.
    */
   afterCommit?(result: R, inputs: readonly InputMessage[], elapsedMs: number, highWatermark: string): void;
+  /** The value of a small error record replacing an output Kafka refused as too large (delivery.ts). */
+  refusedOutput?(original: Message, reason: string): string;
 }
 
 export interface RunnerOptions {
@@ -38,6 +42,8 @@ export interface RunnerOptions {
   readonly sliceSize: number;
   /** How long producing a slice's outputs, and then committing its offsets, may each take before the runtime gives up. */
   readonly deliveryTimeoutMs: number;
+  /** Produce requests stay under this many bytes (default 900000). */
+  readonly maxRequestBytes?: number;
 }
 
 /**
@@ -83,7 +89,7 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
     private readonly log: Logger,
     private readonly hooks: RunnerHooks<R> = {},
   ) {
-    this.producer = new OutputProducer(kafka, log);
+    this.producer = new OutputProducer(kafka, log, { maxRequestBytes: options.maxRequestBytes ?? 900_000, errorsTopic: options.errorsTopic, refusedOutput: hooks.refusedOutput });
   }
 
   /** Heartbeats go out this often while a slice is in hand (kafkajs sends none by itself then). */
@@ -191,14 +197,17 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
       { topic: this.options.errorsTopic, messages: result.errors.map(toKafka) },
     ].filter((t) => t.messages.length > 0);
     const outputs = result.predictions.length + result.errors.length;
+    const deadlineAt = Date.now() + this.options.deliveryTimeoutMs;
     try {
-      await this.producer.deliver(topicMessages, Date.now() + this.options.deliveryTimeoutMs, () => this.stopping, what);
+      await this.producer.deliver(topicMessages, deadlineAt, () => this.stopping, what);
     } catch (e) {
       this.delivery.recordFailed(outputs);
       throw e;
     }
     this.delivery.recordAcknowledged(outputs);
-    await this.hooks.beforeCommit?.(result, inputs);
+    await this.hooks.beforeCommit?.(result, inputs, deadlineAt, what).catch((e: unknown) => {
+      throw new DeliveryError(`the sink did not take ${what}: ${describe(e)}`);
+    });
     const next = (BigInt(last) + 1n).toString();
     await this.commit(() => commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: next }] }] }), what);
     resolveOffset(last);
