@@ -40,7 +40,7 @@ test('an output Kafka refuses as MESSAGE_TOO_LARGE becomes a small error record;
   const records = irisRecords(3);
   await produceAll(rig.boot, 'messages', records.map((r) => ({ key: r.id, value: JSON.stringify(r.input), partition: 0 })));
   // The next three produce requests fail: the whole slice, then its first half, then its first output alone.
-  await rig.broker.command('errors Produce MESSAGE_TOO_LARGE 3');
+  await rig.broker.command('errors Produce 10 3'); // 10: MESSAGE_TOO_LARGE (librdkafka names it MSG_SIZE_TOO_LARGE)
   const runtime = rig.start();
   const seen = await collectUntil(rig.boot, ['predictions', 'errors'], (s) => s.length >= 3, 60_000);
   assert.equal(seen.length, 3, 'one output per input');
