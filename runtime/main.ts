@@ -21,7 +21,7 @@ import { loadPlugins } from './pipeline/plugins.js';
  */
 export async function serve(config: Config): Promise<number> {
   const log = createLogger(config.logLevel);
-  const registry = builtinRegistry();
+  const registry = builtinRegistry({ remoteAllowedHosts: config.remoteAllowedHosts });
   try {
     const added = await loadPlugins(config.plugins, registry);
     if (added.length) log.info({ plugins: config.plugins, classes: added }, 'plugins loaded');

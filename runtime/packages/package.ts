@@ -36,6 +36,12 @@ export interface ModelVersion {
   readonly loadedAt: Date;
 }
 
+/**
+ * A warm-up run longer than this refuses the package: a remote stage whose server accepts
+ * connections but never answers would otherwise hold the load for its timeout × retries.
+ */
+export const WARMUP_LIMIT_MS = 10_000;
+
 const validateConfig = new Ajv({ allErrors: true, strict: false }).compile(configSchema);
 
 /**
@@ -70,7 +76,7 @@ export async function loadPackage(dir: string, registry: StageRegistry, name = b
     scope.checkpoint(dir);
     // A vector's size is not declared in input_schema, so no synthetic vector would be
     // right: packages with VECTOR inputs are checked by their wiring only.
-    if (!fields.some((f) => f.type === 'VECTOR')) await pipeline.run(buildFrame([syntheticRecord(fields)], fields));
+    if (!fields.some((f) => f.type === 'VECTOR')) await bounded(pipeline.run(buildFrame([syntheticRecord(fields)], fields)), signal, dir);
     // A load given up on while warming up must not hand back a version nobody will dispose.
     scope.checkpoint(dir);
   } catch (e) {
@@ -109,6 +115,25 @@ async function readConfig(dir: string): Promise<PackageConfig> {
     throw new PackageError(`does not match schemas/config.schema.json: ${why}`, file);
   }
   return parsed as unknown as PackageConfig;
+}
+
+/** `work`, or a PackageError once WARMUP_LIMIT_MS pass or `signal` fires, whichever is first. */
+async function bounded<T>(work: Promise<T>, signal: AbortSignal | undefined, dir: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new PackageError(`warm-up run did not finish within ${WARMUP_LIMIT_MS} ms`, dir)), WARMUP_LIMIT_MS);
+    onAbort = () => reject(new PackageError('loading stopped during the warm-up run', dir));
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  // The abandoned run settles on its own (remote requests end at their timeouts); only its result is dropped.
+  work.catch(() => undefined);
+  try {
+    return await Promise.race([work, limit]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+  }
 }
 
 function syntheticRecord(fields: readonly InputField[]): Record<string, unknown> {
