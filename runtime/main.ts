@@ -85,7 +85,12 @@ export async function serve(config: Config): Promise<number> {
       '/metrics': metrics.route(),
       '/healthz': healthRoute(() => healthy),
       '/status': statusRoute(store),
-    }, { host: config.httpHost, allowedHosts: config.httpAllowedHosts, token: config.httpToken });
+    }, {
+      host: config.httpHost,
+      allowedHosts: config.httpAllowedHosts,
+      token: config.httpToken,
+      onRouteError: (path, e) => log.error({ path, err: e }, 'http route failed'),
+    });
     log.info({ port: boundPort(http), host: config.httpHost }, 'http listening');
   }
 

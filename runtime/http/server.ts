@@ -8,6 +8,8 @@ export type Route = (req: IncomingMessage, res: ServerResponse) => void | Promis
 export interface HttpOptions extends HttpGuardOptions {
   /** Interface to listen on: loopback unless the operator opens it (containers set 0.0.0.0). */
   readonly host: string;
+  /** Told of a route that failed; the client only sees "internal error" (reasons may hold paths). */
+  readonly onRouteError?: (path: string, e: Error) => void;
 }
 
 /** The runtime's HTTP server: /healthz, /status and whatever else main wires in, behind the Host and token checks. */
@@ -26,6 +28,7 @@ export async function startHttp(port: number, routes: Readonly<Record<string, Ro
       return;
     }
     Promise.resolve(route(req, res)).catch((e: Error) => {
+      options.onRouteError?.(path, e);
       if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
       else res.destroy();
     });
