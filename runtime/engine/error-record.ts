@@ -58,7 +58,7 @@ export function refusedOutputRecord(original: { readonly value: string | Buffer 
   return JSON.stringify({
     id: null,
     error: { code: ErrorCodes.MESSAGE_TOO_LARGE, message: `the output for this input (${bytes} bytes) was refused by Kafka: ${reason}` },
-    source: { topic: topic ?? null, partition: partition === undefined ? null : Number(partition), offset: offset ?? null },
+    source: { topic: topic ?? '', partition: Number(partition ?? -1), offset: offset ?? '' },
     ...(header(HEADER_MODEL) ? { model: header(HEADER_MODEL) } : {}),
     raw: null,
   });

@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { Ajv } from 'ajv';
 import type { TopicMessages } from 'kafkajs';
 import { decodeJson } from '../../runtime/codecs/index.js';
+import { refusedOutputRecord } from '../../runtime/engine/error-record.js';
 import { processBatch } from '../../runtime/engine/batch.js';
 import type { InputMessage } from '../../runtime/engine/messages.js';
 import { splitRequests } from '../../runtime/kafka/delivery.js';
@@ -11,6 +13,13 @@ import { loadPackage } from '../../runtime/packages/package.js';
 import { builtinRegistry } from '../../runtime/stages/index.js';
 import { skipWithoutFixtures } from '../helpers/fixtures.js';
 import { IRIS_CONFIG, tempDir, writeFixturePackage } from '../helpers/packages.js';
+import errorSchema from '../../schemas/error.schema.json' with { type: 'json' };
+
+const validErrorRecord = new Ajv({ strict: false }).compile(errorSchema);
+
+function assertErrorRecord(value: string): void {
+  assert.ok(validErrorRecord(JSON.parse(value)), JSON.stringify(validErrorRecord.errors));
+}
 
 /** Bounded outputs: error records under their cap whatever the input, produce requests under theirs, big integer ids exact. */
 const work = tempDir('mlstream-error-record-');
@@ -29,6 +38,7 @@ test('250 inputs of 4 KB of control bytes give 250 DECODE_ERROR records, each un
   assert.equal(result.errors.length, 250);
   for (const e of result.errors) {
     assert.ok(Buffer.byteLength(e.value) <= CAP, `${Buffer.byteLength(e.value)} bytes`);
+    assertErrorRecord(e.value);
     const body = JSON.parse(e.value) as { error: { code: string }; raw: string; rawTruncated?: boolean; rawBytes?: number };
     assert.equal(body.error.code, 'DECODE_ERROR');
     assert.ok(body.raw.length > 1000 && body.raw.length < 4096, `raw keeps ${body.raw.length} characters`);
@@ -53,6 +63,7 @@ test('an id of a megabyte is shortened so the record fits; multibyte and lone su
   const hugeId = JSON.stringify({ id: 'x'.repeat(1_000_000) });
   const [big] = (await processBatch([input(Buffer.from(hugeId), 1)], undefined, { ...limits, errorRawMaxBytes: 1 << 20 })).errors;
   assert.ok(Buffer.byteLength(big!.value) <= CAP);
+  assertErrorRecord(big!.value);
   const emoji = Buffer.from(`not json ${'😀é\ud800'.repeat(5000)}`);
   const [e] = (await processBatch([input(emoji, 2)], undefined, { ...limits, errorRawMaxBytes: 1 << 20 })).errors;
   assert.ok(Buffer.byteLength(e!.value) <= CAP);
@@ -72,6 +83,7 @@ test('an integer id beyond 2^53 is kept as the digits the producer wrote, in pre
     assert.match(result.predictions[0]!.value, /^\{"id":"12345678901234567890",/);
     assert.equal(result.records[0]!.id, '12345678901234567890');
     assert.match(result.errors[0]!.value, /^\{"id":"-98765432109876543210",/);
+    assertErrorRecord(result.errors[0]!.value);
   } finally {
     await model.pipeline.dispose();
   }
@@ -93,4 +105,15 @@ test('a slice of outputs is split into requests under the byte limit, in order, 
   }
   assert.ok(requests.some((r) => r.length === 1 && r[0]!.messages.length === 1 && String(r[0]!.messages[0]!.key) === 'k302'), 'the 200 kB message alone');
   assert.ok(requests.length >= 10);
+});
+
+test('the record replacing an output Kafka refused is small, names the input it was for, and matches the error schema', () => {
+  const value = refusedOutputRecord({ value: 'x'.repeat(5_000_000), headers: { 'mlstream-source': 'messages/2/41', 'mlstream-model': 'iris@abc' } }, 'MESSAGE_TOO_LARGE');
+  assert.ok(value.length < 400);
+  assertErrorRecord(value);
+  const body = JSON.parse(value) as { error: { code: string; message: string }; source: unknown; model: string };
+  assert.equal(body.error.code, 'MESSAGE_TOO_LARGE');
+  assert.match(body.error.message, /5000000 bytes/);
+  assert.deepEqual(body.source, { topic: 'messages', partition: 2, offset: '41' });
+  assert.equal(body.model, 'iris@abc');
 });
