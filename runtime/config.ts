@@ -37,6 +37,23 @@ export interface Config {
   readonly pgSinkUrl: string | undefined;
   /** The sink's table, optionally schema-qualified (`schema.table`). */
   readonly pgSinkTable: string;
+  /** Bound on the sink's connect, lock wait and statement time. */
+  readonly pgSinkTimeoutMs: number;
+  /** What a sink write still failing at the delivery deadline does: pause the route, or exit 1. */
+  readonly pgSinkOnDeadline: 'pause' | 'exit';
+  /** Interface the HTTP server listens on. */
+  readonly httpHost: string;
+  /** Host header names HTTP answers besides IP literals and localhost (`*`: any). */
+  readonly httpAllowedHosts: string[];
+  /** Bearer token for every HTTP path but /healthz; undefined: none. */
+  readonly httpToken: string | undefined;
+  readonly httpMaxSseClients: number;
+  /** Hosts a package's remote stage may call (`*`: any). */
+  readonly remoteAllowedHosts: string[];
+  /** An error record's value is at most this many bytes (its `raw` is cut to fit). */
+  readonly errorRecordMaxBytes: number;
+  /** A produce request carries at most this many bytes of record values and keys. */
+  readonly maxRequestBytes: number;
 }
 
 export interface ConfigEntry {
@@ -80,6 +97,15 @@ export const CONFIG_ENTRIES = {
   saslPassword: { env: 'KAFKA_SASL_PASSWORD', flag: 'sasl-password', default: undefined, help: 'SASL password' },
   pgSinkUrl: { env: 'PG_SINK_URL', flag: 'sink', default: undefined, help: 'postgres://… URL: also write every prediction as a row to PostgreSQL (unset: no sink)' },
   pgSinkTable: { env: 'PG_SINK_TABLE', flag: 'sink-table', default: 'mlstream_predictions', help: 'table of the PostgreSQL sink (created if missing), optionally schema.table' },
+  pgSinkTimeoutMs: { env: 'PG_SINK_TIMEOUT_MS', flag: 'sink-timeout-ms', default: '10000', help: 'the sink\'s connect, lock wait and statement timeout' },
+  pgSinkOnDeadline: { env: 'PG_SINK_ON_DEADLINE', flag: 'sink-on-deadline', default: 'pause', help: 'a slice the sink cannot write within the delivery timeout: pause (stay uncommitted, retry later) | exit' },
+  httpHost: { env: 'HTTP_HOST', flag: 'http-host', default: '127.0.0.1', help: 'interface the HTTP server listens on (0.0.0.0: all)' },
+  httpAllowedHosts: { env: 'HTTP_ALLOWED_HOSTS', flag: 'http-allowed-hosts', default: undefined, help: 'host names HTTP requests may use besides IP literals and localhost, comma-separated (* : any)' },
+  httpToken: { env: 'HTTP_TOKEN', flag: 'http-token', default: undefined, help: 'bearer token required on every HTTP path but /healthz' },
+  httpMaxSseClients: { env: 'HTTP_MAX_SSE_CLIENTS', flag: 'http-max-sse-clients', default: '32', help: 'open dashboard event streams at most (more get 429)' },
+  remoteAllowedHosts: { env: 'REMOTE_ALLOWED_HOSTS', flag: 'remote-allowed-hosts', default: 'localhost,127.0.0.1,::1', help: 'hosts a package\'s remote model stage may call, comma-separated (* : any)' },
+  errorRecordMaxBytes: { env: 'ERROR_RECORD_MAX_BYTES', flag: 'error-record-max-bytes', default: '16384', help: 'largest error record value; its raw input is cut to fit' },
+  maxRequestBytes: { env: 'KAFKA_MAX_REQUEST_BYTES', flag: 'max-request-bytes', default: '900000', help: 'largest produce request (record keys and values); a slice\'s outputs are split to stay under it' },
 } satisfies Record<string, ConfigEntry>;
 
 export type ConfigKey = keyof typeof CONFIG_ENTRIES;
@@ -157,6 +183,7 @@ export function loadConfig(flags: Partial<Record<ConfigKey, string>>, env: NodeJ
     ssl: sslConfig(bool('ssl'), raw, bool),
     sasl: saslConfig(raw),
     ...sinkConfig(raw, required),
+    ...hardeningConfig(raw, required, int),
   };
 }
 
@@ -210,4 +237,27 @@ function sinkConfig(raw: (k: ConfigKey) => string | undefined, required: (k: Con
     throw new ConfigError(`${describe('pgSinkTable')} must be an identifier (letters, digits, _; optionally schema.table), got "${table}"`);
   }
   return { pgSinkUrl: url, pgSinkTable: table };
+}
+
+const list = (v: string | undefined): string[] => (v ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+
+/** The limits of docs/security.md: sink timeouts, HTTP exposure, remote hosts, output sizes. */
+function hardeningConfig(
+  raw: (k: ConfigKey) => string | undefined,
+  required: (k: ConfigKey) => string,
+  int: (k: ConfigKey, min: number, max: number) => number,
+): Pick<Config, 'pgSinkTimeoutMs' | 'pgSinkOnDeadline' | 'httpHost' | 'httpAllowedHosts' | 'httpToken' | 'httpMaxSseClients' | 'remoteAllowedHosts' | 'errorRecordMaxBytes' | 'maxRequestBytes'> {
+  const onDeadline = required('pgSinkOnDeadline');
+  if (onDeadline !== 'pause' && onDeadline !== 'exit') throw new ConfigError(`${describe('pgSinkOnDeadline')} must be pause or exit, got "${onDeadline}"`);
+  return {
+    pgSinkTimeoutMs: int('pgSinkTimeoutMs', 100, 3_600_000),
+    pgSinkOnDeadline: onDeadline,
+    httpHost: required('httpHost'),
+    httpAllowedHosts: list(raw('httpAllowedHosts')),
+    httpToken: raw('httpToken'),
+    httpMaxSseClients: int('httpMaxSseClients', 0, 10_000),
+    remoteAllowedHosts: list(raw('remoteAllowedHosts')),
+    errorRecordMaxBytes: int('errorRecordMaxBytes', 1024, 100 * 1024 * 1024),
+    maxRequestBytes: int('maxRequestBytes', 16 * 1024, 100 * 1024 * 1024),
+  };
 }

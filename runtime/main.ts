@@ -4,6 +4,7 @@ import { processSlice, type BatchResult } from './engine/batch.js';
 import { ServingCounts } from './engine/counts.js';
 import { planFor } from './engine/plan.js';
 import { Router } from './engine/routing.js';
+import { refusedOutputRecord } from './engine/error-record.js';
 import { dashboardRoutes } from './http/dashboard.js';
 import { LiveFeed } from './http/live.js';
 import { RuntimeMetrics } from './http/metrics.js';
@@ -24,7 +25,7 @@ import { loadPlugins } from './pipeline/plugins.js';
  */
 export async function serve(config: Config): Promise<number> {
   const log = createLogger(config.logLevel);
-  const registry = builtinRegistry();
+  const registry = builtinRegistry({ remoteAllowedHosts: config.remoteAllowedHosts });
   try {
     const added = await loadPlugins(config.plugins, registry);
     if (added.length) log.info({ plugins: config.plugins, classes: added }, 'plugins loaded');
@@ -39,12 +40,15 @@ export async function serve(config: Config): Promise<number> {
   await store.start({ wait: false });
   reportDefaultPackage(store, config, log);
 
-  const hooks: RunnerHooks<BatchResult> = {};
+  const hooks: RunnerHooks<BatchResult> = { refusedOutput: (original, reason) => refusedOutputRecord({ value: original.value ?? null, headers: original.headers }, reason) };
   let sink: PostgresSink | undefined;
   if (config.pgSinkUrl) {
     try {
-      const opened = await PostgresSink.open(config.pgSinkUrl, config.pgSinkTable, log, config.partitionsConsumedConcurrently + 1);
-      hooks.beforeCommit = async (result) => void (await opened.write(result.records));
+      const opened = await PostgresSink.open(config.pgSinkUrl, config.pgSinkTable, log, config.partitionsConsumedConcurrently + 1, {
+        timeoutMs: config.pgSinkTimeoutMs,
+        onDeadline: config.pgSinkOnDeadline,
+      });
+      hooks.beforeCommit = async (result, _inputs, deadlineAt, what) => void (await opened.write(result.records, deadlineAt, what));
       sink = opened;
     } catch (e) {
       log.fatal({ reason: (e as Error).message, table: config.pgSinkTable }, 'postgres sink cannot start');
@@ -54,14 +58,17 @@ export async function serve(config: Config): Promise<number> {
   }
   const counts = new ServingCounts();
   const metrics = config.httpPort !== undefined ? new RuntimeMetrics(store) : undefined;
-  const live = config.httpPort !== undefined ? new LiveFeed(store) : undefined;
+  const live =
+    config.httpPort !== undefined
+      ? new LiveFeed(store, { maxClients: config.httpMaxSseClients, onClientRefused: (refused, open) => log.warn({ refused, open, max: config.httpMaxSseClients }, 'event streams refused: too many open (429)') })
+      : undefined;
   hooks.afterCommit = (result, inputs, elapsedMs, highWatermark) => {
     counts.observe(result.stats);
     metrics?.observeSlice(result, inputs, elapsedMs, highWatermark);
     live?.observeSlice(result, inputs);
   };
 
-  const limits = { maxMessageBytes: config.maxMessageBytes, errorRawMaxBytes: config.errorRawMaxBytes };
+  const limits = { maxMessageBytes: config.maxMessageBytes, errorRawMaxBytes: config.errorRawMaxBytes, errorRecordMaxBytes: config.errorRecordMaxBytes };
   const sliceOptions = { limits, noModelPolicy: config.noModelPolicy, errorsTopic: config.errorsTopic };
   let router: Router | undefined;
   const runner = new StreamRunner(
@@ -95,15 +102,24 @@ export async function serve(config: Config): Promise<number> {
   let http: Server | undefined;
   if (config.httpPort !== undefined && metrics && live) {
     try {
-      http = await startHttp(config.httpPort, {
-        ...dashboardRoutes(),
-        '/events': live.route(),
-        '/metrics': metrics.route(),
-        '/healthz': healthRoute(state),
-        '/readyz': readyRoute(state),
-        '/status': statusRoute(state),
-        ...modelRoutes(state),
-      });
+      http = await startHttp(
+        config.httpPort,
+        {
+          ...dashboardRoutes(),
+          '/events': live.route(),
+          '/metrics': metrics.route(),
+          '/healthz': healthRoute(state),
+          '/readyz': readyRoute(state),
+          '/status': statusRoute(state),
+          ...modelRoutes(state),
+        },
+        {
+          host: config.httpHost,
+          allowedHosts: config.httpAllowedHosts,
+          token: config.httpToken,
+          onRouteError: (path, e) => log.error({ path, err: e }, 'http route failed'),
+        },
+      );
     } catch (e) {
       log.fatal({ reason: (e as Error).message, port: config.httpPort }, 'cannot start the HTTP server');
       await sink?.close();
@@ -112,7 +128,7 @@ export async function serve(config: Config): Promise<number> {
       await store.close();
       return 1;
     }
-    log.info({ port: boundPort(http) }, 'http listening');
+    log.info({ port: boundPort(http), host: config.httpHost }, 'http listening');
   }
 
   return await new Promise<number>((resolve) => {
@@ -121,6 +137,7 @@ export async function serve(config: Config): Promise<number> {
       if (stopping) return;
       stopping = true;
       log.info({ reason }, 'stopping');
+      sink?.stopRetrying();
       try {
         await runner.stop();
       } catch (e) {

@@ -1,6 +1,7 @@
 import { ErrorCodes } from '../errors.js';
 import type { ErrorBody } from '../engine/messages.js';
 import type { InputField } from '../pipeline/input-schema.js';
+import { topLevelIdNumberText } from './json-id.js';
 import { tfExampleDecoder } from './tf-example.js';
 
 export type Decoded = { record: Record<string, unknown> } | { error: ErrorBody };
@@ -26,7 +27,13 @@ export const decodeJson: Decoder = (value) => {
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     return { error: { code: ErrorCodes.SCHEMA_VIOLATION, message: 'a record must be a JSON object' } };
   }
-  return { record: parsed as Record<string, unknown> };
+  const record = parsed as Record<string, unknown>;
+  // Past 2^53 a double cannot hold the integer: keep the digits the producer wrote (json-id.ts).
+  if (typeof record.id === 'number' && Number.isInteger(record.id) && !Number.isSafeInteger(record.id)) {
+    const original = topLevelIdNumberText(text);
+    if (original !== undefined) record.id = original;
+  }
+  return { record };
 };
 
 export type InputFormat = 'json' | 'tf-example';

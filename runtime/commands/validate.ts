@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { CONFIG_ENTRIES } from '../config.js';
 import { PackageError } from '../packages/errors.js';
 import { loadPackage } from '../packages/package.js';
 import { builtinRegistry } from '../stages/index.js';
@@ -8,7 +9,9 @@ import { loadPlugins, PluginError } from '../pipeline/plugins.js';
 export async function validateCommand(dir: string, opts: { json?: boolean; plugin?: string[] }): Promise<number> {
   const path = resolve(dir);
   try {
-    const registry = builtinRegistry();
+    // The same allowlist `serve` would apply, from the same variable.
+    const remoteAllowedHosts = (process.env[CONFIG_ENTRIES.remoteAllowedHosts.env] || CONFIG_ENTRIES.remoteAllowedHosts.default).split(',').map((h) => h.trim()).filter(Boolean);
+    const registry = builtinRegistry({ remoteAllowedHosts });
     await loadPlugins(opts.plugin ?? [], registry);
     const model = await loadPackage(path, registry);
     const report = {

@@ -52,7 +52,7 @@ export async function processSlice(messages: readonly InputMessage[], router: Re
   } catch (e) {
     // The last guard: a failure outside any plan (a bug in routing itself) fails the whole slice.
     const error = failure(e, 'the engine failed on this slice');
-    const errors = messages.map((m, i) => errorOutput(m, i, options.errorsTopic, undefined, error, '', options.limits.errorRawMaxBytes));
+    const errors = messages.map((m, i) => errorOutput(m, i, options.errorsTopic, undefined, error, '', options.limits));
     return result(messages.length, [], [], errors, { [error.code]: errors.length }, new Map(), messages.length);
   }
 }
@@ -81,7 +81,7 @@ async function routeAndRun(messages: readonly InputMessage[], router: RecordRout
       }
       const error: ErrorBody = { code: ErrorCodes.NO_MODEL, message: route.reason };
       errorsByCode[error.code] = (errorsByCode[error.code] ?? 0) + 1;
-      errors.push(errorOutput(m, i, options.errorsTopic, undefined, error, route.model, options.limits.errorRawMaxBytes));
+      errors.push(errorOutput(m, i, options.errorsTopic, undefined, error, route.model, options.limits));
       continue;
     }
     add(groups as Map<unknown, Group>, `${route.plan.tag}\0${route.role}`, route.plan, route.role, route.topics, m, i);
@@ -129,7 +129,7 @@ async function runGuarded(g: Group, limits: BatchLimits): Promise<PlanRun> {
     const error = failure(e, 'serving this batch failed');
     return {
       predictions: [],
-      errors: g.messages.map((m, k) => errorOutput(m, g.positions[k]!, g.topics.errors, undefined, error, g.plan.tag, limits.errorRawMaxBytes)),
+      errors: g.messages.map((m, k) => errorOutput(m, g.positions[k]!, g.topics.errors, undefined, error, g.plan.tag, limits)),
       records: [],
       errorsByCode: { [error.code]: g.messages.length },
       pipelineMs: 0,

@@ -1,5 +1,6 @@
 import { ErrorCodes } from '../errors.js';
 import { StageFailure } from '../pipeline/pipeline.js';
+import { errorRecordValue, type ErrorRecordLimits } from './error-record.js';
 import { HEADER_MODEL, HEADER_SOURCE, HEADER_SOURCE_TIMESTAMP, type ErrorBody, type InputMessage, type OutputMessage } from './messages.js';
 
 /**
@@ -25,16 +26,6 @@ export function failure(e: unknown, context: string): ErrorBody {
   };
 }
 
-export function errorOutput(m: InputMessage, position: number, topic: string, id: unknown, error: ErrorBody, modelTag: string, rawMax: number): OutputMessage {
-  const knownId = typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id)) ? id : null;
-  const raw = m.value ? m.value.subarray(0, rawMax).toString('utf8') : null;
-  const body = {
-    id: knownId,
-    error,
-    source: { topic: m.topic, partition: m.partition, offset: m.offset },
-    ...(modelTag ? { model: modelTag } : {}),
-    raw,
-    ...(m.value && m.value.length > rawMax ? { rawTruncated: true, rawBytes: m.value.length } : {}),
-  };
-  return { topic, position, key: m.key, value: JSON.stringify(body), headers: predictionHeaders(m, modelTag) };
+export function errorOutput(m: InputMessage, position: number, topic: string, id: unknown, error: ErrorBody, modelTag: string, limits: ErrorRecordLimits): OutputMessage {
+  return { topic, position, key: m.key, value: errorRecordValue(m, id, error, modelTag, limits), headers: predictionHeaders(m, modelTag) };
 }

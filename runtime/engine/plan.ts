@@ -4,13 +4,13 @@ import type { ModelVersion } from '../packages/package.js';
 import { describeErrors } from '../packages/validator.js';
 import { buildFrame } from '../pipeline/input-schema.js';
 import type { Frame } from '../pipeline/frame.js';
+import type { ErrorRecordLimits } from './error-record.js';
 import { errorOutput, failure, predictionHeaders } from './failures.js';
 import type { ErrorBody, InputMessage, OutputMessage, PredictionRecord } from './messages.js';
 import { readPredictions } from './outputs.js';
 
-export interface BatchLimits {
+export interface BatchLimits extends ErrorRecordLimits {
   readonly maxMessageBytes: number;
-  readonly errorRawMaxBytes: number;
 }
 
 /** Where one run's outputs go: the package's topics, or the shadow topic for both. */
@@ -70,7 +70,7 @@ function buildPlan(model: ModelVersion): ServingPlan {
       const out: PlanRun = { predictions: [], errors: [], records: [], errorsByCode: {}, pipelineMs: 0, stageMs: new Map() };
       const fail = (m: InputMessage, position: number, id: unknown, error: ErrorBody): void => {
         out.errorsByCode[error.code] = (out.errorsByCode[error.code] ?? 0) + 1;
-        out.errors.push(errorOutput(m, position, topics.errors, id, error, tag, limits.errorRawMaxBytes));
+        out.errors.push(errorOutput(m, position, topics.errors, id, error, tag, limits));
       };
       const valid: Record<string, unknown>[] = [];
       const validAt: number[] = [];

@@ -4,7 +4,8 @@ import type { InputMessage, OutputMessage, PredictionRecord } from '../engine/me
 import type { ModelVersion } from '../packages/package.js';
 import type { ModelStore, Refusal } from '../packages/store.js';
 import { SlidingWindow, type WindowStats } from './live-window.js';
-import type { Route } from './server.js';
+import { relativeRefusal } from './relative-paths.js';
+import { sendJson, type Route } from './server.js';
 
 export interface LiveOptions {
   /** How often aggregates are pushed to the browsers. */
@@ -15,6 +16,10 @@ export interface LiveOptions {
   readonly latestRows?: number;
   /** Ticks the charts' rates and latency are taken over. */
   readonly windowTicks?: number;
+  /** Open event streams at most; past it /events answers 429, so pages cannot exhaust the process's sockets. */
+  readonly maxClients?: number;
+  /** Told of refused /events requests (the runtime logs it), at most every 10 s with the count since. */
+  readonly onClientRefused?: (refused: number, open: number) => void;
 }
 
 /** One push interval, aggregated. */
@@ -56,6 +61,8 @@ const LATENCY_SAMPLES_PER_SLICE = 64;
 const INPUT_PREVIEW_CHARS = 240;
 /** A browser that stops reading is dropped rather than buffered for. */
 const MAX_CLIENT_BUFFER_BYTES = 1 << 20;
+/** A flood of refused event streams is logged as one line per this interval. */
+const REFUSAL_REPORT_MS = 10_000;
 
 /**
  * What the dashboard shows, kept server-side in bounded buffers: per-slice results are
@@ -66,6 +73,9 @@ export class LiveFeed {
   private readonly tickMs: number;
   private readonly historyTicks: number;
   private readonly latestRows: number;
+  private readonly maxClients: number;
+  private refusedSinceReport = 0;
+  private lastRefusalReport = 0;
   private readonly history: LiveTick[] = [];
   private latest: LatestRow[] = [];
   private fresh: LatestRow[] = [];
@@ -82,7 +92,7 @@ export class LiveFeed {
 
   constructor(
     private readonly store: ModelStore,
-    options: LiveOptions = {},
+    private readonly options: LiveOptions = {},
   ) {
     this.tickMs = options.tickMs ?? 500;
     this.historyTicks = options.historyTicks ?? 240;
@@ -94,6 +104,7 @@ export class LiveFeed {
     const onRemoved = (name: string): void => void this.refusals.delete(name);
     store.on('refused', onRefused).on('loaded', onLoaded).on('removed', onRemoved);
     this.unsubscribe = () => store.off('refused', onRefused).off('loaded', onLoaded).off('removed', onRemoved);
+    this.maxClients = options.maxClients ?? 32;
     this.timer = setInterval(() => this.tick(), this.tickMs);
     this.timer.unref();
   }
@@ -126,11 +137,26 @@ export class LiveFeed {
   /** GET /events: a snapshot first (history, totals, latest rows), then one message per tick. */
   route(): Route {
     return (req, res) => {
+      if (this.clients.size >= this.maxClients) {
+        this.reportRefusal();
+        res.setHeader('retry-after', '30');
+        sendJson(res, 429, { error: `too many open event streams (HTTP_MAX_SSE_CLIENTS=${this.maxClients})` });
+        return;
+      }
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
       res.write(`retry: 2000\nevent: snapshot\ndata: ${JSON.stringify(this.snapshot())}\n\n`);
       this.clients.add(res);
       req.on('close', () => this.clients.delete(res));
     };
+  }
+
+  private reportRefusal(): void {
+    this.refusedSinceReport++;
+    const now = Date.now();
+    if (now - this.lastRefusalReport < REFUSAL_REPORT_MS) return;
+    this.options.onClientRefused?.(this.refusedSinceReport, this.clients.size);
+    this.lastRefusalReport = now;
+    this.refusedSinceReport = 0;
   }
 
   /** Ends every open event stream, so the HTTP server can close. */
@@ -186,7 +212,7 @@ export class LiveFeed {
     const serving = this.store.current();
     return {
       loaded: this.store.loaded().map((m) => ({ name: m.name, version: m.version, loadedAt: m.loadedAt, stages: m.pipeline.active.length, serving: m === serving })),
-      refusals: [...this.refusals.values()].map((r) => ({ name: r.name, reason: r.reason, at: r.at })),
+      refusals: [...this.refusals.values()].map((r) => relativeRefusal({ name: r.name, reason: r.reason, at: r.at })),
     };
   }
 }

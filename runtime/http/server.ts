@@ -1,13 +1,27 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { refuseRequest, type HttpGuardOptions } from './guard.js';
 
 /** A GET route: the path is matched exactly. */
 export type Route = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
-/** The runtime's HTTP server: /healthz, /status and whatever else main wires in. */
-export async function startHttp(port: number, routes: Readonly<Record<string, Route>>): Promise<Server> {
+export interface HttpOptions extends HttpGuardOptions {
+  /** Interface to listen on: loopback unless the operator opens it (containers set 0.0.0.0). */
+  readonly host: string;
+  /** Told of a route that failed; the client only sees "internal error" (reasons may hold paths). */
+  readonly onRouteError?: (path: string, e: Error) => void;
+}
+
+/** The runtime's HTTP server: /healthz, /status and whatever else main wires in, behind the Host and token checks. */
+export async function startHttp(port: number, routes: Readonly<Record<string, Route>>, options: HttpOptions): Promise<Server> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
+    const refusal = refuseRequest(req, path, options);
+    if (refusal) {
+      res.writeHead(refusal.status, { 'content-type': 'application/json', ...(refusal.status === 401 ? { 'www-authenticate': 'Bearer' } : {}) });
+      res.end(JSON.stringify({ error: refusal.error }));
+      return;
+    }
     // A key ending in `/*` serves every path below it (e.g. /v2/models/<name>/ready).
     const route = routes[path] ?? Object.entries(routes).find(([key]) => key.endsWith('/*') && path.startsWith(key.slice(0, -1)))?.[1];
     if (req.method !== 'GET' || !route) {
@@ -15,13 +29,14 @@ export async function startHttp(port: number, routes: Readonly<Record<string, Ro
       return;
     }
     Promise.resolve(route(req, res)).catch((e: Error) => {
-      if (!res.headersSent) sendJson(res, 500, { error: e.message });
+      options.onRouteError?.(path, e);
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
       else res.destroy();
     });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, resolve);
+    server.listen(port, options.host, resolve);
   });
   return server;
 }

@@ -4,6 +4,7 @@ import type { ServingCounts } from '../engine/counts.js';
 import type { StreamRunner } from '../kafka/runner.js';
 import type { ModelVersion } from '../packages/package.js';
 import type { ModelStore, PackageView } from '../packages/store.js';
+import { relativeRefusal } from './relative-paths.js';
 import { sendJson, type Route } from './server.js';
 
 /** What the status routes read: the store, the runner's waits and progress, per-version counts. */
@@ -65,8 +66,8 @@ export function statusRoute(state: ServingState): Route {
       noModelPolicy: config.noModelPolicy,
       models: store.folderNames().map((name) => packageStatus(name, packages.get(name), state, counts)),
       waiting: runner.waitingPartitions(),
-      refusals: store.allRefusals(),
-      lastRefusal: store.refusal() ?? null,
+      refusals: store.allRefusals().map(relativeRefusal),
+      lastRefusal: store.refusal() ? relativeRefusal(store.refusal()!) : null,
       counts: store.counts,
     });
   };

@@ -1,4 +1,4 @@
-import { Partitioners, type Kafka, type Producer, type TopicMessages } from 'kafkajs';
+import { Partitioners, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import type { Logger } from '../log.js';
 
 /**
@@ -31,6 +31,64 @@ export function describe(e: unknown): string {
   return `${err.name ?? 'Error'}${err.type ? ` ${err.type}` : ''}: ${err.message ?? String(e)}`;
 }
 
+/** The innermost error's Kafka type (kafkajs wraps the protocol error that ended its attempts). */
+export function kafkaErrorType(e: unknown): string | undefined {
+  let inner = e as { cause?: unknown; type?: unknown };
+  for (let i = 0; i < 10 && inner; i++) {
+    if (typeof inner.type === 'string') return inner.type;
+    if (!inner.cause || typeof inner.cause !== 'object') break;
+    inner = inner.cause as typeof inner;
+  }
+  return undefined;
+}
+
+export interface OutputLimits {
+  /** A produce request carries at most this many bytes of keys, values and headers (one larger message goes alone). */
+  readonly maxRequestBytes: number;
+  /** Where an output Kafka refuses as too large is replaced by a small error record. */
+  readonly errorsTopic?: string;
+  /** The small error record's value for a refused output; absent: the refusal gives up on the slice. */
+  readonly refusedOutput?: (original: Message, reason: string) => string;
+}
+
+/** Bytes a message adds to a produce request, near enough: its key, value and headers, plus record framing. */
+const RECORD_OVERHEAD_BYTES = 70;
+
+function messageBytes(m: Message): number {
+  let n = RECORD_OVERHEAD_BYTES + byteLength(m.key) + byteLength(m.value);
+  for (const [k, v] of Object.entries(m.headers ?? {})) n += k.length + byteLength(v as string | Buffer | undefined);
+  return n;
+}
+
+function byteLength(v: string | Buffer | null | undefined): number {
+  return v === null || v === undefined ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : v.length;
+}
+
+/** Splits a slice's outputs into requests of at most `maxBytes` each, keeping every topic's messages in order. */
+export function splitRequests(topicMessages: readonly TopicMessages[], maxBytes: number): TopicMessages[][] {
+  const requests: TopicMessages[][] = [];
+  let current: TopicMessages[] = [];
+  let size = 0;
+  for (const { topic, messages } of topicMessages) {
+    let run: Message[] = [];
+    for (const m of messages) {
+      const bytes = messageBytes(m);
+      if (size + bytes > maxBytes && size > 0) {
+        if (run.length) current.push({ topic, messages: run });
+        requests.push(current);
+        current = [];
+        run = [];
+        size = 0;
+      }
+      run.push(m);
+      size += bytes;
+    }
+    if (run.length) current.push({ topic, messages: run });
+  }
+  if (current.length) requests.push(current);
+  return requests;
+}
+
 /** Backoff between produce attempts: doubling from the first, capped. */
 const FIRST_PAUSE_MS = 100;
 const MAX_PAUSE_MS = 1000;
@@ -51,13 +109,46 @@ export class OutputProducer {
   constructor(
     private readonly kafka: Kafka,
     private readonly log: Logger,
+    private readonly limits: OutputLimits = { maxRequestBytes: 900_000 },
   ) {}
 
   async connect(): Promise<void> {
     await this.current();
   }
 
+  /**
+   * Delivers a slice's outputs in requests under the size limit, each retried on its own.
+   * A request Kafka refuses as too large is halved until the refused output stands alone;
+   * that output is then replaced by a small error record on the errors topic, so one huge
+   * prediction cannot make the runtime exit on every start.
+   */
   async deliver(topicMessages: TopicMessages[], deadlineAt: number, giveUp: () => boolean, what: string): Promise<void> {
+    for (const request of splitRequests(topicMessages, this.limits.maxRequestBytes)) await this.deliverRequest(request, deadlineAt, giveUp, what);
+  }
+
+  private async deliverRequest(request: TopicMessages[], deadlineAt: number, giveUp: () => boolean, what: string): Promise<void> {
+    try {
+      await this.send(request, deadlineAt, giveUp, what);
+    } catch (e) {
+      if (!(e instanceof TooLargeError)) throw e;
+      const all = request.flatMap(({ topic, messages }) => messages.map((m) => ({ topic, m })));
+      if (all.length > 1) {
+        const half = Math.ceil(all.length / 2);
+        for (const part of [all.slice(0, half), all.slice(half)]) await this.deliverRequest(regroup(part), deadlineAt, giveUp, what);
+        return;
+      }
+      const { topic, m } = all[0]!;
+      const { errorsTopic, refusedOutput } = this.limits;
+      if (!refusedOutput || !errorsTopic || m.headers?.[REFUSED_HEADER] !== undefined) {
+        throw new DeliveryError(`Kafka refused an output of ${what} as too large: ${e.message}`);
+      }
+      this.log.warn({ slice: what, topic, bytes: byteLength(m.value), reason: e.message }, 'an output was refused as too large; writing a small error record in its place');
+      const replacement: Message = { key: m.key ?? null, value: refusedOutput(m, e.message), headers: { ...m.headers, [REFUSED_HEADER]: topic } };
+      await this.deliverRequest([{ topic: errorsTopic, messages: [replacement] }], deadlineAt, giveUp, what);
+    }
+  }
+
+  private async send(topicMessages: TopicMessages[], deadlineAt: number, giveUp: () => boolean, what: string): Promise<void> {
     if (topicMessages.length === 0) return;
     for (let attempt = 1; ; attempt++) {
       let sending: Promise<unknown> | undefined;
@@ -72,6 +163,7 @@ export class OutputProducer {
           this.abandon(sending);
           throw new DeliveryError(`outputs of ${what} were not acknowledged within the delivery timeout (${attempt} attempts)`);
         }
+        if (TOO_LARGE_TYPES.has(kafkaErrorType(e) ?? '')) throw new TooLargeError(describe(e));
         if (!isRetriable(e)) throw new DeliveryError(`Kafka refused the outputs of ${what}: ${describe(e)}`);
         if (giveUp()) throw new DeliveryError(`stopping while the outputs of ${what} were undelivered: ${describe(e)}`);
         const pause = Math.min(MAX_PAUSE_MS, FIRST_PAUSE_MS * 2 ** (attempt - 1));
@@ -119,6 +211,23 @@ export class OutputProducer {
 }
 
 class DeadlineError extends Error {}
+
+/** Kafka said a request or a record is too large; the producer splits it rather than giving up. */
+class TooLargeError extends Error {}
+const TOO_LARGE_TYPES = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
+
+/** Header on a replacement record, naming the topic the refused output was for (a replacement is never replaced). */
+export const REFUSED_HEADER = 'mlstream-refused-output';
+
+function regroup(items: ReadonlyArray<{ topic: string; m: Message }>): TopicMessages[] {
+  const out: TopicMessages[] = [];
+  for (const { topic, m } of items) {
+    const last = out[out.length - 1];
+    if (last?.topic === topic) last.messages.push(m);
+    else out.push({ topic, messages: [m] });
+  }
+  return out;
+}
 
 function beforeDeadline<T>(work: Promise<T>, deadlineAt: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

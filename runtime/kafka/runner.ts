@@ -38,9 +38,11 @@ export type BatchHandler<R extends BatchHandlerResult> = (messages: InputMessage
 export interface RunnerHooks<R extends BatchHandlerResult> {
   /**
    * After the slice's outputs are acknowledged, before its offsets are committed: a sink
-   * (PostgreSQL) writes here, so a failure leaves the slice uncommitted and it is retried.
+   * (PostgreSQL) writes here, within the slice's delivery deadline (`deadlineAt`), retrying
+   * on its own. A rejection gives up on the slice like a failed delivery (the runtime exits 1
+   * with it uncommitted): re-running the batch would produce its outputs again.
    */
-  beforeCommit?(result: R, inputs: readonly InputMessage[]): Promise<void>;
+  beforeCommit?(result: R, inputs: readonly InputMessage[], deadlineAt: number, what: string): Promise<void>;
   /**
    * After the commit: metrics and the dashboard. Must not throw. `highWatermark` is the
    * partition's end offset as the fetch saw it, so lag costs no extra request.
@@ -48,12 +50,16 @@ export interface RunnerHooks<R extends BatchHandlerResult> {
   afterCommit?(result: R, inputs: readonly InputMessage[], elapsedMs: number, highWatermark: string): void;
   /** A partition paused because its next record waits for a package. Must not throw. */
   onWait?(waiting: WaitingPartition): void;
+  /** The value of a small error record replacing an output Kafka refused as too large (delivery.ts). */
+  refusedOutput?(original: Message, reason: string): string;
 }
 
 export interface RunnerOptions {
   readonly groupId: string;
   /** The default input topic; packages may bind more (see `setTopics`). */
   readonly inputTopic: string;
+  /** Where the small error record for an output Kafka refused as too large goes. */
+  readonly errorsTopic: string;
   readonly fromBeginning: boolean;
   readonly partitionsConsumedConcurrently: number;
   readonly sessionTimeoutMs: number;
@@ -62,6 +68,8 @@ export interface RunnerOptions {
   readonly sliceSize: number;
   /** How long producing a slice's outputs, and then committing its offsets, may each take before the runtime gives up. */
   readonly deliveryTimeoutMs: number;
+  /** Produce requests stay under this many bytes (default 900000). */
+  readonly maxRequestBytes?: number;
 }
 
 /**
@@ -118,7 +126,7 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
     private readonly log: Logger,
     private readonly hooks: RunnerHooks<R> = {},
   ) {
-    this.producer = new OutputProducer(kafka, log);
+    this.producer = new OutputProducer(kafka, log, { maxRequestBytes: options.maxRequestBytes ?? 900_000, errorsTopic: options.errorsTopic, refusedOutput: hooks.refusedOutput });
     this.topics = [options.inputTopic];
   }
 
@@ -291,15 +299,18 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
       const last = done[done.length - 1]!.offset;
       const what = `${topic}/${partition} offsets ${done[0]!.offset}..${last}`;
       const outputs = [...result.predictions, ...result.errors, ...(result.shadow ?? [])];
+      const deadlineAt = Date.now() + this.options.deliveryTimeoutMs;
       try {
         await this.ensureTopics(outputs.map((m) => m.topic));
-        await this.producer.deliver(byTopic(outputs), Date.now() + this.options.deliveryTimeoutMs, () => this.stopping, what);
+        await this.producer.deliver(byTopic(outputs), deadlineAt, () => this.stopping, what);
       } catch (e) {
         this.delivery.recordFailed(outputs.length);
         throw e instanceof DeliveryError ? e : new DeliveryError(`cannot deliver the outputs of ${what}: ${describe(e)}`);
       }
       this.delivery.recordAcknowledged(outputs.length);
-      await this.hooks.beforeCommit?.(result, done);
+      await this.hooks.beforeCommit?.(result, done, deadlineAt, what).catch((e: unknown) => {
+        throw new DeliveryError(`the sink did not take ${what}: ${describe(e)}`);
+      });
       const next = (BigInt(last) + 1n).toString();
       await this.commit(() => commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: next }] }] }), what);
       resolveOffset(last);

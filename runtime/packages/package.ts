@@ -8,6 +8,8 @@ import { Pipeline } from '../pipeline/pipeline.js';
 import { buildFrame, parseInputSchema, type InputField } from '../pipeline/input-schema.js';
 import type { StageRegistry } from '../pipeline/registry.js';
 import { PackageError } from './errors.js';
+import { LoadScope } from './load-scope.js';
+import { jsonSyntaxReason } from './spark-format.js';
 import { loadSparkObject } from './spark-loader.js';
 import { checkPackageTree } from './tree-check.js';
 import { compileRecordValidator } from './validator.js';
@@ -41,14 +43,22 @@ export interface ModelVersion {
   readonly loadedAt: Date;
 }
 
+/**
+ * A warm-up run longer than this refuses the package: a remote stage whose server accepts
+ * connections but never answers would otherwise hold the load for its timeout × retries.
+ */
+export const WARMUP_LIMIT_MS = 10_000;
+
 const validateConfig = new Ajv({ allErrors: true, strict: false }).addSchema(servingSchema).compile(configSchema);
 
 /**
  * Loads and checks a package completely: config, every stage, the wiring of columns, and a
  * warm-up run on a synthetic record. Throws PackageError naming the file and the reason.
+ * `signal` stops the load between files and stages (a PackageError "loading stopped").
  */
-export async function loadPackage(dir: string, registry: StageRegistry, name = basename(dir), versionLabel?: string): Promise<ModelVersion> {
-  await checkPackageTree(dir);
+export async function loadPackage(dir: string, registry: StageRegistry, name = basename(dir), signal?: AbortSignal, versionLabel?: string): Promise<ModelVersion> {
+  const scope = await LoadScope.open(dir, signal);
+  await checkPackageTree(dir, signal);
   const config = await readConfig(dir);
   let fields: InputField[];
   try {
@@ -56,8 +66,8 @@ export async function loadPackage(dir: string, registry: StageRegistry, name = b
   } catch (e) {
     throw new PackageError((e as Error).message, join(dir, 'config.json'));
   }
-  const version = await contentHash(dir);
-  const stages = await loadSparkObject(dir, registry);
+  const version = await contentHash(dir, scope);
+  const stages = await loadSparkObject(dir, registry, scope);
   let pipeline: Pipeline;
   try {
     pipeline = new Pipeline(stages, fields.map((f) => f.name), inputAttributes(fields));
@@ -70,12 +80,15 @@ export async function loadPackage(dir: string, registry: StageRegistry, name = b
     throw new PackageError('no stage of the pipeline runs for this input schema, so it outputs nothing', dir);
   }
   try {
+    scope.checkpoint(dir);
     // A vector's size is not declared in input_schema, so no synthetic vector would be
     // right: packages with VECTOR inputs are checked by their wiring only.
-    if (!fields.some((f) => f.type === 'VECTOR')) await pipeline.run(buildFrame([syntheticRecord(fields)], fields));
+    if (!fields.some((f) => f.type === 'VECTOR')) await bounded(pipeline.run(buildFrame([syntheticRecord(fields)], fields)), signal, dir);
+    // A load given up on while warming up must not hand back a version nobody will dispose.
+    scope.checkpoint(dir);
   } catch (e) {
     await pipeline.dispose();
-    throw new PackageError(`warm-up run failed: ${(e as Error).message}`, dir);
+    throw e instanceof PackageError ? e : new PackageError(`warm-up run failed: ${(e as Error).message}`, dir);
   }
   return {
     name,
@@ -103,13 +116,32 @@ export async function readConfig(dir: string): Promise<PackageConfig> {
   try {
     parsed = JSON.parse(text);
   } catch (e) {
-    throw new PackageError(`not valid JSON (${(e as Error).message})`, file);
+    throw new PackageError(`not valid JSON (${jsonSyntaxReason(e)})`, file);
   }
   if (!validateConfig(parsed)) {
     const why = (validateConfig.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
     throw new PackageError(`does not match schemas/config.schema.json: ${why}`, file);
   }
   return parsed as unknown as PackageConfig;
+}
+
+/** `work`, or a PackageError once WARMUP_LIMIT_MS pass or `signal` fires, whichever is first. */
+async function bounded<T>(work: Promise<T>, signal: AbortSignal | undefined, dir: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new PackageError(`warm-up run did not finish within ${WARMUP_LIMIT_MS} ms`, dir)), WARMUP_LIMIT_MS);
+    onAbort = () => reject(new PackageError('loading stopped during the warm-up run', dir));
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  // The abandoned run settles on its own (remote requests end at their timeouts); only its result is dropped.
+  work.catch(() => undefined);
+  try {
+    return await Promise.race([work, limit]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+  }
 }
 
 function syntheticRecord(fields: readonly InputField[]): Record<string, unknown> {
@@ -133,7 +165,8 @@ function syntheticRecord(fields: readonly InputField[]): Record<string, unknown>
 }
 
 /** sha256 over every non-hidden file's relative path and bytes, in a stable order. */
-export async function contentHash(dir: string): Promise<string> {
+export async function contentHash(dir: string, scope?: LoadScope): Promise<string> {
+  const within = scope ?? (await LoadScope.open(dir));
   const hash = createHash('sha256');
   const files = (await readdir(dir, { recursive: true, withFileTypes: true }))
     .filter((d) => d.isFile())
@@ -141,6 +174,7 @@ export async function contentHash(dir: string): Promise<string> {
     .filter((rel) => !rel.split('/').some((part) => part.startsWith('.')))
     .sort();
   for (const rel of files) {
+    within.checkpoint(join(dir, rel));
     hash.update(rel).update('\0');
     hash.update(await readFile(join(dir, rel))).update('\0');
   }

@@ -1,9 +1,11 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
+import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { Ajv } from 'ajv';
 import { PackageError } from './errors.js';
+import { LoadScope } from './load-scope.js';
+import { checkParquetFooter, parquetLimits } from './parquet-limits.js';
 import metadataSchema from '../../schemas/stage-metadata.schema.json' with { type: 'json' };
 
 const validateMetadata = new Ajv({ allErrors: true, strict: false }).compile(metadataSchema);
@@ -21,29 +23,37 @@ export interface SparkMetadata {
 
 /** Parquet files above this size are refused before they are read into memory. */
 export const MAX_PARQUET_BYTES = 512 * 1024 * 1024;
+/** Spark writes one JSON line of metadata; anything this large is not one. */
+const MAX_METADATA_BYTES = 64 * 1024 * 1024;
 
 /**
  * Finds the metadata part file: `part-00000` up to Spark 3.5, `part-00000-<uuid>-c000.txt`
  * in 4.x. Hidden files (`.part-00000.crc`) and `_SUCCESS` are Hadoop's side files.
  */
-export async function readMetadata(dir: string): Promise<SparkMetadata> {
+export async function readMetadata(dir: string, scope?: LoadScope): Promise<SparkMetadata> {
+  const within = scope ?? (await LoadScope.open(dir));
   const metaDir = join(dir, 'metadata');
   let names: string[];
   try {
+    if ((await within.inside(metaDir)) === null) throw new Error('missing');
     names = await readdir(metaDir);
-  } catch {
+  } catch (e) {
+    if (e instanceof PackageError) throw e;
     throw new PackageError('missing metadata/ folder (not a saved Spark object)', metaDir);
   }
   const parts = names.filter((n) => n.startsWith('part-')).sort();
   if (parts.length === 0) throw new PackageError('no part-* file in metadata/', metaDir);
   const file = join(metaDir, parts[0]!);
+  if ((await within.inside(file)) === null) throw new PackageError('metadata file is unreadable', file);
+  const { size } = await stat(file);
+  if (size > MAX_METADATA_BYTES) throw new PackageError(`metadata file is ${size} bytes, over the ${MAX_METADATA_BYTES} limit`, file);
   const text = (await readFile(file, 'utf8')).trim();
   const firstLine = text.split('\n')[0] ?? '';
   let parsed: unknown;
   try {
     parsed = JSON.parse(firstLine);
   } catch (e) {
-    throw new PackageError(`metadata is not JSON (${(e as Error).message})`, file);
+    throw new PackageError(`metadata is not JSON (${jsonSyntaxReason(e)})`, file);
   }
   if (!validateMetadata(parsed)) {
     const why = (validateMetadata.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
@@ -133,7 +143,7 @@ export class ParamReader {
       if (fallback !== undefined) return fallback;
       throw new PackageError(`param "${name}" is missing`, this.file);
     }
-    if (!ok(v)) throw new PackageError(`param "${name}" must be ${what}, got ${JSON.stringify(v).slice(0, 80)}`, this.file);
+    if (!ok(v)) throw new PackageError(`param "${name}" must be ${what}, got ${kindOf(v)}`, this.file);
     return v;
   }
 }
@@ -143,16 +153,39 @@ function numberish(x: unknown, name: string, file: string): number {
   if (x === 'NaN') return NaN;
   if (x === 'Infinity' || x === 'Inf') return Infinity;
   if (x === '-Infinity' || x === '-Inf') return -Infinity;
-  throw new PackageError(`param "${name}" must hold numbers, got ${JSON.stringify(x)}`, file);
+  throw new PackageError(`param "${name}" must hold numbers, got ${kindOf(x)}`, file);
 }
 
-/** Every row of every non-hidden parquet part file in `<dir>/<sub>`, part files in name order. */
-export async function readParquetRows(dir: string, sub = 'data'): Promise<Record<string, unknown>[]> {
+/** A value's JSON kind, for refusals that must not quote what a file holds. */
+function kindOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return `a list of ${v.length}`;
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}
+
+/**
+ * Why JSON.parse failed, without the excerpt of the text V8 puts in its message: a refusal
+ * never quotes what a file holds (it may be a system file reached through a symlink).
+ */
+export function jsonSyntaxReason(e: unknown): string {
+  const at = /position (\d+)/.exec((e as Error).message ?? '');
+  return at ? `syntax error at character ${at[1]}` : /end of JSON input/.test((e as Error).message ?? '') ? 'unexpected end of input' : 'syntax error';
+}
+
+/**
+ * Every row of every non-hidden parquet part file in `<dir>/<sub>`, part files in name order.
+ * Each file's footer is checked against limits derived from the stage's `metadata` before
+ * any page is decoded.
+ */
+export async function readParquetRows(dir: string, sub = 'data', scope?: LoadScope, metadata?: SparkMetadata): Promise<Record<string, unknown>[]> {
+  const within = scope ?? (await LoadScope.open(dir));
   const dataDir = join(dir, sub);
   let names: string[];
   try {
+    if ((await within.inside(dataDir)) === null) throw new Error('missing');
     names = await readdir(dataDir);
-  } catch {
+  } catch (e) {
+    if (e instanceof PackageError) throw e;
     throw new PackageError(`missing ${sub}/ folder`, dataDir);
   }
   const parts = names.filter((n) => !n.startsWith('.') && !n.startsWith('_') && n.endsWith('.parquet')).sort();
@@ -160,12 +193,16 @@ export async function readParquetRows(dir: string, sub = 'data'): Promise<Record
   const rows: Record<string, unknown>[] = [];
   for (const name of parts) {
     const file = join(dataDir, name);
+    if ((await within.inside(file)) === null) throw new PackageError('parquet file is unreadable', file);
     const { size } = await stat(file);
     if (size > MAX_PARQUET_BYTES) throw new PackageError(`parquet file is ${size} bytes, over the ${MAX_PARQUET_BYTES} limit`, file);
     try {
       const buffer = await asyncBufferFromFile(file);
-      rows.push(...((await parquetReadObjects({ file: buffer, compressors })) as Record<string, unknown>[]));
+      const footer = await parquetMetadataAsync(buffer);
+      checkParquetFooter(footer, parquetLimits(metadata, size), file);
+      rows.push(...((await parquetReadObjects({ file: buffer, metadata: footer, compressors })) as Record<string, unknown>[]));
     } catch (e) {
+      if (e instanceof PackageError) throw e;
       throw new PackageError(`cannot read parquet (${(e as Error).message})`, file);
     }
   }

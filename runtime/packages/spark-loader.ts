@@ -1,8 +1,8 @@
-import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StageRegistry } from '../pipeline/registry.js';
 import type { Stage, StageContext } from '../pipeline/stage.js';
 import { PackageError } from './errors.js';
+import { checkStageUid, LoadScope } from './load-scope.js';
 import { ParamReader, readMetadata, readParquetRows, stageDirName } from './spark-format.js';
 
 const JVM_PIPELINE = 'org.apache.spark.ml.PipelineModel';
@@ -11,24 +11,27 @@ const PYTHON_PIPELINE = 'pyspark.ml.pipeline.PipelineModel';
 /**
  * Loads a saved Spark object (a PipelineModel, possibly nested, or a single saved model)
  * into a flat list of stages. Nothing in the folder is executed: class names are looked
- * up in the registry and unknown ones refuse the package.
+ * up in the registry and unknown ones refuse the package. `scope` confines every path to
+ * the package and carries the load's AbortSignal; without one, `dir` is the package.
  */
-export async function loadSparkObject(dir: string, registry: StageRegistry): Promise<Stage[]> {
-  const metadata = await readMetadata(dir);
+export async function loadSparkObject(dir: string, registry: StageRegistry, scope?: LoadScope): Promise<Stage[]> {
+  const within = scope ?? (await LoadScope.open(dir));
+  const metadata = await readMetadata(dir, within);
   const metaFile = join(dir, 'metadata');
   if (metadata.class === PYTHON_PIPELINE) {
-    throw new PackageError(await describePythonPipeline(dir, metadata.paramMap?.stageUids), metaFile);
+    throw new PackageError(await describePythonPipeline(dir, metadata.paramMap?.stageUids, within), metaFile);
   }
   if (metadata.class === JVM_PIPELINE) {
     const uids = metadata.paramMap?.stageUids;
     if (!Array.isArray(uids) || !uids.every((u) => typeof u === 'string')) {
       throw new PackageError('PipelineModel metadata has no paramMap.stageUids list', metaFile);
     }
+    for (const [i, uid] of (uids as string[]).entries()) checkStageUid(uid, i, metaFile);
     const stages: Stage[] = [];
     try {
       for (const [i, uid] of (uids as string[]).entries()) {
-        const stageDir = await resolveStageDir(dir, i, uids.length, uid);
-        stages.push(...(await loadSparkObject(stageDir, registry)));
+        const stageDir = await resolveStageDir(dir, i, uids.length, uid, within);
+        stages.push(...(await loadSparkObject(stageDir, registry, await within.enter(stageDir))));
       }
     } catch (e) {
       // Stages loaded before the failure may hold native resources (ONNX sessions).
@@ -48,9 +51,10 @@ export async function loadSparkObject(dir: string, registry: StageRegistry): Pro
     dir,
     metadata,
     params: new ParamReader(metadata, metaFile),
-    readData: (sub?: string) => readParquetRows(dir, sub),
-    loadNested: (nested: string) => loadSparkObject(nested, registry),
+    readData: (sub?: string) => readParquetRows(dir, sub, within, metadata),
+    loadNested: async (nested: string) => loadSparkObject(nested, registry, await within.enter(nested)),
   };
+  within.checkpoint(dir);
   try {
     const stage = await factory(ctx);
     return stage.expandsTo ? [...stage.expandsTo] : [stage];
@@ -87,21 +91,23 @@ export function editDistance(a: string, b: string): number {
   return previous[b.length]!;
 }
 
-/** The folder of stage `index` of a PipelineModel, with or without Spark's zero padding. */
-export async function resolveStageDir(dir: string, index: number, total: number, uid: string): Promise<string> {
+/** The folder of stage `index` of a PipelineModel, with or without Spark's zero padding, inside `scope` (by default the folder itself). */
+export async function resolveStageDir(dir: string, index: number, total: number, uid: string, within?: LoadScope): Promise<string> {
+  const scope = within ?? (await LoadScope.open(dir));
   const padded = join(dir, 'stages', stageDirName(index, total, uid));
-  if (await exists(padded)) return padded;
+  if ((await scope.inside(padded)) !== null) return padded;
   const plain = join(dir, 'stages', `${index}_${uid}`);
-  if (await exists(plain)) return plain;
+  if ((await scope.inside(plain)) !== null) return plain;
   throw new PackageError(`stage ${index} (${uid}) has no folder`, padded);
 }
 
-async function describePythonPipeline(dir: string, uids: unknown): Promise<string> {
+async function describePythonPipeline(dir: string, uids: unknown, scope: LoadScope): Promise<string> {
   const pythonStages: string[] = [];
   if (Array.isArray(uids)) {
     for (const [i, uid] of uids.entries()) {
       try {
-        const m = await readMetadata(await resolveStageDir(dir, i, uids.length, String(uid)));
+        checkStageUid(String(uid), i, dir);
+        const m = await readMetadata(await resolveStageDir(dir, i, uids.length, String(uid), scope), scope);
         if (!m.class.startsWith('org.apache.spark.')) pythonStages.push(`${m.class} (stage ${i}, ${uid})`);
       } catch {
         pythonStages.push(`stage ${i} (${uid}): unreadable`);
@@ -113,13 +119,4 @@ async function describePythonPipeline(dir: string, uids: unknown): Promise<strin
     (pythonStages.length ? `: ${pythonStages.join('; ')}` : '') +
     '. Re-save the pipeline without custom Python stages, or add them as plugin stages.'
   );
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await access(p);
-    return true;
-  } catch {
-    return false;
-  }
 }

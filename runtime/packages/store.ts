@@ -381,7 +381,7 @@ export class ModelStore extends EventEmitter {
       const hash = await contentHash(dir);
       if (existing?.model.contentHash === hash) return;
       if (label !== undefined) await refuseServingKeys(dir);
-      next = await this.withinLoadTimeout(loadPackage(dir, this.registry, name, label), dir);
+      next = await this.withinLoadTimeout((signal) => loadPackage(dir, this.registry, name, signal, label), dir);
     } catch (e) {
       this.refuse(name, label, e instanceof PackageError ? e.message : `unexpected failure: ${(e as Error).message}`, existing?.model.version);
       return;
@@ -406,11 +406,17 @@ export class ModelStore extends EventEmitter {
     this.emit('loaded', next);
   }
 
-  /** The load goes on after a time-out (it cannot be interrupted); its result is then discarded. */
-  private withinLoadTimeout(loading: Promise<ModelVersion>, dir: string): Promise<ModelVersion> {
+  /**
+   * A load past the time limit is stopped (between files and stages) and refused; should it
+   * still finish, its result is discarded.
+   */
+  private withinLoadTimeout(load: (signal: AbortSignal) => Promise<ModelVersion>, dir: string): Promise<ModelVersion> {
+    const controller = new AbortController();
+    const loading = load(controller.signal);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
+        controller.abort();
         void loading.then((late) => late.pipeline.dispose(), () => undefined);
         reject(new PackageError(`loading took longer than ${this.loadTimeoutMs} ms (PACKAGE_LOAD_TIMEOUT_MS)`, dir));
       }, this.loadTimeoutMs);

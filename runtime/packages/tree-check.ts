@@ -13,7 +13,7 @@ export const PACKAGE_LIMITS = {
  * Walks a package folder before it is loaded: every path must stay inside it (a symlink
  * may point only within the package), and the file count and total size are bounded.
  */
-export async function checkPackageTree(dir: string): Promise<void> {
+export async function checkPackageTree(dir: string, signal?: AbortSignal): Promise<void> {
   const root = await realpath(dir).catch(() => {
     throw new PackageError('package folder does not exist', dir);
   });
@@ -21,6 +21,7 @@ export async function checkPackageTree(dir: string): Promise<void> {
   let bytes = 0;
   const walk = async (path: string, depth: number): Promise<void> => {
     if (depth > PACKAGE_LIMITS.maxDepth) throw new PackageError(`folders nested deeper than ${PACKAGE_LIMITS.maxDepth}`, path);
+    if (signal?.aborted) throw new PackageError('loading stopped while listing the package', path);
     for (const d of await readdir(path, { withFileTypes: true })) {
       const child = join(path, d.name);
       if (d.isSymbolicLink()) {

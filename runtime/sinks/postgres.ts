@@ -2,6 +2,7 @@ import pg from 'pg';
 import { SINK_TABLE_PATTERN } from '../config.js';
 import type { PredictionRecord } from '../engine/messages.js';
 import type { Logger } from '../log.js';
+import { retrySinkWrite, type DeadlinePolicy } from './sink-retry.js';
 
 /**
  * The table's columns, in insert order. `received_at` is not inserted: the database sets
@@ -76,14 +77,29 @@ export interface SinkWriteResult {
  * errors topic, which already carries everything about them. Idempotent on the input's
  * (topic, partition, offset), so a slice replayed after a crash adds no rows.
  */
+export interface SinkOptions {
+  /** Bound on connecting, waiting for a lock and running a statement. */
+  readonly timeoutMs: number;
+  /** A write still failing at its slice's delivery deadline: keep retrying slowly, or give up. */
+  readonly onDeadline: DeadlinePolicy;
+  /** Deadline used when the caller gives none. */
+  readonly defaultDeadlineMs: number;
+}
+
+const DEFAULT_OPTIONS: SinkOptions = { timeoutMs: 10_000, onDeadline: 'pause', defaultDeadlineMs: 60_000 };
+
 export class PostgresSink {
   private readonly insert: string;
   private readonly statementName: string;
+  private stopping = false;
+  private interrupt!: () => void;
+  private readonly interrupted = new Promise<void>((resolve) => (this.interrupt = resolve));
 
   private constructor(
     private readonly pool: pg.Pool,
     readonly table: string,
     private readonly log: Logger,
+    private readonly options: SinkOptions,
   ) {
     const quoted = quoteTableName(table);
     this.insert = insertSql(quoted);
@@ -91,11 +107,23 @@ export class PostgresSink {
   }
 
   /** Connects and creates the table if it is missing; rejects with the server's reason. */
-  static async open(url: string, table: string, log: Logger, maxConnections = 4): Promise<PostgresSink> {
-    const pool = new pg.Pool({ connectionString: url, max: maxConnections, application_name: 'mlstream' });
+  static async open(url: string, table: string, log: Logger, maxConnections = 4, options: Partial<SinkOptions> = {}): Promise<PostgresSink> {
+    const o = { ...DEFAULT_OPTIONS, ...options };
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: maxConnections,
+      application_name: 'mlstream',
+      connectionTimeoutMillis: o.timeoutMs,
+      // Server side: a locked table or a stuck statement fails the insert instead of holding the slice unseen.
+      statement_timeout: o.timeoutMs,
+      lock_timeout: o.timeoutMs,
+      idle_in_transaction_session_timeout: o.timeoutMs,
+      // Client side: a server that stops answering altogether (a dropped network) fails it too.
+      query_timeout: o.timeoutMs + 1000,
+    });
     // An idle client losing its connection must not crash the process; the pool replaces it.
     pool.on('error', (e) => log.warn({ err: e }, 'postgres sink: idle connection failed'));
-    const sink = new PostgresSink(pool, table, log);
+    const sink = new PostgresSink(pool, table, log, o);
     try {
       await sink.createTable();
     } catch (e) {
@@ -121,20 +149,30 @@ export class PostgresSink {
   /**
    * Writes a slice's predictions as one INSERT. A single statement is its own transaction
    * in PostgreSQL, so when this resolves the rows are committed; the runner commits the
-   * Kafka offsets only after that.
+   * Kafka offsets only after that. A failed insert is retried here, alone (sink-retry.ts),
+   * until `deadlineAt` (the slice's delivery deadline) and then per the deadline policy;
+   * it rejects with a SinkError only when giving up.
    */
-  async write(records: readonly PredictionRecord[]): Promise<SinkWriteResult> {
+  async write(records: readonly PredictionRecord[], deadlineAt = Date.now() + this.options.defaultDeadlineMs, what = 'a slice'): Promise<SinkWriteResult> {
     if (records.length === 0) return { inserted: 0 };
-    try {
-      const res = await this.pool.query({ name: this.statementName, text: this.insert, values: columnsOf(records) });
-      return { inserted: res.rowCount ?? 0 };
-    } catch (e) {
-      this.log.error({ err: e, table: this.table, records: records.length }, 'postgres sink: insert failed; the slice is not committed and will be retried');
-      throw e;
-    }
+    const values = columnsOf(records);
+    return retrySinkWrite(
+      async () => {
+        const res = await this.pool.query({ name: this.statementName, text: this.insert, values });
+        return { inserted: res.rowCount ?? 0 };
+      },
+      { deadlineAt, onDeadline: this.options.onDeadline, what, log: this.log, stopping: () => this.stopping, interrupted: this.interrupted },
+    );
+  }
+
+  /** The runtime is stopping: a write being retried gives up at once (its slice stays uncommitted). */
+  stopRetrying(): void {
+    this.stopping = true;
+    this.interrupt();
   }
 
   async close(): Promise<void> {
+    this.stopRetrying();
     await this.pool.end();
   }
 }

@@ -4,6 +4,7 @@ import { ErrorCodes } from '../errors.js';
 import { PackageError } from '../packages/errors.js';
 import { argmax, PipelineError, toDense, type Column, type Frame } from '../pipeline/frame.js';
 import type { ModelOutputs, Stage, StageContext, StageFactory } from '../pipeline/stage.js';
+import { hostRefusal, LOOPBACK_HOSTS } from './remote-hosts.js';
 import { endpoint, parseReply, pickOutput, ReplyError, requestBody, type RemoteParams, type RequestColumn, type RequestFeatures } from './remote-protocols.js';
 import paramsSchema from '../../schemas/remote-stage.schema.json' with { type: 'json' };
 
@@ -31,6 +32,8 @@ export class RemoteModel implements Stage {
   readonly modelOutputs: ModelOutputs;
   private readonly url: string;
   private readonly headers: Record<string, string>;
+  /** Fired by dispose(): requests in flight are aborted, so a refused or retired version holds no sockets. */
+  private readonly closing = new AbortController();
 
   constructor(
     readonly uid: string,
@@ -41,6 +44,10 @@ export class RemoteModel implements Stage {
     this.modelOutputs = { predictionCol: params.predictionCol, ...(params.probabilityCol ? { probabilityCol: params.probabilityCol } : {}) };
     this.url = endpoint(params);
     this.headers = { 'content-type': 'application/json', accept: 'application/json', ...params.headers };
+  }
+
+  dispose(): void {
+    this.closing.abort();
   }
 
   async transform(frame: Frame): Promise<void> {
@@ -138,16 +145,20 @@ export class RemoteModel implements Stage {
     let failure = '';
     let attempt = 0;
     for (; ; attempt++) {
+      if (this.closing.signal.aborted) return { failure: `the stage was released before ${this.url} answered` };
       const controller = new AbortController();
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;
         controller.abort();
       }, timeoutMs);
+      const onClose = (): void => controller.abort();
+      this.closing.signal.addEventListener('abort', onClose, { once: true });
       let retryable = true;
       let retryAfterMs: number | undefined;
       try {
-        const res = await fetch(this.url, { method: 'POST', headers: this.headers, body, signal: controller.signal });
+        // A redirect could lead to a host REMOTE_ALLOWED_HOSTS does not allow.
+        const res = await fetch(this.url, { method: 'POST', headers: this.headers, body, signal: controller.signal, redirect: 'error' });
         const text = await res.text();
         if (res.ok) return this.parse(text, rows);
         failure = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}: ${errorText(text)}`;
@@ -157,9 +168,10 @@ export class RemoteModel implements Stage {
         failure = timedOut ? `timed out after ${timeoutMs} ms` : `connection failed: ${connectionError(e)}`;
       } finally {
         clearTimeout(timer);
+        this.closing.signal.removeEventListener('abort', onClose);
       }
       if (!retryable || attempt >= retries) break;
-      await sleep(retryAfterMs ?? backoff(this.params.retryBackoffMs, attempt));
+      await sleep(retryAfterMs ?? backoff(this.params.retryBackoffMs, attempt), this.closing.signal);
     }
     const attempts = attempt + 1;
     return { failure: `${failure} (${this.url}${attempts > 1 ? `, ${attempts} attempts` : ''})` };
@@ -246,8 +258,17 @@ function backoff(baseMs: number, attempt: number): number {
   return ceiling / 2 + Math.random() * (ceiling / 2);
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits `ms`, or less when `signal` fires. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -258,16 +279,21 @@ async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: 
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-function readParams(ctx: StageContext): RemoteParams {
+function readParams(ctx: StageContext, allowedHosts: readonly string[]): RemoteParams {
   const params: Record<string, unknown> = { ...ctx.metadata.defaultParamMap, ...ctx.metadata.paramMap };
   if (!validateParams(params)) {
     const why = (validateParams.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
     throw new PackageError(`${REMOTE_MODEL_CLASS} params do not match schemas/remote-stage.schema.json: ${why}`, join(ctx.dir, 'metadata'));
   }
   const p = params as unknown as RemoteParams;
+  const refusal = hostRefusal(p.url, allowedHosts);
+  if (refusal) throw new PackageError(`${REMOTE_MODEL_CLASS}: ${refusal}`, join(ctx.dir, 'metadata'));
   return p.probabilityOutput !== undefined && p.probabilityCol === undefined ? { ...p, probabilityCol: 'probability' } : p;
 }
 
-export const remoteStages: Record<string, StageFactory> = {
-  [REMOTE_MODEL_CLASS]: (ctx) => new RemoteModel(ctx.metadata.uid, readParams(ctx)),
-};
+/** The remote stage classes, calling only `allowedHosts` (default: loopback). */
+export function remoteStageFactories(allowedHosts: readonly string[] = LOOPBACK_HOSTS): Record<string, StageFactory> {
+  return { [REMOTE_MODEL_CLASS]: (ctx) => new RemoteModel(ctx.metadata.uid, readParams(ctx, allowedHosts)) };
+}
+
+export const remoteStages: Record<string, StageFactory> = remoteStageFactories();

@@ -40,6 +40,8 @@ export interface IrisRig {
   readonly broker: LocalBroker;
   /** One broker's address, for the test's own clients. */
   readonly boot: string;
+  /** The MODELS_DIR every runtime of the rig serves. */
+  readonly modelsDir: string;
   start(env?: Record<string, string>): RuntimeProcess;
 }
 
@@ -72,6 +74,7 @@ export async function irisRig(t: TestContext, group: string, options: IrisRigOpt
   return {
     broker,
     boot: broker.brokers[0]!,
+    modelsDir: models.modelsDir,
     start(env = {}) {
       const r = startRuntime(irisRuntimeEnv(broker.bootstrap, models.modelsDir, group, { ...plugin, ...options.env, ...env }));
       started.push(r);
