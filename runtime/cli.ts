@@ -1,8 +1,9 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CONFIG_ENTRIES, ConfigError, loadConfig, type ConfigKey } from './config.js';
 import { validateCommand } from './commands/validate.js';
 import { topicsCommand } from './commands/topics.js';
 import { PRODUCE_CONFIG_KEYS, produceFlags, produceOptions } from './commands/produce-options.js';
+import { trainFlags, trainOptions } from './train/options.js';
 
 const program = new Command('mlstream')
   .description('Serve Spark PipelineModel and ONNX model packages on Kafka streams')
@@ -77,6 +78,24 @@ withConfigFlags(
     },
   ),
   PRODUCE_CONFIG_KEYS,
+);
+
+withConfigFlags(
+  trainFlags(program.command('train').description('learn a model from a labelled topic and write it as package versions that serve')).action(
+    async (opts: Parameters<typeof trainOptions>[0] & { groupId?: string }, cmd: Command) => {
+      const config = loadConfig(flagsOf(cmd));
+      let options: ReturnType<typeof trainOptions>;
+      try {
+        options = trainOptions(opts, opts.groupId ?? process.env.KAFKA_GROUP_ID);
+      } catch (e) {
+        if (e instanceof InvalidArgumentError) cmd.error(`error: ${e.message}`);
+        throw e;
+      }
+      const { trainCommand } = await import('./commands/train.js');
+      process.exitCode = await trainCommand(options, config);
+    },
+  ),
+  [...PRODUCE_CONFIG_KEYS, 'groupId', 'modelsDir', 'plugins', 'httpPort', 'logLevel', 'sessionTimeoutMs', 'maxWaitTimeInMs'],
 );
 
 try {

@@ -83,7 +83,7 @@ export async function loadPackage(dir: string, registry: StageRegistry, name = b
   };
 }
 
-async function readConfig(dir: string): Promise<PackageConfig> {
+export async function readConfig(dir: string): Promise<PackageConfig> {
   const file = join(dir, 'config.json');
   let text: string;
   try {

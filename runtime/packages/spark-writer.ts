@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SchemaElement } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import { javaDoubleString } from '../../runtime/stages/spark/common.js';
+import { javaDoubleString } from '../stages/spark/common.js';
 
 /**
  * Writes folders in the layout Spark 3.5's MLWriter produces: `metadata/part-00000` (one
