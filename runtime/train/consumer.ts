@@ -70,7 +70,7 @@ export async function startTraining(kafka: Kafka, trainer: Trainer, s: ConsumerS
 
   async function publish(reason: string): Promise<void> {
     const v = await trainer.publish();
-    if (v) log.info({ version: v.version, dir: v.dir, reason, ...trainer.status().prequential }, 'version written');
+    if (v) log.info({ version: v.version, dir: v.dir, reason, ...trainer.status().prequential, consumed: trainer.status().records }, 'version written');
   }
 
   async function learn(partition: number, batch: InputRecord[]): Promise<void> {
