@@ -57,8 +57,7 @@ export class Pipeline {
         await stage.transform(frame);
         if (timings) timings.set(stage.uid, performance.now() - started);
       } catch (e) {
-        if (e instanceof PipelineError) e.message = `${stage.uid} (${stage.className}): ${e.message}`;
-        throw e;
+        throw new StageFailure(stage, e);
       }
       frame.compact();
       if (frame.length === 0) break;
@@ -68,5 +67,15 @@ export class Pipeline {
 
   async dispose(): Promise<void> {
     for (const s of this.stages) await s.dispose?.();
+  }
+}
+
+/** Any throw inside a stage, wrapped so the engine can name the stage in the records it fails. */
+export class StageFailure extends PipelineError {
+  override name = 'StageFailure';
+  readonly stage: string;
+  constructor(stage: Stage, cause: unknown) {
+    super(`${stage.uid} (${stage.className}): ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.stage = stage.uid;
   }
 }
