@@ -1,11 +1,13 @@
 import { toDense, type Vector } from '../pipeline/frame.js';
+import { SPARK_VERSION } from '../packages/spark-writer.js';
+import { euclideanClosest } from '../stages/spark/clustering.js';
 
 /**
  * Streaming k-means with the update rule of Spark's StreamingKMeansModel.update, one
  * micro-batch at a time:
  *
- * - every point goes to its closest centre (squared Euclidean distance; ties to the lower
- *   index); per centre the batch contributes a sum and a count;
+ * - every point goes to its closest centre (squared Euclidean distance, found as the served
+ *   KMeansModel finds it); per centre the batch contributes a sum and a count;
  * - all cluster weights are discounted by `decayFactor` once per batch (time unit
  *   `batches`) or by `decayFactor ^ points in the batch` (time unit `points`); a half-life
  *   h sets decayFactor = exp(ln 0.5 / h);
@@ -60,21 +62,24 @@ export function randomCenters(k: number, dim: number, weight: number, seed: numb
   return { centers, weights: new Float64Array(k).fill(weight), dim };
 }
 
-/** Index of the closest centre and the squared distance to it. */
-export function closest(state: KMeansState, x: Vector): { index: number; cost: number } {
-  const dense = toDense(x);
-  let best = 0;
-  let bestCost = Infinity;
-  const k = state.weights.length;
-  for (let c = 0; c < k; c++) {
-    let d = 0;
-    for (let j = 0; j < state.dim; j++) d += (dense[j]! - state.centers[c * state.dim + j]!) ** 2;
-    if (d < bestCost) {
-      bestCost = d;
-      best = c;
-    }
-  }
-  return { index: best, cost: bestCost };
+const SAVED_AS = { class: 'org.apache.spark.ml.clustering.KMeansModel', uid: 'KMeansModel', sparkVersion: SPARK_VERSION };
+
+/**
+ * Assigns points to the closest of the centres as they stand now, with the search the
+ * served KMeansModel stage makes on the versions written (near-ties, as after a split,
+ * resolve the same way), and gives the squared distance to that centre.
+ */
+export function closestFinder(state: KMeansState): (x: Vector) => { index: number; cost: number } {
+  const { dim } = state;
+  const centers = Array.from({ length: state.weights.length }, (_, c) => state.centers.slice(c * dim, (c + 1) * dim));
+  const find = euclideanClosest(centers, SAVED_AS);
+  return (x) => {
+    const index = find(x);
+    const dense = toDense(x);
+    let cost = 0;
+    for (let j = 0; j < dim; j++) cost += (dense[j]! - centers[index]![j]!) ** 2;
+    return { index, cost };
+  };
 }
 
 export function updateKMeans(state: KMeansState, batch: readonly Vector[], p: KMeansParams): void {
@@ -82,8 +87,9 @@ export function updateKMeans(state: KMeansState, batch: readonly Vector[], p: KM
   const k = weights.length;
   const sums = new Float64Array(k * dim);
   const counts = new Float64Array(k);
+  const closest = closestFinder(state);
   for (const x of batch) {
-    const c = closest(state, x).index;
+    const c = closest(x).index;
     const dense = toDense(x);
     for (let j = 0; j < dim; j++) sums[c * dim + j]! += dense[j]!;
     counts[c]!++;

@@ -9,7 +9,7 @@ import {
   writeData,
   writeMetadata,
 } from '../packages/spark-writer.js';
-import { closest, randomCenters, updateKMeans, type KMeansParams, type KMeansState } from './kmeans.js';
+import { closestFinder, randomCenters, updateKMeans, type KMeansParams, type KMeansState } from './kmeans.js';
 import { gradientDescentBatch, margin, type LabelledPoint, type SgdParams } from './sgd.js';
 
 /**
@@ -140,12 +140,17 @@ function linearModel(weights: Float64Array, dim: number, p: SgdParams): OnlineMo
 
 function kmeansModel(state: KMeansState, p: KMeansParams): OnlineModel {
   const { dim } = state;
+  // The search keeps the centres' norms, so it is rebuilt whenever the centres move.
+  let closest = closestFinder(state);
   return {
     algorithm: 'kmeans',
     dim,
-    predict: (x) => ({ prediction: closest(state, x).index }),
-    evaluate: (x) => ({ cost: closest(state, x).cost }),
-    update: (batch) => updateKMeans(state, batch.map((b) => b.features), p),
+    predict: (x) => ({ prediction: closest(x).index }),
+    evaluate: (x) => ({ cost: closest(x).cost }),
+    update(batch) {
+      updateKMeans(state, batch.map((b) => b.features), p);
+      closest = closestFinder(state);
+    },
     state: () => ({ params: state.centers, clusterWeights: state.weights, dim }),
     async writeStage(dir, uid, featuresCol) {
       await writeMetadata(dir, {
