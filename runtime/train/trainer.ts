@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { decoderFor, type Decoder } from '../codecs/index.js';
 import type { ErrorBody } from '../engine/messages.js';
 import { ErrorCodes } from '../errors.js';
-import { parseInputSchema } from '../pipeline/input-schema.js';
 import type { Vector } from '../pipeline/frame.js';
 import type { StageRegistry } from '../pipeline/registry.js';
 import { decodeFloats, encodeFloats, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
@@ -68,8 +67,8 @@ export class Trainer {
     private readonly workDir: string,
   ) {
     this.prequential = new Prequential(options.algorithm, options.window);
-    const labelField = options.label ? parseInputSchema({ [options.label]: 'DOUBLE' }) : [];
-    this.decode = decoderFor(options.inputFormat, [...features.fields, ...labelField]);
+    // A tf.train.Example label reads as a number (float_list, int64_list) or a string (bytes_list).
+    this.decode = decoderFor(options.inputFormat, features.fields);
     this.settingsKey = settingsKey(options);
   }
 
