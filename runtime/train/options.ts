@@ -40,6 +40,7 @@ export interface TrainOptions {
   readonly groupId: string | undefined;
   readonly errorsTopic: string;
   readonly stateDir: string | undefined;
+  readonly warmStart: string | undefined;
 }
 
 const positiveInt = (v: string): number => {
@@ -103,7 +104,8 @@ export function trainFlags(cmd: Command): Command {
     .option('--window <n>', 'prequential evaluation window, in records', positiveInt, 1000)
     .option('--until-end', 'stop once caught up with the end of the topic', false)
     .option('--errors-topic <topic>', 'where records that cannot be learned go', topicName, 'errors')
-    .option('--state-dir <dir>', 'checkpoint folder (default MODELS_DIR/<name>/.trainer)');
+    .option('--state-dir <dir>', 'checkpoint folder (default MODELS_DIR/<name>/.trainer)')
+    .option('--warm-start <package-dir>', "start from this package's model weights (when there is no checkpoint yet)");
 }
 
 interface RawTrainFlags {
@@ -138,6 +140,7 @@ interface RawTrainFlags {
   untilEnd: boolean;
   errorsTopic: string;
   stateDir?: string;
+  warmStart?: string;
 }
 
 /** Cross-flag rules commander cannot express; throws InvalidArgumentError with the reason. */
@@ -182,5 +185,6 @@ export function trainOptions(raw: RawTrainFlags, groupId: string | undefined): T
     groupId,
     errorsTopic: raw.errorsTopic,
     stateDir: raw.stateDir,
+    warmStart: raw.warmStart,
   };
 }

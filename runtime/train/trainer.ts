@@ -13,6 +13,8 @@ import type { TrainOptions } from './options.js';
 import { Prequential, type WindowSummary } from './prequential.js';
 import type { LabelledPoint } from './sgd.js';
 import { publishVersion, removeStaleTemporaries } from './versions.js';
+import { warmStartState } from './warm-start.js';
+import { PackageError } from '../packages/errors.js';
 
 /**
  * One trainer: a micro-batch of a partition's records in, a model updated in place. For
@@ -81,7 +83,13 @@ export class Trainer {
     const checkpoint = await readCheckpoint(join(workDir, 'checkpoint.json'));
     const labels = new LabelIndex(kind, options.algorithm === 'logistic-sgd' ? 2 : 0, checkpoint?.labels);
     const trainer = new Trainer(options, modelsDir, features, labels, registry, workDir);
-    if (checkpoint) await trainer.restore(checkpoint);
+    try {
+      if (checkpoint) await trainer.restore(checkpoint);
+      else if (options.warmStart) await trainer.warmStart(options.warmStart);
+    } catch (e) {
+      await trainer.close();
+      throw e;
+    }
     return trainer;
   }
 
@@ -117,6 +125,14 @@ export class Trainer {
       this.model = createModel(this.modelSettings, c.model.dim, { params: decodeFloats(c.model.params), clusterWeights: decodeFloats(c.model.clusterWeights), dim: c.model.dim });
     }
     this.prequential.restore(c.prequential);
+  }
+
+  private async warmStart(dir: string): Promise<void> {
+    const state = await warmStartState(dir, this.options.algorithm, this.options.intercept);
+    if (this.options.algorithm === 'kmeans' && state.clusterWeights.length !== this.options.k) {
+      throw new PackageError(`--warm-start: the package has ${state.clusterWeights.length} centres, --k is ${this.options.k}`, dir);
+    }
+    this.model = createModel(this.modelSettings, state.dim, state);
   }
 
   private async useScaler(stats: { mean: Float64Array; std: Float64Array }): Promise<void> {
