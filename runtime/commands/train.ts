@@ -25,8 +25,8 @@ export async function trainCommand(options: TrainOptions, config: Config): Promi
   try {
     trainer = await Trainer.open(options, config.modelsDir, registry);
   } catch (e) {
-    if (!(e instanceof PackageError)) throw e;
-    log.error({ file: e.file }, `cannot build the feature stages: ${e.message}`);
+    // A package that cannot give features or weights, or a checkpoint made with other options.
+    log.error({ file: e instanceof PackageError ? e.file : undefined }, `cannot start training: ${(e as Error).message}`);
     return 2;
   }
   let server: Server | undefined;
