@@ -44,6 +44,7 @@ export async function trainCommand(options: TrainOptions, config: Config): Promi
         everySeconds: options.everySeconds,
         sessionTimeoutMs: config.sessionTimeoutMs,
         maxWaitTimeInMs: config.maxWaitTimeInMs,
+        holdoutTopic: options.holdoutTopic,
       },
       log,
     );

@@ -25,6 +25,7 @@ export interface ConsumerSettings {
   readonly everySeconds: number | undefined;
   readonly sessionTimeoutMs: number;
   readonly maxWaitTimeInMs: number;
+  readonly holdoutTopic: string | undefined;
 }
 
 export interface TrainingRun {
@@ -107,11 +108,14 @@ export async function startTraining(kafka: Kafka, trainer: Trainer, s: ConsumerS
       const partition = batch.partition;
       const queue = pending.get(partition) ?? [];
       pending.set(partition, queue);
+      const end = ends.get(partition);
       for (const m of batch.messages) {
         if (!isRunning() || isStale() || stopping) return;
         const offset = BigInt(m.offset);
         fetched.set(partition, offset + 1n);
-        if (offset < trainer.nextOffset(partition)) continue;
+        // Already learned, already queued (a fetch repeated after a rebalance), or past the end this run stops at.
+        if (offset < trainer.nextOffset(partition) || offset <= (queue.at(-1)?.offset ?? -1n)) continue;
+        if (s.untilEnd && end !== undefined && offset >= end) continue;
         queue.push({ offset, value: m.value });
         if (queue.length >= s.batchSize) {
           const take = queue.splice(0, s.batchSize);
@@ -132,9 +136,12 @@ export async function startTraining(kafka: Kafka, trainer: Trainer, s: ConsumerS
     void serial(flushAtEnd).then(finish);
   }
 
+  const holdout = s.holdoutTopic === undefined ? undefined : await startHoldout(kafka, s, s.holdoutTopic, serial, trainer);
+
   const done = finished.then(async () => {
     if (timer) clearInterval(timer);
     await serial(finalVersion);
+    await holdout?.disconnect();
     await consumer.disconnect();
     await producer.disconnect();
   });
@@ -146,6 +153,24 @@ export async function startTraining(kafka: Kafka, trainer: Trainer, s: ConsumerS
       await done;
     },
   };
+}
+
+/**
+ * Reads the hold-out topic from its beginning on every start (it commits nothing), handing
+ * its records to the trainer between micro-batches, never to learn.
+ */
+async function startHoldout(kafka: Kafka, s: ConsumerSettings, topic: string, serial: (work: () => Promise<void>) => Promise<void>, trainer: Trainer): Promise<Consumer> {
+  const consumer = kafka.consumer({ groupId: `${s.groupId}-holdout`, sessionTimeout: s.sessionTimeoutMs, heartbeatInterval: 500, maxWaitTimeInMs: s.maxWaitTimeInMs });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatch: async ({ batch }) => {
+      const records = batch.messages.map((m) => ({ offset: BigInt(m.offset), value: m.value }));
+      await serial(async () => void (await trainer.holdOut(records)));
+    },
+  });
+  return consumer;
 }
 
 async function produceFailures(producer: Producer, s: ConsumerSettings, partition: number, failures: RecordFailure[]): Promise<void> {

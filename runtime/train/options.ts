@@ -41,6 +41,7 @@ export interface TrainOptions {
   readonly errorsTopic: string;
   readonly stateDir: string | undefined;
   readonly warmStart: string | undefined;
+  readonly holdoutTopic: string | undefined;
 }
 
 const positiveInt = (v: string): number => {
@@ -105,6 +106,7 @@ export function trainFlags(cmd: Command): Command {
     .option('--until-end', 'stop once caught up with the end of the topic', false)
     .option('--errors-topic <topic>', 'where records that cannot be learned go', topicName, 'errors')
     .option('--state-dir <dir>', 'checkpoint folder (default MODELS_DIR/<name>/.trainer)')
+    .option('--holdout-topic <topic>', 'labelled records to evaluate the model on, never learned', topicName)
     .option('--warm-start <package-dir>', "start from this package's model weights (when there is no checkpoint yet)");
 }
 
@@ -141,6 +143,7 @@ interface RawTrainFlags {
   errorsTopic: string;
   stateDir?: string;
   warmStart?: string;
+  holdoutTopic?: string;
 }
 
 /** Cross-flag rules commander cannot express; throws InvalidArgumentError with the reason. */
@@ -149,6 +152,7 @@ export function trainOptions(raw: RawTrainFlags, groupId: string | undefined): T
   if (sources.length !== 1) throw new InvalidArgumentError('give exactly one of --text, --columns, --features');
   if (raw.algorithm !== 'kmeans' && !raw.label) throw new InvalidArgumentError(`--label is required for ${raw.algorithm}`);
   if (raw.text !== undefined && raw.standardize) throw new InvalidArgumentError('--standardize centres the features, which would make hashed text vectors dense; use it with --columns or --features');
+  if (raw.holdoutTopic !== undefined && raw.holdoutTopic === raw.inputTopic) throw new InvalidArgumentError('--holdout-topic must differ from --input-topic');
   if (!Number.isSafeInteger(raw.seed)) throw new InvalidArgumentError('--seed must be an integer');
   const features: FeatureSource =
     raw.text !== undefined
@@ -186,5 +190,6 @@ export function trainOptions(raw: RawTrainFlags, groupId: string | undefined): T
     errorsTopic: raw.errorsTopic,
     stateDir: raw.stateDir,
     warmStart: raw.warmStart,
+    holdoutTopic: raw.holdoutTopic,
   };
 }

@@ -16,6 +16,8 @@ export interface WindowSummary {
   readonly logLoss?: number;
   readonly rmse?: number;
   readonly cost?: number;
+  /** The current model on the held-out records (with --holdout-topic). */
+  readonly holdout?: WindowSummary;
 }
 
 export interface PrequentialSnapshot {
@@ -71,10 +73,10 @@ export class Prequential {
     return { ...base, cost: a / n };
   }
 
-  /** Adds the current summary to the learning curve. */
-  mark(): void {
+  /** Adds the current summary (and the hold-out figures, if any) to the learning curve. */
+  mark(holdout?: WindowSummary): void {
     if (this.filled === 0) return;
-    this.curve.push(this.summary());
+    this.curve.push(holdout ? { ...this.summary(), holdout } : this.summary());
     if (this.curve.length > MAX_CURVE) this.curve = this.curve.filter((_, i) => i % 2 === 1);
   }
 

@@ -43,6 +43,7 @@ export interface TrainerStatus {
   readonly versions: number;
   readonly lastVersion: number | undefined;
   readonly prequential: WindowSummary;
+  readonly holdout?: WindowSummary;
 }
 
 export class Trainer {
@@ -56,6 +57,8 @@ export class Trainer {
   private lastVersion: number | undefined;
   private readonly offsets = new Map<number, bigint>();
   private scaler: { mean: Float64Array; std: Float64Array } | undefined;
+  /** The latest held-out records (at most a window of them), featurised, never learned. */
+  private readonly heldOut: { features: Vector; label: number }[] = [];
   readonly prequential: Prequential;
   private readonly decode: Decoder;
   private readonly settingsKey: string;
@@ -192,8 +195,39 @@ export class Trainer {
     this.records += batch.length;
     this.trained += points.length;
     this.offsets.set(partition, batch.at(-1)!.offset + 1n);
-    this.prequential.mark();
+    this.prequential.mark(this.holdoutSummary());
     return failures;
+  }
+
+  /**
+   * Keeps held-out records (from --holdout-topic) to evaluate the model on; they are never
+   * learned. Records that cannot be read, or carry a label the model has not learned, are
+   * left out. Returns how many were kept.
+   */
+  async holdOut(batch: readonly InputRecord[]): Promise<number> {
+    const column = this.options.label;
+    const records = batch.map((m) => {
+      const d = m.value === null ? undefined : this.decode(m.value);
+      return d && 'record' in d ? d.record : null;
+    });
+    const labels = records.map((r) => (r === null ? undefined : column ? this.labels.encode(r[column]) : 0));
+    const { vectors } = await this.features.featurize(records.map((r, i) => (typeof labels[i] === 'number' ? r : null)));
+    let kept = 0;
+    vectors.forEach((v, i) => {
+      if (v === null || (this.model && featureSize(v) !== this.model.dim)) return;
+      this.heldOut.push({ features: v, label: labels[i] as number });
+      kept++;
+    });
+    this.heldOut.splice(0, Math.max(0, this.heldOut.length - this.options.window));
+    return kept;
+  }
+
+  /** The current model on the held-out records; undefined without any (or before a model exists). */
+  holdoutSummary(): WindowSummary | undefined {
+    if (!this.model || this.heldOut.length === 0) return undefined;
+    const window = new Prequential(this.options.algorithm, this.heldOut.length);
+    for (const h of this.heldOut) if (featureSize(h.features) === this.model.dim) window.add(this.model.evaluate(h.features, h.label));
+    return window.summary();
   }
 
   /** Label numbers by record (undefined where the record failed or was not decoded). */
@@ -275,6 +309,7 @@ export class Trainer {
       versions: this.versionsWritten,
       lastVersion: this.lastVersion,
       prequential: this.prequential.summary(),
+      ...(this.heldOut.length && this.model ? { holdout: this.holdoutSummary()! } : {}),
     };
   }
 
