@@ -69,7 +69,7 @@ export async function fsyncPath(path: string): Promise<void> {
 }
 
 /** Writes the package content into `dir` (which must not exist). */
-export async function writePackage(dir: string, c: VersionContent): Promise<void> {
+async function writePackage(dir: string, c: VersionContent): Promise<void> {
   const total = c.features.stageDirs.length + 1;
   const stageUids: string[] = [];
   for (const [i, src] of c.features.stageDirs.entries()) {
