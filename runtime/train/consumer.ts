@@ -52,12 +52,27 @@ export async function startTraining(kafka: Kafka, trainer: Trainer, s: ConsumerS
 
   const pending = new Map<number, InputRecord[]>();
   const fetched = new Map<number, bigint>();
-  let chain: Promise<void> = Promise.resolve();
-  /** Training, publishing and checkpointing run one at a time, in order. */
-  const serial = (work: () => Promise<void>): Promise<void> => (chain = chain.then(work));
   let finish!: () => void;
   const finished = new Promise<void>((r) => (finish = r));
   let stopping = false;
+  let failure: Error | undefined;
+  let chain: Promise<void> = Promise.resolve();
+  /**
+   * Training, publishing and checkpointing run one at a time, in order. A failure there is
+   * not the data's (records fail one by one inside the trainer) but the disk's or Kafka's:
+   * the run stops without committing past its last checkpoint.
+   */
+  const serial = (work: () => Promise<void>): Promise<void> =>
+    (chain = chain.then(async () => {
+      if (failure) return;
+      try {
+        await work();
+      } catch (e) {
+        failure = e as Error;
+        stopping = true;
+        finish();
+      }
+    }));
 
   const caughtUp = (): boolean =>
     s.untilEnd && [...ends].every(([p, end]) => trainer.nextOffset(p) >= end || (fetched.get(p) ?? -1n) >= end);
@@ -99,7 +114,7 @@ export async function startTraining(kafka: Kafka, trainer: Trainer, s: ConsumerS
       : setInterval(() => {
           void serial(async () => {
             if (trainer.hasNewSinceVersion()) await publish('timer');
-          }).catch((e: Error) => log.error({ err: e }, 'writing a version failed'));
+          });
         }, s.everySeconds * 1000);
 
   await consumer.run({
@@ -133,7 +148,7 @@ export async function startTraining(kafka: Kafka, trainer: Trainer, s: ConsumerS
   // Nothing new to learn at all: the run is already at the end.
   if (caughtUp()) {
     stopping = true;
-    void serial(flushAtEnd).then(finish);
+    void serial(flushAtEnd).then(() => finish());
   }
 
   const holdout = s.holdoutTopic === undefined ? undefined : await startHoldout(kafka, s, s.holdoutTopic, serial, trainer);
@@ -144,6 +159,7 @@ export async function startTraining(kafka: Kafka, trainer: Trainer, s: ConsumerS
     await holdout?.disconnect();
     await consumer.disconnect();
     await producer.disconnect();
+    if (failure) throw failure;
   });
   return {
     done,

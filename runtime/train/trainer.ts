@@ -6,7 +6,7 @@ import { ErrorCodes } from '../errors.js';
 import type { Vector } from '../pipeline/frame.js';
 import type { StageRegistry } from '../pipeline/registry.js';
 import { decodeFloats, encodeFloats, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
-import { buildFeaturePath, fitScaler, withScaler, type FeaturePath } from './features.js';
+import { buildFeaturePath, fitScaler, withScaler, type FeaturePath, type Featurized } from './features.js';
 import { LabelIndex } from './labels.js';
 import { createModel, featureSize, type ModelSettings, type OnlineModel } from './model.js';
 import type { TrainOptions } from './options.js';
@@ -170,13 +170,23 @@ export class Trainer {
       return d.record;
     });
     const labels = this.readLabels(records, fail);
-    let { vectors, errors } = await this.features.featurize(records.map((r, i) => (labels[i] === undefined ? null : r)));
-    if (this.options.standardize && !this.scaled) {
-      const good = vectors.filter((v): v is Vector => v !== null);
-      if (good.length > 0) {
-        await this.useScaler(fitScaler(good));
-        ({ vectors, errors } = await this.features.featurize(records.map((r, i) => (labels[i] === undefined ? null : r))));
+    const featurize = (): Promise<Featurized> => this.features.featurize(records.map((r, i) => (labels[i] === undefined ? null : r)));
+    let vectors: (Vector | null)[];
+    let errors: (ErrorBody | undefined)[];
+    try {
+      ({ vectors, errors } = await featurize());
+      if (this.options.standardize && !this.scaled) {
+        const good = vectors.filter((v): v is Vector => v !== null);
+        if (good.length > 0) {
+          await this.useScaler(fitScaler(good));
+          ({ vectors, errors } = await featurize());
+        }
       }
+    } catch (e) {
+      // A feature stage failing on the batch as a whole: its records fail, training goes on.
+      const error: ErrorBody = { code: ErrorCodes.PIPELINE_ERROR, message: (e as Error).message };
+      vectors = records.map(() => null);
+      errors = records.map((r, i) => (r !== null && labels[i] !== undefined ? error : undefined));
     }
     const points: LabelledPoint[] = [];
     vectors.forEach((v, i) => {
