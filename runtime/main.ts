@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { Config } from './config.js';
 import { processSlice, type BatchResult } from './engine/batch.js';
 import { ServingCounts } from './engine/counts.js';
+import { planFor } from './engine/plan.js';
 import { Router } from './engine/routing.js';
 import { dashboardRoutes } from './http/dashboard.js';
 import { LiveFeed } from './http/live.js';
@@ -11,6 +12,7 @@ import { healthRoute, modelRoutes, readyRoute, statusRoute, type ServingState } 
 import { createKafka } from './kafka/client.js';
 import { StreamRunner, type RunnerHooks } from './kafka/runner.js';
 import { createLogger, type Logger } from './log.js';
+import type { ModelVersion } from './packages/package.js';
 import { ModelStore } from './packages/store.js';
 import { PostgresSink } from './sinks/postgres.js';
 import { builtinRegistry } from './stages/index.js';
@@ -31,6 +33,8 @@ export async function serve(config: Config): Promise<number> {
     return 2;
   }
   const store = new ModelStore(config.modelsDir, registry, log, { selected: config.modelPipeline, loadTimeoutMs: config.packageLoadTimeoutMs });
+  // Each version's serving plan is built once, when it loads, not on the record path.
+  store.on('loaded', (model: ModelVersion) => void planFor(model));
   // Packages load in the background: a slow one delays neither the consumer nor HTTP.
   await store.start({ wait: false });
   reportDefaultPackage(store, config, log);

@@ -39,7 +39,7 @@ export const HEADER_MODEL = 'mlstream-model';
 export interface PredictionRecord {
   readonly id: unknown;
   readonly prediction: unknown;
-  /** The model's number before output_labels mapped it (Spark's double); null for NaN. */
+  /** The model's number before output_labels mapped it (Spark's double); null for NaN or a non-number prediction (FPGrowth's items, LDA's topic distribution). */
   readonly rawPrediction: number | null;
   readonly probability?: Record<string, number>;
   readonly body: Record<string, unknown>;

@@ -58,8 +58,11 @@ function buildPlan(model: ModelVersion): ServingPlan {
   const tag = `${model.name}@${model.version}`;
   const decoder = decoderFor(model.config.input_format, model.fields);
   const rawPredictionCol = model.pipeline.outputs?.predictionCol;
-  const rawPredictions = (frame: Frame): ArrayLike<number> | undefined =>
-    rawPredictionCol === undefined ? undefined : frame.getTyped(rawPredictionCol, 'double').values;
+  // Most models predict a double; some predict an array (FPGrowth's items, LDA's topics), which has no raw number.
+  const rawPredictions = (frame: Frame): ArrayLike<number> | undefined => {
+    const col = rawPredictionCol === undefined ? undefined : frame.get(rawPredictionCol);
+    return col?.type === 'double' ? col.values : undefined;
+  };
   return {
     model,
     tag,

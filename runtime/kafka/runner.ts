@@ -323,7 +323,12 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
     this.hooks.onWait?.(entry);
   }
 
-  /** Creates the topics that do not exist yet (a package's own input or output topics), as the default input topic is laid out. */
+  /**
+   * Creates the topics that do not exist yet (a package's own input or output topics), as
+   * the default input topic is laid out. A broker without CreateTopics (librdkafka's mock
+   * cluster, the local broker) is asked for their metadata with auto-creation allowed
+   * instead; a topic that still does not exist is an error naming it.
+   */
   private async ensureTopics(topics: readonly string[]): Promise<void> {
     const missing = [...new Set(topics)].filter((t) => !this.existingTopics.has(t));
     if (missing.length === 0) return;
@@ -331,17 +336,34 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
     await admin.connect();
     try {
       const existing = new Set(await admin.listTopics());
-      const create = missing.filter((t) => !existing.has(t));
-      if (create.length) {
-        const partitions = existing.has(this.options.inputTopic)
-          ? (await admin.fetchTopicMetadata({ topics: [this.options.inputTopic] })).topics[0]?.partitions.length ?? 1
-          : 1;
-        await admin.createTopics({ topics: create.map((topic) => ({ topic, numPartitions: partitions })), waitForLeaders: true });
-        this.log.info({ topics: create, partitions }, 'created topics named by model packages');
+      const absent = missing.filter((t) => !existing.has(t));
+      if (absent.length) {
+        const partitions = existing.has(this.options.inputTopic) ? ((await admin.fetchTopicMetadata({ topics: [this.options.inputTopic] })).topics[0]?.partitions.length ?? 1) : 1;
+        try {
+          await admin.createTopics({ topics: absent.map((topic) => ({ topic, numPartitions: partitions })), waitForLeaders: true });
+        } catch (e) {
+          this.log.debug({ reason: describe(e) }, 'CreateTopics failed; asking for the topics with auto-creation allowed');
+          await this.autoCreate(absent);
+        }
+        const now = new Set(await admin.listTopics());
+        const still = absent.filter((t) => !now.has(t));
+        if (still.length) throw new Error(`topics ${still.join(', ')} do not exist and the broker would not create them; create them`);
+        this.log.info({ topics: absent }, 'created topics named by model packages');
       }
       for (const t of missing) this.existingTopics.add(t);
     } finally {
       await admin.disconnect();
+    }
+  }
+
+  /** A metadata request with auto-creation allowed: a consumer that subscribes and leaves without joining a group. */
+  private async autoCreate(topics: readonly string[]): Promise<void> {
+    const probe = this.kafka.consumer({ groupId: `${this.options.groupId}-topic-probe`, allowAutoTopicCreation: true });
+    await probe.connect();
+    try {
+      await probe.subscribe({ topics: [...topics] });
+    } finally {
+      await probe.disconnect();
     }
   }
 

@@ -51,6 +51,11 @@ interface PackageEntry {
   layout: PackageLayout['kind'];
   settings: ServingSettings;
   readonly versions: Map<string, VersionEntry>;
+  /**
+   * False until every version folder has been tried once: until then its records wait, so
+   * that a pin, canary or shadow is never served from a half-loaded set of versions.
+   */
+  complete: boolean;
 }
 
 export interface StoreOptions {
@@ -229,7 +234,7 @@ export class ModelStore extends EventEmitter {
     const packages = new Map<string, PackageView>();
     for (const [name, pkg] of this.entries) {
       const versions = new Map([...pkg.versions].map(([label, v]) => [label, v.model] as const));
-      if (versions.size === 0) continue;
+      if (versions.size === 0 || !pkg.complete) continue;
       packages.set(name, { name, layout: pkg.layout, settings: pkg.settings, versions, roles: servingRoles(pkg.settings, pkg.layout, [...versions.keys()]) });
     }
     this.snapshotCache = { generation: this.generationCounter, packages, defaultName: this.chooseDefault() };
@@ -345,7 +350,7 @@ export class ModelStore extends EventEmitter {
       return;
     }
     this.setFolder(name, settings.input_topic);
-    const pkg = this.entries.get(name) ?? { layout: layout.kind, settings, versions: new Map<string, VersionEntry>() };
+    const pkg = this.entries.get(name) ?? { layout: layout.kind, settings, versions: new Map<string, VersionEntry>(), complete: false };
     this.entries.set(name, pkg);
     if (pkg.layout !== layout.kind || JSON.stringify(pkg.settings) !== JSON.stringify(settings)) {
       pkg.layout = layout.kind;
@@ -361,6 +366,10 @@ export class ModelStore extends EventEmitter {
     }
     // Newest first, so the version that will serve is ready soonest.
     for (const w of [...wanted].reverse()) await this.loadVersion(name, pkg, w.dir, w.label);
+    if (!pkg.complete) {
+      pkg.complete = true;
+      this.changed();
+    }
     if (pkg.versions.size === 0) this.log.warn({ model: name }, 'no version of this package loaded; its records wait');
   }
 

@@ -37,6 +37,11 @@ export interface ModelOutputs {
   readonly rawPredictionCol?: string;
   /** Number of classes for classifiers (probability vectors have this size). */
   readonly numClasses?: number;
+  /**
+   * Columns the model writes beside its prediction that belong in the prediction message,
+   * under their own names (AFTSurvivalRegressionModel's quantiles).
+   */
+  readonly bodyCols?: readonly string[];
 }
 
 /** What a stage factory gets: the stage's folder, its Spark metadata and helpers to read it. */

@@ -1,11 +1,20 @@
 import type { StageRegistry } from '../../pipeline/registry.js';
 import type { StageFactory } from '../../pipeline/stage.js';
 import { bayesStages } from './bayes.js';
+import { bisectingKMeansStages } from './bisecting-kmeans.js';
+import { factorizationMachineStages } from './factorization-machines.js';
 import { clusteringStages } from './clustering.js';
+import { catalogueFeatureStages } from './feature-catalogue.js';
 import { featureStages } from './features.js';
+import { fpmStages } from './fpm.js';
+import { gaussianMixtureStages } from './gaussian-mixture.js';
 import { indexerStages } from './indexers.js';
+import { isotonicStages } from './isotonic.js';
+import { ldaStages } from './lda.js';
 import { linearStages } from './linear.js';
 import { neuralStages } from './neural.js';
+import { recommendationStages } from './recommendation.js';
+import { survivalStages } from './survival.js';
 import { textStages } from './text.js';
 import { treeStages } from './trees.js';
 
@@ -19,6 +28,15 @@ const families: Record<string, StageFactory>[] = [
   treeStages,
   clusteringStages,
   neuralStages,
+  catalogueFeatureStages,
+  isotonicStages,
+  recommendationStages,
+  fpmStages,
+  factorizationMachineStages,
+  survivalStages,
+  gaussianMixtureStages,
+  bisectingKMeansStages,
+  ldaStages,
 ];
 
 export function registerSparkStages(registry: StageRegistry): void {

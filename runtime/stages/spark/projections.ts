@@ -1,5 +1,5 @@
 import { vectorSize, type Vector } from '../../pipeline/frame.js';
-import type { StageContext, StageFactory } from '../../pipeline/stage.js';
+import type { Stage, StageContext, StageFactory } from '../../pipeline/stage.js';
 import { defaultOutputCol } from './common.js';
 import { vectorMapStage } from './stage-helpers.js';
 import { matrixFromStruct } from './udt.js';
@@ -16,10 +16,15 @@ async function modelRow(ctx: StageContext): Promise<Record<string, unknown>> {
  * ChiSqSelectorModel: keeps the selected features in increasing index order; a sparse
  * vector stays sparse (explicit zeros kept), a dense one stays dense.
  */
-const chiSqSelector: StageFactory = async (ctx) => {
+const chiSqSelector: StageFactory = async (ctx) => selectorStage(ctx, await modelRow(ctx));
+
+/**
+ * Every Spark selector model (ChiSq, Univariate, VarianceThreshold) saves the same
+ * `selectedFeatures` list in its data row and transforms the same way.
+ */
+export function selectorStage(ctx: StageContext, row: Record<string, unknown>): Stage {
   const input = ctx.params.string('featuresCol', 'features');
   const output = ctx.params.string('outputCol', defaultOutputCol(ctx));
-  const row = await modelRow(ctx);
   if (!Array.isArray(row.selectedFeatures)) throw new Error('data/ has no selectedFeatures list');
   const selected = Int32Array.from(row.selectedFeatures as unknown[], Number).sort();
   const maxIndex = selected.length ? selected[selected.length - 1]! : -1;
