@@ -6,7 +6,7 @@ import { accuracy, scorePackage } from './evaluate.js';
 import { percent, writeJson, writeReadme } from './files.js';
 import { trainMultinomial } from './logistic.js';
 import { skl2onnxStyleClassifier } from './onnx-export.js';
-import { sparkUid, writeMetadata } from '../../runtime/packages/spark-writer.js';
+import { sparkUid, writeMetadata } from './spark-writer.js';
 
 /**
  * The iris example: multinomial logistic regression on Fisher's iris data (from the npm

@@ -23,7 +23,7 @@ import {
   writeData,
   writeMetadata,
   type StageMetadata,
-} from '../../runtime/packages/spark-writer.js';
+} from './spark-writer.js';
 import { percent, writeJson, writeReadme } from './files.js';
 
 /**

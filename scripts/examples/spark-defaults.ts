@@ -1,4 +1,4 @@
-import { dbl, type SparkJson } from '../../runtime/packages/spark-writer.js';
+import { dbl, type SparkJson } from './spark-writer.js';
 
 /**
  * Defaults Spark 3.5 writes into `defaultParamMap` for the stages the examples use, so the
