@@ -69,9 +69,11 @@ if [ "$mode" != "--local" ] && [ "$mode" != "restart" ] && docker_works; then
   docker compose up -d --build
   touch "$STATE/docker"
   say ""
-  say "Up. Kafka bootstrap (from the host): localhost:9092; status: http://localhost:${HTTP_PORT}/status"
-  say "Drop a model package folder into ./model-packages to serve it."
-  say "Stop with: bash init.sh stop"
+  say "Up. Kafka bootstrap (from the host): localhost:9092"
+  say "  Dashboard:        http://localhost:${HTTP_PORT}/   (status: http://localhost:${HTTP_PORT}/status)"
+  say "Try it:  npx tsx playground/example.ts"
+  say "See predictions as they arrive:  npx mlstream consume -f"
+  say "Stop:    bash init.sh stop"
   exit 0
 fi
 [ "$mode" = "--docker" ] && { say "no working Docker engine here" >&2; exit 1; }
@@ -120,7 +122,8 @@ say "Up (local mode)."
 say "  Kafka bootstrap:  $bootstrap   (topics: messages, predictions, errors)"
 say "  Runtime:          pid $(cat "$STATE/runtime.pid"), serving every package in ./$MODELS_DIR: ${packages:-none yet}"
 say "                    records without a mlstream-model header go to: $MODEL_PIPELINE (MODEL_PIPELINE); logs in $STATE/runtime.log"
-say "  Status:           http://localhost:${HTTP_PORT}/status"
-say "Try it:  KAFKA_BOOTSTRAP_SERVER=$bootstrap npx tsx playground/example.ts"
+say "  Dashboard:        http://localhost:${HTTP_PORT}/   (status: http://localhost:${HTTP_PORT}/status)"
+say "Try it:  npx tsx playground/example.ts --bootstrap-server $bootstrap"
+say "See predictions as they arrive:  npx mlstream consume -f -b $bootstrap"
 say "Restart the runtime alone (topic data kept): bash init.sh restart"
 say "Stop:    bash init.sh stop"

@@ -1,10 +1,10 @@
 /**
  * `npm run conformance`: runs every Spark fixture (and the format edge cases built from
  * them) through the runtime exactly as test/conformance/spark-fixtures.test.ts does, prints
- * the markdown table, and rewrites README.md's "Spark conformance" table and its list of
+ * the markdown table, and rewrites docs/spark-stages-current.md's "Spark conformance" table and its list of
  * supported Spark stage classes. Exits 1 when any fixture disagrees with Spark or its spec.
  *
- *   npm run conformance              print and rewrite README.md
+ *   npm run conformance              print and rewrite docs/spark-stages-current.md
  *   npm run conformance -- --print   print only
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { runFixture, sparkRegistry } from '../test/conformance/runner.js';
 import type { FixtureResult } from '../test/conformance/types.js';
 
 const printOnly = process.argv.includes('--print');
-const readmePath = join(repoRoot, 'README.md');
+const readmePath = join(repoRoot, 'docs/spark-stages-current.md');
 let failed = false;
 const sections: { section: 'stages' | 'conformance'; content: string }[] = [{ section: 'stages', content: renderStageList(sparkRegistry().known()) }];
 
@@ -47,12 +47,12 @@ if (!haveSparkFixtures) {
 }
 
 if (!printOnly) {
-  // Read just before writing: the README may have been edited while the fixtures ran.
+  // Read just before writing: the page may have been edited while the fixtures ran.
   const before = readFileSync(readmePath, 'utf8');
   let after = before;
   for (const { section, content } of sections) {
     const { text, found } = replaceSection(after, section, content);
-    if (!found) console.error(`README.md has no ${section} markers; that section is not written.`);
+    if (!found) console.error(`docs/spark-stages-current.md has no ${section} markers; that section is not written.`);
     after = text;
   }
   if (after !== before) writeFileSync(readmePath, after);

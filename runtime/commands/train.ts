@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { CliError, probeKafka } from '../cli-errors.js';
 import type { Config } from '../config.js';
 import { createKafka } from '../kafka/client.js';
 import { startHttp } from '../http/server.js';
@@ -31,6 +32,7 @@ export async function trainCommand(options: TrainOptions, config: Config): Promi
   }
   let server: Server | undefined;
   try {
+    await probeKafka(config.brokers);
     if (config.httpPort !== undefined) server = await startHttp(config.httpPort, trainerRoutes(trainer));
     const run = await startTraining(
       createKafka(config, log),
@@ -56,6 +58,8 @@ export async function trainCommand(options: TrainOptions, config: Config): Promi
     log.info({ ...trainer.status() }, 'training stopped');
     return 0;
   } catch (e) {
+    // An unreachable Kafka is reported in the command line's one error style.
+    if (e instanceof CliError) throw e;
     log.error({ err: e }, 'training failed');
     return 1;
   } finally {

@@ -1,16 +1,17 @@
 import { ErrorCodes } from '../errors.js';
 import { StageFailure } from '../pipeline/pipeline.js';
-import { HEADER_MODEL, HEADER_SOURCE, type ErrorBody, type InputMessage, type OutputMessage } from './messages.js';
+import { HEADER_MODEL, HEADER_SOURCE, HEADER_SOURCE_TIMESTAMP, type ErrorBody, type InputMessage, type OutputMessage } from './messages.js';
 
 /**
  * The one home of "fail this record" helpers: how an error record looks, and how anything
  * thrown on the record path becomes a PIPELINE_ERROR naming the stage it came from.
  */
 
-/** Headers every output carries: its source coordinates and, when known, the model `name@version`. */
+/** Headers every output carries: its source coordinates and timestamp and, when known, the model `name@version`. */
 export function predictionHeaders(m: InputMessage, modelTag: string): Record<string, string> {
   const h: Record<string, string> = { [HEADER_SOURCE]: `${m.topic}/${m.partition}/${m.offset}` };
   if (modelTag) h[HEADER_MODEL] = modelTag;
+  if (m.timestamp) h[HEADER_SOURCE_TIMESTAMP] = m.timestamp;
   return h;
 }
 

@@ -34,6 +34,8 @@ export interface ErrorBody {
 export const HEADER_SOURCE = 'mlstream-source';
 /** On outputs: the `name@version` that served the record. On inputs: the package (`name` or `name@version`) to route it to. */
 export const HEADER_MODEL = 'mlstream-model';
+/** The input record's timestamp (ms since epoch), so a reader can tell each output's end-to-end latency. */
+export const HEADER_SOURCE_TIMESTAMP = 'mlstream-source-timestamp';
 
 /** A prediction as data, for sinks (PostgreSQL) and the dashboard. */
 export interface PredictionRecord {

@@ -438,12 +438,17 @@ export class ModelStore extends EventEmitter {
   }
 
   private removePackage(name: string): void {
-    this.folders.delete(name);
+    const known = this.folders.delete(name);
     const pkg = this.entries.get(name);
     this.entries.delete(name);
-    for (const key of [...this.refusals.keys()]) if (key === name || key.startsWith(`${name}@`)) this.refusals.delete(key);
+    let refused = false;
+    for (const key of [...this.refusals.keys()]) if (key === name || key.startsWith(`${name}@`)) refused = this.refusals.delete(key);
     this.changed();
-    if (!pkg) return;
+    if (!pkg) {
+      // A refused package that never loaded is gone too: its refusal no longer stands.
+      if (known || refused) this.emit('removed', name);
+      return;
+    }
     this.counts.removals++;
     this.log.info({ model: name, versions: [...pkg.versions.keys()] }, 'model package removed');
     this.emit('removed', name);
