@@ -4,6 +4,7 @@ import { ExitCodes, probeKafka, reportError } from './cli-errors.js';
 import { loadConfig } from './config.js';
 import { CONNECTION_KEYS, flagsOf, withConfigFlags } from './commands/config-flags.js';
 import { produceFlags, produceOptions } from './commands/produce-options.js';
+import { trainFlags, trainOptions } from './train/options.js';
 
 /**
  * The `mlstream` command line: parses flags, builds the configuration and hands over to one
@@ -140,6 +141,31 @@ withConfigFlags(
       );
     }),
   [...CONNECTION_KEYS, 'predictionsTopic', 'errorsTopic', 'logLevel'],
+);
+
+withConfigFlags(
+  trainFlags(program.command('train').description('learn a model from a labelled topic and write it as package versions that serve'))
+    .addHelpText(
+      'after',
+      examples(
+        'mlstream train --input-topic train --label label --text text --algorithm logistic-sgd --name spam -m model-packages',
+        'mlstream train --input-topic iris --columns a,b,c,d --algorithm kmeans --k 3 --half-life 5 --name clusters --until-end',
+      ),
+    )
+    .action(async (opts: Parameters<typeof trainOptions>[0] & { groupId?: string }, cmd: Command) => {
+      named('train');
+      const config = loadConfig(flagsOf(cmd));
+      let options: ReturnType<typeof trainOptions>;
+      try {
+        options = trainOptions(opts, opts.groupId ?? process.env.KAFKA_GROUP_ID);
+      } catch (e) {
+        if (e instanceof InvalidArgumentError) cmd.error(`error: ${e.message}`);
+        throw e;
+      }
+      const { trainCommand } = await import('./commands/train.js');
+      process.exitCode = await trainCommand(options, config);
+    }),
+  [...CONNECTION_KEYS, 'groupId', 'modelsDir', 'plugins', 'httpPort', 'logLevel', 'sessionTimeoutMs', 'maxWaitTimeInMs'],
 );
 
 try {

@@ -16,7 +16,12 @@ export interface RuntimeProcess {
 
 /** Runs `mlstream serve` as a user would, as a separate process. */
 export function startRuntime(env: Record<string, string>, args: string[] = []): RuntimeProcess {
-  const child = spawn(process.execPath, [join(repoRoot, 'bin/mlstream.js'), 'serve', ...args], {
+  return startMlstream(['serve', ...args], env);
+}
+
+/** Runs any `mlstream` command (e.g. `train`) as a separate process whose JSON log lines can be awaited. */
+export function startMlstream(args: string[], env: Record<string, string>): RuntimeProcess {
+  const child = spawn(process.execPath, [join(repoRoot, 'bin/mlstream.js'), ...args], {
     cwd: repoRoot,
     env: { ...process.env, LOG_LEVEL: 'info', KAFKA_SESSION_TIMEOUT_MS: '6000', KAFKA_MAX_WAIT_MS: '500', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -136,6 +136,17 @@ function chooseFinder(metadata: SparkMetadata, measure: string, centers: readonl
   return bounded ? withStatistics(centers, fastSquaredDistance, quarterSquared, true) : euclideanPlain;
 }
 
+/**
+ * The closest-centre search of a euclidean KMeansModel saved with `metadata` (its Spark
+ * version picks the search), for code that must assign points exactly as the served stage
+ * does: the streaming k-means trainer.
+ */
+export function euclideanClosest(centers: readonly Vector[], metadata: SparkMetadata): (x: Vector) => number {
+  const points: Point[] = centers.map((vector) => ({ vector, norm: norm(vector, 2) }));
+  const find = chooseFinder(metadata, 'euclidean', points);
+  return (x) => find(points, { vector: x, norm: norm(x, 2) });
+}
+
 function readCenters(rows: Record<string, unknown>[]): Vector[] {
   if (rows.length === 1 && Array.isArray(rows[0]!.clusterCenters)) {
     return (rows[0]!.clusterCenters as unknown[]).map(vectorFromStruct);

@@ -7,7 +7,7 @@ import { AsciiWordTrie } from './word-set.js';
 const ML = 'org.apache.spark.ml.feature.';
 
 /** Spark's english.txt, the StopWordsRemover default (saves before 2.4 do not record it). */
-const ENGLISH_STOP_WORDS = (
+export const ENGLISH_STOP_WORDS = (
   'i me my myself we our ours ourselves you your yours yourself yourselves he him his himself she her hers herself ' +
   'it its itself they them their theirs themselves what which who whom this that these those am is are was were be ' +
   'been being have has had having do does did doing a an the and but if or because as until while of at by for with ' +
