@@ -20,7 +20,7 @@ import { Trainer } from '../train/trainer.js';
  */
 export async function trainCommand(options: TrainOptions, config: Config): Promise<number> {
   const log = createLogger(config.logLevel).child({ component: 'train', model: options.name });
-  const registry = builtinRegistry();
+  const registry = builtinRegistry({ remoteAllowedHosts: config.remoteAllowedHosts });
   if (config.plugins.length) await loadPlugins(config.plugins, registry);
   let trainer: Trainer;
   try {
@@ -33,7 +33,9 @@ export async function trainCommand(options: TrainOptions, config: Config): Promi
   let server: Server | undefined;
   try {
     await probeKafka(config.brokers);
-    if (config.httpPort !== undefined) server = await startHttp(config.httpPort, trainerRoutes(trainer));
+    if (config.httpPort !== undefined) {
+      server = await startHttp(config.httpPort, trainerRoutes(trainer), { host: config.httpHost, allowedHosts: config.httpAllowedHosts, token: config.httpToken });
+    }
     const run = await startTraining(
       createKafka(config, log),
       trainer,
