@@ -42,9 +42,9 @@ withConfigFlags(
     .action(async (_opts, cmd: Command) => {
       named('serve');
       const config = loadConfig(flagsOf(cmd));
-      await probeKafka(config.brokers);
       const { serve } = await import('./main.js');
-      const code = await serve(config);
+      // Kafka is probed once the configuration and plugins are known good: a bad plugin is exit 2 whatever the broker does.
+      const code = await serve(config, () => probeKafka(config.brokers));
       // A stopped runtime exits even if a library left a socket or timer behind (a kafkajs retry abandoned at the delivery deadline).
       process.exit(code);
     }),

@@ -21,9 +21,10 @@ import { loadPlugins } from './pipeline/plugins.js';
 
 /**
  * The composition root: the only place Kafka, packages, the pipeline and HTTP meet.
- * Resolves when the runtime has stopped; the exit code says how.
+ * Resolves when the runtime has stopped; the exit code says how. `probeKafka` (the command
+ * line's quick reachability check) runs once the plugins are loaded.
  */
-export async function serve(config: Config): Promise<number> {
+export async function serve(config: Config, probeKafka: () => Promise<void> = async () => undefined): Promise<number> {
   const log = createLogger(config.logLevel);
   const registry = builtinRegistry({ remoteAllowedHosts: config.remoteAllowedHosts });
   try {
@@ -33,6 +34,7 @@ export async function serve(config: Config): Promise<number> {
     log.fatal({ reason: (e as Error).message }, 'plugin refused');
     return 2;
   }
+  await probeKafka();
   const store = new ModelStore(config.modelsDir, registry, log, { selected: config.modelPipeline, loadTimeoutMs: config.packageLoadTimeoutMs });
   // Each version's serving plan is built once, when it loads, not on the record path.
   store.on('loaded', (model: ModelVersion) => void planFor(model));
@@ -121,12 +123,12 @@ export async function serve(config: Config): Promise<number> {
         },
       );
     } catch (e) {
-      log.fatal({ reason: (e as Error).message, port: config.httpPort }, 'cannot start the HTTP server');
+      // The command line says it in one line (a busy port names the flag to change it).
       await sink?.close();
       live.close();
       metrics.close();
       await store.close();
-      return 1;
+      throw e;
     }
     log.info({ port: boundPort(http), host: config.httpHost }, 'http listening');
   }

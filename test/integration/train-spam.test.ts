@@ -100,9 +100,10 @@ test(
     await served.pipeline.dispose();
     await trainer.close();
 
-    // The same pass, killed with SIGKILL three times (after the 1st, 3rd and 5th version, a little later each time).
+    // The same pass, killed with SIGKILL three times (after the 1st, 2nd and 4th version, a little later each time;
+    // the last kill leaves two versions' worth of records, so a fast machine cannot finish the pass before it).
     const crashed = join(work, 'crashed');
-    for (const [k, afterVersion] of [1, 3, 5].entries()) {
+    for (const [k, afterVersion] of [1, 2, 4].entries()) {
       const p = startMlstream(FLAGS(crashed, 'train-crashed'), env);
       await p.waitForLog((l) => l.msg === 'version written' && Number(l.consumed) >= afterVersion * 1000, 120_000);
       await new Promise((r) => setTimeout(r, 50 + 150 * k));
@@ -113,7 +114,7 @@ test(
     const last = await runCli(FLAGS(crashed, 'train-crashed'), env, 240_000);
     assert.equal(last.code, 0, last.stderr + last.stdout.slice(-3000));
     const resumedAt = Number(logLines(last.stdout).find((l) => l.msg === 'training')?.resumedAt);
-    assert.ok(resumedAt >= 5000 && resumedAt < mails.length, `the last run resumed from a checkpoint mid-pass (at ${resumedAt})`);
+    assert.ok(resumedAt >= 4000 && resumedAt < mails.length, `the last run resumed from a checkpoint mid-pass (at ${resumedAt})`);
     const crashedDir = join(crashed, 'spam');
     const a = filesOf(join(packageDir, String(versions.at(-1))));
     const b = filesOf(join(crashedDir, String(versionsOf(crashedDir).at(-1))));
