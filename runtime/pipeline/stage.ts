@@ -27,8 +27,19 @@ export interface Stage {
    */
   columnsFor?(available: ReadonlySet<string>): { readonly inputCols: readonly string[]; readonly outputCols: readonly string[] };
   transform(frame: Frame): void | Promise<void>;
+  /**
+   * A fused implementation of this stage together with the stages right after it, offered
+   * when their params allow one (see pipeline/fusion.ts); undefined keeps the general path.
+   */
+  fuseWith?(following: readonly Stage[]): FusedStage | undefined;
   /** Releases native resources (ONNX sessions, sockets). Called once, after the last batch. */
   dispose?(): void | Promise<void>;
+}
+
+/** One stage doing the work of `count` adjacent stages (the offering stage first). */
+export interface FusedStage {
+  readonly stage: Stage;
+  readonly count: number;
 }
 
 export interface ModelOutputs {

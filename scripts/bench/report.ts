@@ -111,7 +111,8 @@ function latencyTable(latency: readonly Outcome<LatencyResult>[]): string[] {
 }
 
 function sweepTable(s: Sweep): string[] {
-  const short = s.stages.map((uid) => uid.replace(/_[0-9a-f]{12}$/, ''));
+  // A fused stage's uid joins the uids of the stages it runs with '+'.
+  const short = s.stages.map((uid) => uid.split('+').map((part) => part.replace(/_[0-9a-f]{12}$/, '')).join(' + '));
   const lines = [
     `**${s.packageName}** — µs per record (${f0(s.points[0]?.records ?? 0)} records per batch size; of ${s.rounds} passes over all sizes, the one with the least CPU). CPU is the process's CPU time, GC threads included; the other columns are wall time, the stages' as the pipeline times them.`,
     '',
