@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { repoRoot } from './fixtures.js';
 import { createInterface } from 'node:readline';
+import { mlstreamBin } from './built-bin.js';
 
 export interface RuntimeProcess {
   readonly child: ChildProcess;
@@ -16,7 +16,7 @@ export interface RuntimeProcess {
 
 /** Runs `mlstream serve` as a user would, as a separate process. */
 export function startRuntime(env: Record<string, string>, args: string[] = []): RuntimeProcess {
-  const child = spawn(process.execPath, [join(repoRoot, 'bin/mlstream.js'), 'serve', ...args], {
+  const child = spawn(process.execPath, [mlstreamBin(), 'serve', ...args], {
     cwd: repoRoot,
     env: { ...process.env, LOG_LEVEL: 'info', KAFKA_SESSION_TIMEOUT_MS: '6000', KAFKA_MAX_WAIT_MS: '500', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
