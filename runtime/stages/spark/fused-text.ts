@@ -21,6 +21,7 @@ import type { FusedStage, Stage } from '../../pipeline/stage.js';
 import { textPartOf, type HashingPart, type IdfPart, type StopWordsPart, type TokenizerPart, type VocabularyPart } from './text-parts.js';
 import { hashingTFIndex, hashingTFIndexOfBytes, TermCounts } from './text-vectors.js';
 import { AsciiVocabulary } from './ascii-vocabulary.js';
+import type { AsciiWordTrie } from './word-set.js';
 
 const UNKNOWN = -1;
 
@@ -90,7 +91,7 @@ class TextRows {
   private readonly counts: TermCounts;
   private readonly arena = new TypedArena();
   private readonly vocabulary: AsciiVocabulary | undefined;
-  private readonly trie;
+  private readonly trie: AsciiWordTrie | undefined;
   /** Tokens of the current row that survived the stop words (CountVectorizer's fractional minTF counts them). */
   private kept = 0;
 
