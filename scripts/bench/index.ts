@@ -21,6 +21,7 @@ import { summarizeProfile } from './profile.js';
 import { analyze, runnerRecommendations, sliceSizeFindings } from './analysis.js';
 import { renderReport, TARGETS, type Outcome, type ReportData } from './report.js';
 import { stageSweep, type Sweep } from './stages.js';
+import { measureStartup, type StartupResult } from './startup.js';
 import { BENCH_ENV, IRIS_TOPIC, ONNX_PACKAGE, SYSTEM_KEYS, TEXT_PACKAGE, profiled, systems, variant, type PythonSetup, type SystemKey } from './systems.js';
 import { runRow, type RowResult, type RowSetup, type System } from './throughput.js';
 
@@ -30,6 +31,7 @@ const HELP = `npm run bench -- [options]
   --partitions N        partitions of every topic (default 4)
   --rows a,b            throughput rows, in order; the first is the baseline
                         (default ${SYSTEM_KEYS.join(',')})
+  --startup-rounds N    start-up measurements (spawn → first prediction) per variant (default 3; 0 skips)
   --loads a,b           offered loads for latency, records/s (default 1000,2000,5000; "" skips)
   --latency-seconds S   paced seconds per load (default 10)
   --latency-rows a,b    systems measured for latency (default plain,spark,onnx)
@@ -62,6 +64,7 @@ const { values: opts } = parseArgs({
     partitions: { type: 'string', default: '4' },
     rows: { type: 'string', default: SYSTEM_KEYS.join(',') },
     loads: { type: 'string', default: '1000,2000,5000' },
+    'startup-rounds': { type: 'string', default: '3' },
     'latency-seconds': { type: 'string', default: '10' },
     'latency-rows': { type: 'string', default: 'plain,spark,onnx' },
     'linger-ms': { type: 'string', default: '10' },
@@ -108,6 +111,7 @@ const repeat = positive('repeat', opts.repeat);
 const latencySeconds = positive('latency-seconds', opts['latency-seconds']);
 const lingerMs = positive('linger-ms', opts['linger-ms']);
 const loads = numbers('loads', opts.loads);
+const startupRounds = opts['startup-rounds'] === '0' ? 0 : positive('startup-rounds', opts['startup-rounds']);
 const batchSizes = numbers('batch-sizes', opts['batch-sizes']);
 const sweepRecords = positive('sweep-records', opts['sweep-records']);
 const runtimeEnv = pairs(opts.env ?? []);
@@ -217,6 +221,13 @@ try {
   const rows = outcomes.slice(0, rowSystems.length);
   const variants = outcomes.slice(rowSystems.length);
 
+  let startup: Outcome<StartupResult[]> | undefined;
+  if (startupRounds > 0) {
+    log(`start-up: ${startupRounds} round(s), compiled and through tsx`);
+    startup = await attempt(all.spark, 'start-up', () => measureStartup(root, work, broker, kafka, admin, startupRounds));
+    for (const r of startup.ok ? startup.result : []) log(`  ${r.label}: ${r.seconds.map((s) => s.toFixed(2)).join(', ')} s`);
+  }
+
   const latency: Outcome<LatencyResult>[] = [];
   const latencySystems = [
     ...keys(opts['latency-rows']).map((k) => all[k]),
@@ -277,6 +288,7 @@ try {
     },
     rows,
     variants,
+    startup,
     latency,
     sweeps,
     slice: sliceSizeFindings(sweeps[0], variants, rows, benchConfig.sliceSize),

@@ -1,6 +1,7 @@
 import { WARMUP_S, type LatencyResult } from './latency.js';
 import type { ProfileSummary } from './profile.js';
 import type { Sweep } from './stages.js';
+import type { StartupResult } from './startup.js';
 import type { RowResult, System } from './throughput.js';
 
 export type Outcome<T> = { readonly ok: true; readonly result: T } | { readonly ok: false; readonly system: System; readonly detail: string; readonly error: string };
@@ -48,6 +49,7 @@ export interface ReportData {
   readonly env: Environment;
   readonly rows: readonly Outcome<RowResult>[];
   readonly variants: readonly Outcome<RowResult>[];
+  readonly startup: Outcome<StartupResult[]> | undefined;
   readonly latency: readonly Outcome<LatencyResult>[];
   readonly sweeps: readonly Sweep[];
   readonly slice: SliceChoice | undefined;
@@ -98,7 +100,9 @@ function targetLines(d: ReportData): string[] {
   const share = sparkPerS / pipe;
   const irisShare = iris / pipe;
   const factor = sparkPerS / python;
-  const first = spark?.firstOutputS ?? NaN;
+  const compiled = d.startup?.ok ? d.startup.result[0]?.seconds : undefined;
+  // The dedicated start-up measurement when it ran (its median), else the throughput row's first output.
+  const first = compiled?.length ? median(compiled) : (spark?.firstOutputS ?? NaN);
   const rss = spark?.peakRssMiB ?? NaN;
   // NaN (a row not run or failed) is reported as not measured rather than as missed.
   const status = (value: number, met: boolean, miss: string): string => (Number.isNaN(value) ? 'not measured in this run' : met ? 'met' : `**missed**: ${miss}`);
@@ -113,6 +117,22 @@ function targetLines(d: ReportData): string[] {
     `| first output ≤ ${TARGETS.firstOutputS} s after the process starts (spam-text) | ${first.toFixed(2)} s | ${status(first, first <= TARGETS.firstOutputS, `by ${(first - TARGETS.firstOutputS).toFixed(2)} s`)} |`,
     `| p99 ≤ ${TARGETS.p99Ms} ms at ${f0(TARGETS.p99AtLoad)} records/s (spam-text) | ${f1(p99)} ms | ${status(p99, p99 <= TARGETS.p99Ms, `by ${f1(p99 - TARGETS.p99Ms)} ms (${f1(p99 / TARGETS.p99Ms)}× the target)`)} |`,
     `| peak RSS ≤ ${TARGETS.rssMiB} MB (spam-text) | ${f0(rss)} MiB | ${status(rss, rss <= TARGETS.rssMiB, `by ${f0(rss - TARGETS.rssMiB)} MiB`)} |`,
+  ];
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+function startupLines(startup: Outcome<StartupResult[]>): string[] {
+  if (!startup.ok) return [`The start-up measurement failed: ${startup.error.split('\n')[0]}`];
+  return [
+    'From spawning `mlstream serve` to its first prediction, one record already waiting in a single-partition topic, fresh consumer group each time: module loading, the package load and check with its warm-up run, the group join and the first slice are all inside (the prediction\'s producer timestamp minus the spawn time).',
+    '',
+    '| | each round, s | median s |',
+    '|---|--:|--:|',
+    ...startup.result.map((r) => `| ${r.label} | ${r.seconds.map((s) => s.toFixed(2)).join(', ')} | ${median(r.seconds).toFixed(2)} |`),
   ];
 }
 
@@ -195,6 +215,7 @@ export function renderReport(d: ReportData, analysis: readonly string[], recomme
     ...(d.variants.length
       ? ['### Runtime settings tried', '', 'mlstream with spam-text again, with one setting changed through the environment:', '', ...rowTable(d.variants, base, false), '']
       : []),
+    ...(d.startup ? ['## Start-up', '', ...startupLines(d.startup), ''] : []),
     '## Latency',
     '',
     `A separate process (\`scripts/bench/pacer.ts\`) produces records at a fixed rate into a fresh topic, sending what is due every ${e.lingerMs} ms as a producer with that linger would; a consumer in the benchmark process timestamps each output as it arrives. ` +
