@@ -3,7 +3,7 @@
  * record) to the input topic, waits for the runtime's answer to each on `predictions` or
  * `errors`, and prints them. Written for the shipped spam-text package.
  *
- *   npx tsx playground/example.ts [--bootstrap host:port] [--timeout 60] [--help]
+ *   npx tsx playground/example.ts [--bootstrap-server host:port] [--timeout 60] [--help]
  */
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
@@ -14,14 +14,19 @@ Sends a few messages to the input topic, waits for the matching predictions and
 errors (matched by id) and prints them. Exits 0 when every message was answered.
 
 options:
-  --bootstrap <host:port>   Kafka bootstrap servers (default: $KAFKA_BOOTSTRAP_SERVER or localhost:9092)
-  --input-topic <name>      default: $KAFKA_INCOMING_MSG_TOPIC or messages
-  --timeout <seconds>       how long to wait for all answers (default 60)
-  -h, --help                this text
+  -b, --bootstrap-server <host:port>  Kafka bootstrap servers (default: $KAFKA_BOOTSTRAP_SERVER or localhost:9092)
+  --input-topic <name>                default: $KAFKA_INCOMING_MSG_TOPIC or messages
+  --timeout <seconds>                 how long to wait for all answers (default 60)
+  -h, --help                          this text
+
+example:
+  npx tsx playground/example.ts -b localhost:9092 --timeout 30
 `;
 
 const { values } = parseArgs({
   options: {
+    'bootstrap-server': { type: 'string', short: 'b' },
+    // The flag's earlier name, kept working for scripts written against it; not advertised.
     bootstrap: { type: 'string' },
     'input-topic': { type: 'string' },
     timeout: { type: 'string', default: '60' },
@@ -33,7 +38,7 @@ if (values.help) {
   process.exit(0);
 }
 
-const bootstrap = values.bootstrap ?? process.env.KAFKA_BOOTSTRAP_SERVER ?? 'localhost:9092';
+const bootstrap = values['bootstrap-server'] ?? values.bootstrap ?? process.env.KAFKA_BOOTSTRAP_SERVER ?? 'localhost:9092';
 const inputTopic = values['input-topic'] ?? process.env.KAFKA_INCOMING_MSG_TOPIC ?? 'messages';
 const outputTopics = [process.env.KAFKA_PREDICTIONS_TOPIC ?? 'predictions', process.env.KAFKA_ERRORS_TOPIC ?? 'errors'];
 const timeoutMs = Number(values.timeout) * 1000;

@@ -15,6 +15,11 @@ export interface Config {
   readonly fromBeginning: boolean;
   readonly modelsDir: string;
   readonly modelPipeline: string | undefined;
+  /** What a record whose package is not loaded does: wait in Kafka (its partition pauses) or become a NO_MODEL error. */
+  readonly noModelPolicy: 'wait' | 'error';
+  readonly packageLoadTimeoutMs: number;
+  /** /healthz fails once a slice has been in hand (processing, producing, sinking, committing) longer than this. */
+  readonly healthStallMs: number;
   readonly plugins: string[];
   readonly httpPort: number | undefined;
   readonly logLevel: string;
@@ -51,7 +56,10 @@ export const CONFIG_ENTRIES = {
   errorsTopic: { env: 'KAFKA_ERRORS_TOPIC', flag: 'errors-topic', default: 'errors', help: 'topic error records are written to' },
   startingOffset: { env: 'KAFKA_STARTING_OFFSET', flag: 'starting-offset', default: 'earliest', help: 'where a new consumer group starts: earliest | latest' },
   modelsDir: { env: 'MODELS_DIR', flag: 'models-dir', default: './model-packages', help: 'folder holding model package folders' },
-  modelPipeline: { env: 'MODEL_PIPELINE', flag: 'model', default: undefined, help: 'package folder name to serve (default: the only package in MODELS_DIR)' },
+  modelPipeline: { env: 'MODEL_PIPELINE', flag: 'model', default: undefined, help: 'the default package: serves records that name none (no mlstream-model header, default input topic); unset, the only package not bound to a topic. Every package serves by header or topic either way' },
+  noModelPolicy: { env: 'NO_MODEL_POLICY', flag: 'no-model-policy', default: 'wait', help: 'a record whose package is not loaded: wait (its partition pauses, nothing is committed, it resumes when the package loads) | error (a NO_MODEL error record)' },
+  packageLoadTimeoutMs: { env: 'PACKAGE_LOAD_TIMEOUT_MS', flag: 'package-load-timeout-ms', default: '120000', help: 'longest one package version may take to load before it is refused; packages load in the background' },
+  healthStallMs: { env: 'HEALTH_STALL_MS', flag: 'health-stall-ms', default: '300000', help: '/healthz fails once a slice has been in hand longer than this (a stuck sink or broker)' },
   plugins: { env: 'MLSTREAM_PLUGINS', flag: 'plugin', default: undefined, help: 'plugin module(s) adding stage classes: paths or package names, comma-separated (the flag may repeat)' },
   httpPort: { env: 'HTTP_PORT', flag: 'http-port', default: undefined, help: 'port for /healthz, /status, /metrics and the live dashboard at / (unset: no HTTP server)' },
   logLevel: { env: 'LOG_LEVEL', flag: 'log-level', default: 'info', help: 'pino log level: fatal | error | warn | info | debug | trace' },
@@ -110,6 +118,8 @@ export function loadConfig(flags: Partial<Record<ConfigKey, string>>, env: NodeJ
     throw new ConfigError(`${describe('startingOffset')} must be earliest or latest, got "${startingOffset}"`);
   }
   const httpPort = raw('httpPort') === undefined ? undefined : int('httpPort', 0, 65535);
+  const noModelPolicy = required('noModelPolicy');
+  if (noModelPolicy !== 'wait' && noModelPolicy !== 'error') throw new ConfigError(`${describe('noModelPolicy')} must be wait or error, got "${noModelPolicy}"`);
   const topics = ['inputTopic', 'predictionsTopic', 'errorsTopic'] as const;
   for (const t of topics) {
     if (!/^[A-Za-z0-9._-]{1,249}$/.test(required(t))) throw new ConfigError(`${describe(t)} is not a valid Kafka topic name`);
@@ -131,6 +141,9 @@ export function loadConfig(flags: Partial<Record<ConfigKey, string>>, env: NodeJ
     fromBeginning: startingOffset === 'earliest',
     modelsDir: required('modelsDir'),
     modelPipeline: raw('modelPipeline'),
+    noModelPolicy,
+    packageLoadTimeoutMs: int('packageLoadTimeoutMs', 100, 3_600_000),
+    healthStallMs: int('healthStallMs', 1000, 86_400_000),
     plugins: (raw('plugins') ?? '').split(',').map((p) => p.trim()).filter(Boolean),
     httpPort,
     logLevel: required('logLevel'),

@@ -17,6 +17,8 @@ export const ErrorCodes = {
   REMOTE_ERROR: 'REMOTE_ERROR',
   /** The message is larger than the configured limit. */
   MESSAGE_TOO_LARGE: 'MESSAGE_TOO_LARGE',
+  /** An ALSModel saved with coldStartStrategy=drop has no factors for the record's user or item; Spark would drop the row. */
+  COLD_START: 'COLD_START',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

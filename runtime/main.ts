@@ -1,14 +1,18 @@
 import type { Server } from 'node:http';
 import type { Config } from './config.js';
-import { processBatch, type BatchResult } from './engine/batch.js';
+import { processSlice, type BatchResult } from './engine/batch.js';
+import { ServingCounts } from './engine/counts.js';
+import { planFor } from './engine/plan.js';
+import { Router } from './engine/routing.js';
 import { dashboardRoutes } from './http/dashboard.js';
 import { LiveFeed } from './http/live.js';
 import { RuntimeMetrics } from './http/metrics.js';
 import { boundPort, startHttp } from './http/server.js';
-import { healthRoute, statusRoute } from './http/status.js';
+import { healthRoute, modelRoutes, readyRoute, statusRoute, type ServingState } from './http/status.js';
 import { createKafka } from './kafka/client.js';
 import { StreamRunner, type RunnerHooks } from './kafka/runner.js';
-import { createLogger } from './log.js';
+import { createLogger, type Logger } from './log.js';
+import type { ModelVersion } from './packages/package.js';
 import { ModelStore } from './packages/store.js';
 import { PostgresSink } from './sinks/postgres.js';
 import { builtinRegistry } from './stages/index.js';
@@ -28,8 +32,12 @@ export async function serve(config: Config): Promise<number> {
     log.fatal({ reason: (e as Error).message }, 'plugin refused');
     return 2;
   }
-  const store = new ModelStore(config.modelsDir, registry, log, { selected: config.modelPipeline });
-  await store.start();
+  const store = new ModelStore(config.modelsDir, registry, log, { selected: config.modelPipeline, loadTimeoutMs: config.packageLoadTimeoutMs });
+  // Each version's serving plan is built once, when it loads, not on the record path.
+  store.on('loaded', (model: ModelVersion) => void planFor(model));
+  // Packages load in the background: a slow one delays neither the consumer nor HTTP.
+  await store.start({ wait: false });
+  reportDefaultPackage(store, config, log);
 
   const hooks: RunnerHooks<BatchResult> = {};
   let sink: PostgresSink | undefined;
@@ -44,41 +52,66 @@ export async function serve(config: Config): Promise<number> {
       return 1;
     }
   }
-  const metrics = config.httpPort !== undefined ? new RuntimeMetrics(store, config) : undefined;
+  const counts = new ServingCounts();
+  const metrics = config.httpPort !== undefined ? new RuntimeMetrics(store) : undefined;
   const live = config.httpPort !== undefined ? new LiveFeed(store) : undefined;
-  if (metrics && live) {
-    hooks.afterCommit = (result, inputs, elapsedMs, highWatermark) => {
-      metrics.observeSlice(result, inputs, elapsedMs, highWatermark);
-      live.observeSlice(result, inputs);
-    };
-  }
+  hooks.afterCommit = (result, inputs, elapsedMs, highWatermark) => {
+    counts.observe(result.stats);
+    metrics?.observeSlice(result, inputs, elapsedMs, highWatermark);
+    live?.observeSlice(result, inputs);
+  };
 
   const limits = { maxMessageBytes: config.maxMessageBytes, errorRawMaxBytes: config.errorRawMaxBytes };
+  const sliceOptions = { limits, noModelPolicy: config.noModelPolicy, errorsTopic: config.errorsTopic };
+  let router: Router | undefined;
   const runner = new StreamRunner(
     createKafka(config, log),
     config,
     async (messages) => {
-      const lease = store.acquire();
+      const snapshot = store.snapshot();
       try {
-        return await processBatch(messages, lease?.model, limits);
+        if (router?.generation !== snapshot.generation) {
+          router = new Router(snapshot, { defaultInputTopic: config.inputTopic, predictionsTopic: config.predictionsTopic, errorsTopic: config.errorsTopic, bindings: store.bindings() });
+        }
+        return await processSlice(messages, router, sliceOptions);
       } finally {
-        lease?.release();
+        snapshot.release();
       }
     },
     log,
     hooks,
   );
+  // A package loaded between a slice's routing and its pause must not leave the partition paused.
+  hooks.onWait = (waiting) => {
+    if (waiting.generation !== store.generation) setImmediate(() => runner.resumeWaiting());
+  };
+  store.on('changed', () => {
+    runner.resumeWaiting();
+    runner.setTopics(store.boundTopics()).catch((e: Error) => log.error({ reason: e.message }, 'cannot subscribe to the topics packages are bound to'));
+  });
+  await runner.setTopics(store.boundTopics());
 
-  let healthy = false;
+  const state: ServingState = { store, runner, counts, config };
   let http: Server | undefined;
   if (config.httpPort !== undefined && metrics && live) {
-    http = await startHttp(config.httpPort, {
-      ...dashboardRoutes(),
-      '/events': live.route(),
-      '/metrics': metrics.route(),
-      '/healthz': healthRoute(() => healthy),
-      '/status': statusRoute(store),
-    });
+    try {
+      http = await startHttp(config.httpPort, {
+        ...dashboardRoutes(),
+        '/events': live.route(),
+        '/metrics': metrics.route(),
+        '/healthz': healthRoute(state),
+        '/readyz': readyRoute(state),
+        '/status': statusRoute(state),
+        ...modelRoutes(state),
+      });
+    } catch (e) {
+      log.fatal({ reason: (e as Error).message, port: config.httpPort }, 'cannot start the HTTP server');
+      await sink?.close();
+      live.close();
+      metrics.close();
+      await store.close();
+      return 1;
+    }
     log.info({ port: boundPort(http) }, 'http listening');
   }
 
@@ -87,7 +120,6 @@ export async function serve(config: Config): Promise<number> {
     const stop = async (code: number, reason: string): Promise<void> => {
       if (stopping) return;
       stopping = true;
-      healthy = false;
       log.info({ reason }, 'stopping');
       try {
         await runner.stop();
@@ -110,12 +142,30 @@ export async function serve(config: Config): Promise<number> {
         log.fatal({ err: e }, 'consumer crashed and will not restart');
         void stop(1, 'consumer crash');
       })
-      .then(() => {
-        healthy = true;
-      })
       .catch((e: Error) => {
         log.fatal({ err: e }, 'cannot start consuming');
         void stop(1, 'start failed');
       });
   });
+}
+
+/**
+ * A MODEL_PIPELINE that names no folder is said loudly, with the packages that exist: its
+ * records wait in Kafka (they are not drained to errors) until such a folder appears.
+ */
+function reportDefaultPackage(store: ModelStore, config: Config, log: Logger): void {
+  const folders = store.folderNames();
+  if (config.modelPipeline !== undefined && !folders.includes(config.modelPipeline)) {
+    log.error(
+      { modelPipeline: config.modelPipeline, modelsDir: config.modelsDir, packages: folders },
+      `MODEL_PIPELINE="${config.modelPipeline}" names no package folder in ${config.modelsDir} (packages there: ${folders.join(', ') || 'none'}); ` +
+        (config.noModelPolicy === 'wait'
+          ? 'records without a mlstream-model header wait in Kafka until that folder appears'
+          : 'records without a mlstream-model header go to errors as NO_MODEL (NO_MODEL_POLICY=error)'),
+    );
+  } else if (folders.length === 0) {
+    log.warn({ modelsDir: config.modelsDir }, `no model package in ${config.modelsDir} yet; records wait in Kafka until one is dropped in`);
+  } else {
+    log.info({ packages: folders, default: store.defaultName() ?? null }, 'model packages found; loading them in the background');
+  }
 }

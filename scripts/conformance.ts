@@ -1,8 +1,10 @@
 /**
  * `npm run conformance`: runs every Spark fixture (and the format edge cases built from
  * them) through the runtime exactly as test/conformance/spark-fixtures.test.ts does, prints
- * the markdown table, and rewrites README.md's "Spark conformance" table and its list of
- * supported Spark stage classes. Exits 1 when any fixture disagrees with Spark or its spec.
+ * the markdown table, and rewrites README.md's list of supported Spark stage classes and its
+ * coverage table beside MLeap and JPMML-SparkML, docs/spark-stages-current.md's "Spark
+ * conformance" table, and the catalogue of classes with their evidence in
+ * docs/spark-stages.md. Exits 1 when any fixture disagrees with Spark or its spec.
  *
  *   npm run conformance              print and rewrite README.md
  *   npm run conformance -- --print   print only
@@ -11,14 +13,24 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { haveSparkFixtures, repoRoot, sparkFixturesDir } from '../test/helpers/fixtures.js';
 import { allSpecs } from '../test/conformance/fixtures.js';
-import { renderStageList, renderTable, replaceSection } from '../test/conformance/report.js';
+import { loadCatalogue, renderCatalogue } from '../test/conformance/catalogue.js';
+import { renderCoverage } from '../test/conformance/coverage.js';
+import { renderStageList, renderTable, replaceSection, type SECTIONS } from '../test/conformance/report.js';
 import { runFixture, sparkRegistry } from '../test/conformance/runner.js';
 import type { FixtureResult } from '../test/conformance/types.js';
 
 const printOnly = process.argv.includes('--print');
 const readmePath = join(repoRoot, 'README.md');
+const docsPath = join(repoRoot, 'docs/spark-stages.md');
+const conformancePath = join(repoRoot, 'docs/spark-stages-current.md');
 let failed = false;
-const sections: { section: 'stages' | 'conformance'; content: string }[] = [{ section: 'stages', content: renderStageList(sparkRegistry().known()) }];
+const known = sparkRegistry().known();
+const sections: { section: keyof typeof SECTIONS; content: string }[] = [
+  { section: 'stages', content: renderStageList(known) },
+  { section: 'coverage', content: renderCoverage(new Set(known)) },
+];
+const catalogue = renderCatalogue(await loadCatalogue());
+console.log(`${catalogue}\n`);
 
 if (!haveSparkFixtures) {
   console.error(`Spark fixtures not found at ${sparkFixturesDir} (set MLSTREAM_SPARK_FIXTURES); the conformance table is left as it is.`);
@@ -46,15 +58,21 @@ if (!haveSparkFixtures) {
   sections.push({ section: 'conformance', content: `${table}\n\n${source}` });
 }
 
-if (!printOnly) {
-  // Read just before writing: the README may have been edited while the fixtures ran.
-  const before = readFileSync(readmePath, 'utf8');
+/** Rewrites the sections between their markers; files are read just before writing, as they may have been edited while the fixtures ran. */
+function rewrite(path: string, name: string, parts: readonly { section: keyof typeof SECTIONS; content: string }[]): void {
+  const before = readFileSync(path, 'utf8');
   let after = before;
-  for (const { section, content } of sections) {
+  for (const { section, content } of parts) {
     const { text, found } = replaceSection(after, section, content);
-    if (!found) console.error(`README.md has no ${section} markers; that section is not written.`);
+    if (!found) console.error(`${name} has no ${section} markers; that section is not written.`);
     after = text;
   }
-  if (after !== before) writeFileSync(readmePath, after);
+  if (after !== before) writeFileSync(path, after);
+}
+
+if (!printOnly) {
+  rewrite(readmePath, 'README.md', sections.filter((s) => s.section !== 'conformance'));
+  rewrite(conformancePath, 'docs/spark-stages-current.md', sections.filter((s) => s.section === 'conformance'));
+  rewrite(docsPath, 'docs/spark-stages.md', [{ section: 'catalogue', content: catalogue }]);
 }
 process.exitCode = failed ? 1 : 0;

@@ -1,20 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import type { ConfigKey } from '../config.js';
 import type { ProduceOptions } from './produce.js';
-
-/** Kafka connection settings `mlstream produce` takes, as flags and env variables like serve's. */
-export const PRODUCE_CONFIG_KEYS: ConfigKey[] = [
-  'brokers',
-  'clientId',
-  'ssl',
-  'sslCaFile',
-  'sslCertFile',
-  'sslKeyFile',
-  'sslRejectUnauthorized',
-  'saslMechanism',
-  'saslUsername',
-  'saslPassword',
-];
 
 function positiveInt(v: string): number {
   const n = Number(v);
@@ -36,16 +21,17 @@ function topicName(v: string): string {
 /** The produce command's own flags; bad values end in a usage message and exit code 2. */
 export function produceFlags(cmd: Command): Command {
   return cmd
-    .argument('<path>', 'a .jsonl / .ndjson / .csv file, or a folder of them (read in path order)')
-    .option('--topic <name>', 'topic to write to (default: the input topic, env KAFKA_INCOMING_MSG_TOPIC, else messages)', topicName)
+    .argument('<path>', 'a .jsonl / .ndjson / .csv file, a folder of them (read in path order), or - for standard input (JSON lines unless --input-type csv)')
+    .option('-t, --topic <name>', 'topic to write to (default: the input topic, env KAFKA_INCOMING_MSG_TOPIC, else messages)', topicName)
     .addOption(new Option('--format <format>', 'message value: JSON text, or a serialized tf.train.Example').choices(['json', 'tf-example']).default('json'))
     .addOption(new Option('--input-type <type>', 'read every file as this type (default: by extension)').choices(['jsonl', 'csv']))
-    .option('--package <dir>', "model package whose input_schema types CSV cells and tf.train.Example features (default: CSV cells are text)")
+    .option('-P, --package <dir>', 'model package whose input_schema types CSV cells and tf.train.Example features')
+    .option('--cells-as-text', 'send CSV cells as text without --package, even those that look like numbers')
     .option('--key <field>', 'message key from this field (default: the record id)')
     .option('--id <field>', 'record id from this field')
     .option('--no-auto-id', 'leave records without an id as they are (default: id "<file>:<line or row>", "#<pass>" added on repeats)')
     .option('--rate <msgs/s>', 'pace to at most this many messages per second', positiveNumber)
-    .option('--limit <n>', 'stop after n records', positiveInt)
+    .option('-n, --limit <n>', 'stop after n records (lines past them are not read)', positiveInt)
     .option('--repeat <n>', 'read the input n times', positiveInt, 1)
     .option('--batch-size <n>', 'most messages per produce request (and at most 900 KiB)', positiveInt, 2000)
     .option('--no-progress', 'no progress bar (terminal) or progress lines (otherwise) on stderr')
@@ -66,6 +52,7 @@ interface RawFlags {
   batchSize: number;
   progress: boolean;
   logLevel: string;
+  cellsAsText?: boolean;
 }
 
 export function produceOptions(raw: RawFlags, inputTopic: string): ProduceOptions {

@@ -3,11 +3,12 @@ import { join } from 'node:path';
 import { Kafka, Partitioners, type Message, type Producer } from 'kafkajs';
 import { pino } from 'pino';
 import { encodeTfExample, kindForType, type FeatureKind } from '../codecs/tf-example.js';
+import { probeKafka } from '../cli-errors.js';
 import type { Config } from '../config.js';
 import { kafkaConfig } from '../kafka/client.js';
 import { parseInputSchema, type InputField } from '../pipeline/input-schema.js';
 import { ProgressReporter, type ProgressMode } from '../produce/progress.js';
-import { listInputs, readRecords, type FileType, type InputFile } from '../produce/sources.js';
+import { listInputs, readRecords, STDIN, type FileType, type InputFile } from '../produce/sources.js';
 
 export interface ProduceOptions {
   readonly topic: string;
@@ -23,6 +24,8 @@ export interface ProduceOptions {
   readonly batchSize: number;
   readonly progress: boolean;
   readonly logLevel: string;
+  /** Send CSV cells as text even where they look like numbers (no --package). */
+  readonly cellsAsText?: boolean;
 }
 
 /** A produce request stays under Kafka's default 1 MiB record-batch limit even if one partition gets it all. */
@@ -59,6 +62,14 @@ export async function produceCommand(path: string, opts: ProduceOptions, config:
     process.stderr.write(`mlstream produce: no input files in ${path}\n`);
     return 1;
   }
+  const untyped = schema || opts.cellsAsText ? undefined : await numericLookingCsvColumns(files);
+  if (untyped?.length) {
+    process.stderr.write(
+      `mlstream produce: without --package every CSV cell is sent as text, so a model expecting numbers in ${untyped.join(', ')} would refuse every row (SCHEMA_VIOLATION) — ` +
+        `pass --package <model dir> to type the cells from its input_schema, or --cells-as-text if text is what the model wants\n`,
+    );
+    return 2;
+  }
   const producer = await connect(config, opts);
   if (!producer) return 1;
   const upload = new Upload(producer, files, schema, opts);
@@ -74,6 +85,7 @@ export async function produceCommand(path: string, opts: ProduceOptions, config:
 
 /** A connected idempotent producer, once the topic is known to exist; undefined after saying why not. */
 async function connect(config: Config, opts: ProduceOptions): Promise<Producer | undefined> {
+  await probeKafka(config.brokers);
   const log = pino({ level: opts.logLevel, base: { service: 'mlstream-produce' } }, pino.destination(2));
   // Fewer connection retries than the runtime's: a person is waiting for the answer.
   const kafka = new Kafka({ ...kafkaConfig(config, log), retry: { initialRetryTime: 100, retries: 4 } });
@@ -159,14 +171,17 @@ class Upload {
       let fileOffset = (pass - 1) * this.onePassBytes;
       for (const file of this.files) {
         for await (const block of readRecords(file, this.schema)) {
-          for (const p of block.problems) this.skip(p);
-          for (let k = 0; k < block.records.length; k++) {
+          let problem = 0;
+          for (let k = 0; k <= block.records.length; k++) {
             if (done()) {
               // Records already batched when the run gave up are not acknowledged: they count as failed.
               if (this.gaveUp) this.failed += batch.messages.length;
               else if (batch.messages.length > 0) await this.dispatch(batch);
               return;
             }
+            // Lines are judged in file order, so a bad line past --limit is never read, let alone reported.
+            while (problem < block.problems.length && block.problems[problem]!.before <= k) this.skip(block.problems[problem++]!.text);
+            if (k === block.records.length) break;
             const message = toMessage(block.records[k]!, file, block.numbers[k]!, pass, this.opts, this.kinds);
             if (typeof message === 'string') {
               this.skip(message);
@@ -248,6 +263,19 @@ function toMessage(record: Record<string, unknown>, file: InputFile, n: number, 
   } catch (e) {
     return `${file.name}:${n}: cannot be a tf.train.Example: ${(e as Error).message}`;
   }
+}
+
+const NUMBER_TEXT = /^\s*-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
+
+/** Columns of the first CSV's first data row that look like numbers (standard input is not peeked: it cannot be read twice). */
+async function numericLookingCsvColumns(files: readonly InputFile[]): Promise<string[]> {
+  const csv = files.find((f) => f.type === 'csv' && f.path !== STDIN);
+  if (!csv) return [];
+  for await (const block of readRecords(csv, undefined)) {
+    const first = block.records[0];
+    if (first) return Object.entries(first).filter(([, v]) => typeof v === 'string' && NUMBER_TEXT.test(v)).map(([k]) => k);
+  }
+  return [];
 }
 
 async function readInputSchema(packageDir: string): Promise<Map<string, InputField>> {

@@ -1,147 +1,189 @@
-import { ErrorCodes, type ErrorCode } from '../errors.js';
+import { ErrorCodes } from '../errors.js';
 import type { ModelVersion } from '../packages/package.js';
-import { buildFrame } from '../pipeline/input-schema.js';
-import { describeErrors } from '../packages/validator.js';
-import { HEADER_MODEL, HEADER_SOURCE, type BatchStats, type ErrorBody, type InputMessage, type OutputMessage, type PredictionRecord } from './messages.js';
-import { readPredictions } from './outputs.js';
-import { decoderFor, decodeJson, type Decoded, type Decoder } from '../codecs/index.js';
+import { errorOutput, failure } from './failures.js';
+import type { BatchStats, ErrorBody, InputMessage, OutputMessage, PredictionRecord, ServingRole, VersionStats } from './messages.js';
+import { planFor, type BatchLimits, type OutputTopics, type PlanRun, type ServingPlan } from './plan.js';
+import type { RecordRouter, Route } from './routing.js';
 
-export interface BatchLimits {
-  readonly maxMessageBytes: number;
-  readonly errorRawMaxBytes: number;
+export type { BatchLimits } from './plan.js';
+
+/** What a record whose package is not loaded does: wait in Kafka (default) or become a NO_MODEL error. */
+export type NoModelPolicy = 'wait' | 'error';
+
+export interface SliceOptions {
+  readonly limits: BatchLimits;
+  readonly noModelPolicy: NoModelPolicy;
+  /** Where errors go that belong to no package (NO_MODEL, a failure of the engine itself). */
+  readonly errorsTopic: string;
 }
 
 export interface BatchResult {
   readonly predictions: OutputMessage[];
   readonly errors: OutputMessage[];
+  /** Outputs of shadow versions: never on the predictions topic. */
+  readonly shadow: OutputMessage[];
   /** The predictions again, as data, in the same order. */
   readonly records: PredictionRecord[];
   readonly stats: BatchStats;
+  /** How many of the slice's messages, from its start, have outputs; the rest wait. */
+  readonly processed: number;
+  /** Why the message at `processed` waits (its package is not loaded). */
+  readonly wait?: { readonly reason: string; readonly model: string; readonly generation: number };
+}
+
+interface Group {
+  readonly plan: ServingPlan;
+  readonly role: ServingRole;
+  readonly topics: OutputTopics;
+  readonly messages: InputMessage[];
+  readonly positions: number[];
 }
 
 /**
- * One micro-batch, from raw Kafka messages to the messages to write: every input yields
- * exactly one output, a prediction or an error. Knows nothing of Kafka clients.
+ * One slice, from raw Kafka messages to the messages to write: every input up to
+ * `processed` yields exactly one output (a prediction or an error; shadow copies
+ * aside). Records are routed to package versions and each version's share runs as one
+ * batch through its plan. Nothing thrown here reaches the caller: a throw becomes
+ * PIPELINE_ERROR records for the records it concerns. Knows nothing of Kafka clients.
  */
-export async function processBatch(messages: readonly InputMessage[], model: ModelVersion | undefined, limits: BatchLimits): Promise<BatchResult> {
-  const predictions: OutputMessage[] = [];
+export async function processSlice(messages: readonly InputMessage[], router: RecordRouter, options: SliceOptions): Promise<BatchResult> {
+  try {
+    return await routeAndRun(messages, router, options);
+  } catch (e) {
+    // The last guard: a failure outside any plan (a bug in routing itself) fails the whole slice.
+    const error = failure(e, 'the engine failed on this slice');
+    const errors = messages.map((m, i) => errorOutput(m, i, options.errorsTopic, undefined, error, '', options.limits.errorRawMaxBytes));
+    return result(messages.length, [], [], errors, { [error.code]: errors.length }, new Map(), messages.length);
+  }
+}
+
+async function routeAndRun(messages: readonly InputMessage[], router: RecordRouter, options: SliceOptions): Promise<BatchResult> {
+  const groups = new Map<string, Group>();
+  const shadows = new Map<ServingPlan, Group>();
   const errors: OutputMessage[] = [];
-  const records: PredictionRecord[] = [];
   const errorsByCode: Record<string, number> = {};
-  const stageMs = new Map<string, number>();
-  let pipelineMs = 0;
-  const modelTag = model ? `${model.name}@${model.version}` : '';
-  const fail = (m: InputMessage, id: unknown, error: ErrorBody): void => {
-    errorsByCode[error.code] = (errorsByCode[error.code] ?? 0) + 1;
-    errors.push(errorMessage(m, id, error, modelTag, limits.errorRawMaxBytes));
+  const add = (into: Map<unknown, Group>, key: unknown, plan: ServingPlan, role: ServingRole, topics: OutputTopics, m: InputMessage, i: number): void => {
+    let g = into.get(key);
+    if (!g) into.set(key, (g = { plan, role, topics, messages: [], positions: [] }));
+    g.messages.push(m);
+    g.positions.push(i);
   };
-  const result = (): BatchResult => ({
+  let processed = messages.length;
+  let wait: BatchResult['wait'];
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]!;
+    const route = router.route(m);
+    if (route.kind === 'wait') {
+      if (options.noModelPolicy === 'wait') {
+        processed = i;
+        wait = { reason: route.reason, model: route.model, generation: router.generation };
+        break;
+      }
+      const error: ErrorBody = { code: ErrorCodes.NO_MODEL, message: route.reason };
+      errorsByCode[error.code] = (errorsByCode[error.code] ?? 0) + 1;
+      errors.push(errorOutput(m, i, options.errorsTopic, undefined, error, route.model, options.limits.errorRawMaxBytes));
+      continue;
+    }
+    add(groups as Map<unknown, Group>, `${route.plan.tag}\0${route.role}`, route.plan, route.role, route.topics, m, i);
+    if (route.shadow) add(shadows as Map<unknown, Group>, route.shadow.plan, route.shadow.plan, 'shadow', route.shadow.topics, m, i);
+  }
+
+  const predictions: OutputMessage[] = [];
+  const shadow: OutputMessage[] = [];
+  const records: PredictionRecord[] = [];
+  const versions = new Map<string, VersionStats>();
+  for (const [list, isShadow] of [[[...groups.values()], false], [[...shadows.values()], true]] as const) {
+    for (const g of list) {
+      const run = await runGuarded(g, options.limits);
+      if (isShadow) shadow.push(...run.predictions, ...run.errors);
+      else {
+        predictions.push(...run.predictions);
+        errors.push(...run.errors);
+        records.push(...run.records);
+        for (const [code, n] of Object.entries(run.errorsByCode)) errorsByCode[code] = (errorsByCode[code] ?? 0) + n;
+      }
+      versions.set(`${g.plan.tag}${isShadow ? ' shadow' : ''}`, {
+        name: g.plan.model.name,
+        version: g.plan.model.version,
+        role: g.role,
+        records: g.messages.length,
+        predictions: run.predictions.length,
+        errors: run.errors.length,
+        pipelineMs: run.pipelineMs,
+        stageMs: run.stageMs,
+      });
+    }
+  }
+  if (groups.size > 1) {
+    byPosition(predictions);
+    byPosition(errors);
+  }
+  return { ...result(processed, predictions, records, errors, errorsByCode, versions, processed, shadow), ...(wait ? { wait } : {}) };
+}
+
+/** A plan's run, with anything it throws turned into error records for its own records. */
+async function runGuarded(g: Group, limits: BatchLimits): Promise<PlanRun> {
+  try {
+    return await g.plan.run(g.messages, g.positions, g.topics, limits);
+  } catch (e) {
+    const error = failure(e, 'serving this batch failed');
+    return {
+      predictions: [],
+      errors: g.messages.map((m, k) => errorOutput(m, g.positions[k]!, g.topics.errors, undefined, error, g.plan.tag, limits.errorRawMaxBytes)),
+      records: [],
+      errorsByCode: { [error.code]: g.messages.length },
+      pipelineMs: 0,
+      stageMs: new Map(),
+    };
+  }
+}
+
+function byPosition(outputs: OutputMessage[]): void {
+  outputs.sort((a, b) => a.position - b.position);
+}
+
+function result(
+  inputs: number,
+  predictions: OutputMessage[],
+  records: PredictionRecord[],
+  errors: OutputMessage[],
+  errorsByCode: Record<string, number>,
+  versions: Map<string, VersionStats>,
+  processed: number,
+  shadow: OutputMessage[] = [],
+): BatchResult {
+  let pipelineMs = 0;
+  const stageMs = new Map<string, number>();
+  let model: string | undefined;
+  for (const [tag, v] of versions) {
+    if (v.role === 'shadow') continue;
+    pipelineMs += v.pipelineMs;
+    for (const [uid, ms] of v.stageMs) stageMs.set(uid, (stageMs.get(uid) ?? 0) + ms);
+    model = model === undefined ? tag : model;
+  }
+  const single = [...versions.values()].filter((v) => v.role !== 'shadow').length === 1;
+  return {
     predictions,
     errors,
+    shadow,
     records,
-    stats: { inputs: messages.length, predictions: predictions.length, errorsByCode, pipelineMs, stageMs, ...(model ? { model: modelTag } : {}) },
-  });
-
-  const decoder = model ? decoderFor(model.config.input_format, model.fields) : decodeJson;
-  const valid: Record<string, unknown>[] = [];
-  const validMsgs: InputMessage[] = [];
-  for (const m of messages) {
-    const decoded = decode(m, limits.maxMessageBytes, decoder);
-    if ('error' in decoded) {
-      fail(m, undefined, decoded.error);
-      continue;
-    }
-    const record = decoded.record;
-    if (!model) {
-      fail(m, record.id, { code: ErrorCodes.NO_MODEL, message: 'no model package is loaded' });
-      continue;
-    }
-    if (!isValid(model, record)) {
-      const { message, details } = describeErrors(model.validate.errors);
-      fail(m, record.id, { code: ErrorCodes.SCHEMA_VIOLATION, message, details });
-      continue;
-    }
-    valid.push(record);
-    validMsgs.push(m);
-  }
-  if (!model || valid.length === 0) return result();
-
-  let frame;
-  const started = performance.now();
-  try {
-    frame = await model.pipeline.run(buildFrame(valid, model.fields), stageMs);
-  } catch (e) {
-    const message = `pipeline failed on this batch: ${(e as Error).message}`;
-    validMsgs.forEach((m, i) => fail(m, valid[i]!.id, { code: ErrorCodes.PIPELINE_ERROR, message }));
-    return result();
-  } finally {
-    pipelineMs = performance.now() - started;
-  }
-  for (const r of frame.rejections) {
-    fail(validMsgs[r.row]!, valid[r.row]!.id, { code: r.code as ErrorCode, message: r.message, ...(r.stage ? { stage: r.stage } : {}) });
-  }
-  const bodies = readPredictions(frame, model);
-  const raw = frame.getTyped(model.pipeline.outputs!.predictionCol, 'double').values;
-  for (let i = 0; i < frame.length; i++) {
-    const row = frame.rowIds[i]!;
-    const m = validMsgs[row]!;
-    const input = valid[row]!;
-    const body = { id: input.id, ...bodies[i], model: model.name, version: model.version };
-    predictions.push({ key: m.key, value: JSON.stringify(body), headers: outputHeaders(m, modelTag) });
-    records.push({
-      id: input.id,
-      prediction: body.prediction,
-      rawPrediction: Number.isNaN(raw[i]!) ? null : raw[i]!,
-      ...(body.probability ? { probability: body.probability } : {}),
-      body,
-      input: declaredInput(input, model),
-      model: model.name,
-      version: model.version,
-      source: { topic: m.topic, partition: m.partition, offset: m.offset },
-      ...(m.timestamp ? { timestamp: m.timestamp } : {}),
-    });
-  }
-  return result();
+    processed,
+    stats: { inputs, predictions: predictions.length, errorsByCode, pipelineMs, stageMs, versions, ...(single && model ? { model } : {}) },
+  };
 }
 
 /**
- * The record as the model saw it: the id and the declared columns. Undeclared fields may be
- * anything a producer sent (nested 100 000 deep, megabytes long) and would break whoever
- * serialises the record downstream (the sink, the dashboard), so they stay out.
+ * One batch through one version, every record to the runtime's default topics: what tools
+ * and tests that hold a loaded version (and no router) use. Without a version, every
+ * record is a NO_MODEL error.
  */
-function declaredInput(record: Record<string, unknown>, model: ModelVersion): Record<string, unknown> {
-  return Object.fromEntries([['id', record.id], ...model.fields.map((f) => [f.name, record[f.name]] as const)]);
-}
-
-/** Ajv's validate is a type guard; the records stay plain objects either way. */
-function isValid(model: ModelVersion, record: Record<string, unknown>): boolean {
-  return model.validate(record) as boolean;
-}
-
-function decode(m: InputMessage, maxBytes: number, decoder: Decoder): Decoded {
-  if (m.value === null || m.value.length === 0) return { error: { code: ErrorCodes.DECODE_ERROR, message: 'empty message value' } };
-  if (m.value.length > maxBytes) {
-    return { error: { code: ErrorCodes.MESSAGE_TOO_LARGE, message: `message is ${m.value.length} bytes; the limit is ${maxBytes}` } };
-  }
-  return decoder(m.value);
-}
-
-function outputHeaders(m: InputMessage, modelTag: string): Record<string, string> {
-  const h: Record<string, string> = { [HEADER_SOURCE]: `${m.topic}/${m.partition}/${m.offset}` };
-  if (modelTag) h[HEADER_MODEL] = modelTag;
-  return h;
-}
-
-function errorMessage(m: InputMessage, id: unknown, error: ErrorBody, modelTag: string, rawMax: number): OutputMessage {
-  const knownId = typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id)) ? id : null;
-  const raw = m.value ? m.value.subarray(0, rawMax).toString('utf8') : null;
-  const body = {
-    id: knownId,
-    error,
-    source: { topic: m.topic, partition: m.partition, offset: m.offset },
-    ...(modelTag ? { model: modelTag } : {}),
-    raw,
-    ...(m.value && m.value.length > rawMax ? { rawTruncated: true, rawBytes: m.value.length } : {}),
-  };
-  return { key: m.key, value: JSON.stringify(body), headers: outputHeaders(m, modelTag) };
+export async function processBatch(
+  messages: readonly InputMessage[],
+  model: ModelVersion | undefined,
+  limits: BatchLimits,
+  topics: OutputTopics = { predictions: 'predictions', errors: 'errors' },
+): Promise<BatchResult> {
+  const route: Route = model ? { kind: 'serve', plan: planFor(model), role: 'primary', topics } : { kind: 'wait', reason: 'no model package is loaded', model: '' };
+  const router: RecordRouter = { generation: 0, route: () => route };
+  return processSlice(messages, router, { limits, noModelPolicy: 'error', errorsTopic: topics.errors });
 }

@@ -12,20 +12,22 @@ export interface PredictionBody {
 
 /**
  * Reads the package's outputs from the final frame: `prediction` from the last model
- * stage's predictionCol through output_labels, `probability` keyed by label, and the
- * columns later stages derived from them (IndexToString's string) under their own names.
+ * stage's predictionCol through output_labels (a non-double prediction, such as an
+ * itemset, as it is), `probability` keyed by label, and under their own names the model's
+ * body columns and the columns later stages derived (IndexToString's string).
  */
 export function readPredictions(frame: Frame, model: ModelVersion): PredictionBody[] {
   const outputs = model.pipeline.outputs;
   if (!outputs) return readFeatures(frame, model.pipeline.featureCol!);
-  const predictions = frame.getTyped(outputs.predictionCol, 'double').values;
+  const predictionCol = frame.get(outputs.predictionCol);
+  // Most models predict a double; FPGrowthModel predicts an array of items, written as it is.
+  const predictions = predictionCol.type === 'double' ? predictionCol.values : undefined;
   const probCol = outputs.probabilityCol && frame.has(outputs.probabilityCol) ? frame.getTyped(outputs.probabilityCol, 'vector') : undefined;
   const classLabels = probCol ? labelsFor(probCol.size > 0 ? probCol.size : (outputs.numClasses ?? 0), model.labels) : [];
-  const derived = model.pipeline.derivedCols.filter((c) => frame.has(c)).map((c) => [c, frame.get(c)] as const);
+  const derived = [...(outputs.bodyCols ?? []), ...model.pipeline.derivedCols].filter((c) => frame.has(c)).map((c) => [c, frame.get(c)] as const);
   const out: PredictionBody[] = new Array(frame.length);
   for (let i = 0; i < frame.length; i++) {
-    const raw = predictions[i]!;
-    const body: PredictionBody = { prediction: mapLabel(raw, model.labels) };
+    const body: PredictionBody = { prediction: predictions ? mapLabel(predictions[i]!, model.labels) : cellValue(predictionCol, i) };
     const p = probCol?.values[i];
     if (p) body.probability = probabilityByLabel(p, classLabels, model.labels);
     for (const [name, col] of derived) body[name] = cellValue(col, i);
@@ -66,6 +68,8 @@ function cellValue(col: Column, i: number): unknown {
       const v = col.values[i];
       return v ? Array.from(toDense(v)) : null;
     }
+    case 'vectors':
+      return col.values[i]?.map((v) => Array.from(toDense(v))) ?? null;
     default:
       return col.values[i];
   }

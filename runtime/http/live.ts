@@ -1,7 +1,9 @@
 import type { ServerResponse } from 'node:http';
 import type { BatchResult } from '../engine/batch.js';
-import type { InputMessage, PredictionRecord } from '../engine/messages.js';
-import type { ModelStore } from '../packages/store.js';
+import type { InputMessage, OutputMessage, PredictionRecord } from '../engine/messages.js';
+import type { ModelVersion } from '../packages/package.js';
+import type { ModelStore, Refusal } from '../packages/store.js';
+import { SlidingWindow, type WindowStats } from './live-window.js';
 import type { Route } from './server.js';
 
 export interface LiveOptions {
@@ -9,8 +11,10 @@ export interface LiveOptions {
   readonly tickMs?: number;
   /** Ticks of history kept for a page that connects later. */
   readonly historyTicks?: number;
-  /** Rows in the rolling table of latest predictions. */
+  /** Rows in the rolling table of latest predictions (and of recent errors). */
   readonly latestRows?: number;
+  /** Ticks the charts' rates and latency are taken over. */
+  readonly windowTicks?: number;
 }
 
 /** One push interval, aggregated. */
@@ -21,8 +25,8 @@ export interface LiveTick {
   readonly errors: number;
   readonly errorsByCode: Record<string, number>;
   readonly labels: Record<string, number>;
-  /** End-to-end latency (ms) over a sample of the interval's records; null when idle. */
-  readonly latencyMs: { readonly p50: number; readonly p95: number; readonly max: number } | null;
+  /** Rates per second and end-to-end latency over the sliding window ending with this tick: what the charts draw. */
+  readonly window: WindowStats;
 }
 
 export interface LatestRow {
@@ -32,6 +36,15 @@ export interface LatestRow {
   readonly prediction: unknown;
   readonly probability: number | null;
   readonly model: string;
+  readonly source: string;
+}
+
+/** One error record, as the dashboard's table of recent errors shows it. */
+export interface ErrorRow {
+  readonly at: number;
+  readonly id: unknown;
+  readonly code: string;
+  readonly message: string;
   readonly source: string;
 }
 
@@ -56,6 +69,12 @@ export class LiveFeed {
   private readonly history: LiveTick[] = [];
   private latest: LatestRow[] = [];
   private fresh: LatestRow[] = [];
+  private recentErrors: ErrorRow[] = [];
+  private freshErrors: ErrorRow[] = [];
+  private readonly window: SlidingWindow;
+  /** Refusals still standing: a package loaded since, or deleted, is no longer refused. */
+  private readonly refusals = new Map<string, Refusal>();
+  private readonly unsubscribe: () => void;
   private readonly totals = { inputs: 0, predictions: 0, errors: 0, errorsByCode: {} as Record<string, number> };
   private acc = emptyAccumulator();
   private readonly clients = new Set<ServerResponse>();
@@ -68,6 +87,13 @@ export class LiveFeed {
     this.tickMs = options.tickMs ?? 500;
     this.historyTicks = options.historyTicks ?? 240;
     this.latestRows = options.latestRows ?? 20;
+    this.window = new SlidingWindow(this.tickMs, options.windowTicks ?? 10);
+    for (const r of store.allRefusals()) this.refusals.set(r.name, r);
+    const onRefused = (r: Refusal): void => void this.refusals.set(r.name, r);
+    const onLoaded = (m: ModelVersion): void => void this.refusals.delete(m.name);
+    const onRemoved = (name: string): void => void this.refusals.delete(name);
+    store.on('refused', onRefused).on('loaded', onLoaded).on('removed', onRemoved);
+    this.unsubscribe = () => store.off('refused', onRefused).off('loaded', onLoaded).off('removed', onRemoved);
     this.timer = setInterval(() => this.tick(), this.tickMs);
     this.timer.unref();
   }
@@ -92,6 +118,9 @@ export class LiveFeed {
     const tail = result.records.slice(-this.latestRows);
     for (const r of tail) this.fresh.push(toRow(r, now));
     if (this.fresh.length > this.latestRows) this.fresh = this.fresh.slice(-this.latestRows);
+    // Only the rows the table can show are parsed back from their JSON.
+    for (const e of result.errors.slice(-this.latestRows)) this.freshErrors.push(toErrorRow(e, now));
+    if (this.freshErrors.length > this.latestRows) this.freshErrors = this.freshErrors.slice(-this.latestRows);
   }
 
   /** GET /events: a snapshot first (history, totals, latest rows), then one message per tick. */
@@ -107,25 +136,27 @@ export class LiveFeed {
   /** Ends every open event stream, so the HTTP server can close. */
   close(): void {
     clearInterval(this.timer);
+    this.unsubscribe();
     for (const res of this.clients) res.end();
     this.clients.clear();
   }
 
   private snapshot(): Record<string, unknown> {
-    return { tickMs: this.tickMs, totals: this.totals, history: this.history, latest: this.latest, models: this.models() };
+    return { tickMs: this.tickMs, totals: this.totals, history: this.history, latest: this.latest, errors: this.recentErrors, models: this.models() };
   }
 
   private tick(): void {
     const a = this.acc;
     this.acc = emptyAccumulator();
+    const labels = foldLabels(a.labels);
     const tick: LiveTick = {
       t: Date.now(),
       inputs: a.inputs,
       predictions: a.predictions,
       errors: a.errors,
       errorsByCode: a.errorsByCode,
-      labels: foldLabels(a.labels),
-      latencyMs: percentiles(a.latencies),
+      labels,
+      window: this.window.push({ inputs: a.inputs, predictions: a.predictions, errors: a.errors, labels, errorsByCode: a.errorsByCode, latencies: a.latencies }),
     };
     this.totals.inputs += a.inputs;
     this.totals.predictions += a.predictions;
@@ -136,8 +167,11 @@ export class LiveFeed {
     const fresh = this.fresh;
     this.fresh = [];
     if (fresh.length) this.latest = [...this.latest, ...fresh].slice(-this.latestRows);
+    const freshErrors = this.freshErrors;
+    this.freshErrors = [];
+    if (freshErrors.length) this.recentErrors = [...this.recentErrors, ...freshErrors].slice(-this.latestRows);
     if (this.clients.size === 0) return;
-    const data = `event: tick\ndata: ${JSON.stringify({ tick, totals: this.totals, fresh, models: this.models() })}\n\n`;
+    const data = `event: tick\ndata: ${JSON.stringify({ tick, totals: this.totals, fresh, freshErrors, models: this.models() })}\n\n`;
     for (const res of this.clients) {
       if (res.writableLength > MAX_CLIENT_BUFFER_BYTES) {
         this.clients.delete(res);
@@ -152,7 +186,7 @@ export class LiveFeed {
     const serving = this.store.current();
     return {
       loaded: this.store.loaded().map((m) => ({ name: m.name, version: m.version, loadedAt: m.loadedAt, stages: m.pipeline.active.length, serving: m === serving })),
-      refusals: this.store.allRefusals().map((r) => ({ name: r.name, reason: r.reason, at: r.at })),
+      refusals: [...this.refusals.values()].map((r) => ({ name: r.name, reason: r.reason, at: r.at })),
     };
   }
 }
@@ -170,13 +204,6 @@ function foldLabels(labels: Map<string, number>): Record<string, number> {
   return out;
 }
 
-function percentiles(values: number[]): LiveTick['latencyMs'] {
-  if (values.length === 0) return null;
-  const sorted = Float64Array.from(values).sort();
-  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  return { p50: at(0.5), p95: at(0.95), max: sorted[sorted.length - 1]! };
-}
-
 function toRow(r: PredictionRecord, now: number): LatestRow {
   const input = JSON.stringify(r.input);
   const probs = r.probability ? Object.values(r.probability) : [];
@@ -189,4 +216,9 @@ function toRow(r: PredictionRecord, now: number): LatestRow {
     model: `${r.model}@${r.version}`,
     source: `${r.source.topic}/${r.source.partition}/${r.source.offset}`,
   };
+}
+
+function toErrorRow(m: OutputMessage, now: number): ErrorRow {
+  const body = JSON.parse(m.value) as { id: unknown; error: { code: string; message: string }; source: { topic: string; partition: number; offset: string } };
+  return { at: now, id: body.id, code: body.error.code, message: body.error.message, source: `${body.source.topic}/${body.source.partition}/${body.source.offset}` };
 }

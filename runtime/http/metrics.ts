@@ -6,11 +6,6 @@ import type { ModelVersion } from '../packages/package.js';
 import type { ModelStore, Refusal } from '../packages/store.js';
 import type { Route } from './server.js';
 
-export interface MetricsTopics {
-  readonly predictionsTopic: string;
-  readonly errorsTopic: string;
-}
-
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const BATCH_SIZE_BUCKETS = [1, 5, 10, 50, 100, 250, 500, 1000, 2500, 5000];
@@ -25,6 +20,7 @@ export class RuntimeMetrics {
   private readonly recordsIn: Counter<'topic'>;
   private readonly recordsOut: Counter<'topic' | 'outcome'>;
   private readonly errors: Counter<'code'>;
+  private readonly versionRecords: Counter<'model' | 'version' | 'role' | 'outcome'>;
   private readonly batchSize: Histogram;
   private readonly batchDuration: Histogram;
   private readonly pipelineDuration: Histogram<'model'>;
@@ -39,10 +35,7 @@ export class RuntimeMetrics {
   private readonly onLoaded = (m: ModelVersion): void => this.countLoad(m);
   private readonly onRefused = (r: Refusal): void => this.refusals.inc({ model: r.name });
 
-  constructor(
-    private readonly store: ModelStore,
-    private readonly topics: MetricsTopics,
-  ) {
+  constructor(private readonly store: ModelStore) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     this.recordsIn = new Counter({ name: 'mlstream_records_in_total', help: 'Input records processed and committed, by input topic', labelNames: ['topic'], registers });
@@ -54,6 +47,12 @@ export class RuntimeMetrics {
     });
     this.errors = new Counter({ name: 'mlstream_errors_total', help: 'Error records written, by error code', labelNames: ['code'], registers });
     for (const code of Object.values(ErrorCodes)) this.errors.inc({ code }, 0);
+    this.versionRecords = new Counter({
+      name: 'mlstream_model_records_total',
+      help: 'Records served per package version and role (primary | canary | shadow | pinned by header), by outcome (prediction | error)',
+      labelNames: ['model', 'version', 'role', 'outcome'],
+      registers,
+    });
     this.batchSize = new Histogram({ name: 'mlstream_batch_size', help: 'Records per processed slice', buckets: BATCH_SIZE_BUCKETS, registers });
     this.batchDuration = new Histogram({
       name: 'mlstream_batch_duration_seconds',
@@ -81,13 +80,17 @@ export class RuntimeMetrics {
     this.refusals = new Counter({ name: 'mlstream_model_refusals_total', help: 'Package versions refused (the previous version keeps serving)', labelNames: ['model'], registers });
     new Gauge({
       name: 'mlstream_model_loaded',
-      help: 'Loaded package versions (1); serving="true" marks the one records are served by',
-      labelNames: ['model', 'version', 'serving'],
+      help: 'Loaded package versions (1), by role (primary | canary | shadow | none); serving="true" marks each package\'s primary version',
+      labelNames: ['model', 'version', 'serving', 'role'],
       registers,
       collect() {
         this.reset();
-        const serving = store.current();
-        for (const m of store.loaded()) this.set({ model: m.name, version: m.version, serving: String(m === serving) }, 1);
+        for (const p of store.packages()) {
+          for (const v of p.versions.keys()) {
+            const role = p.roles.primary === v ? 'primary' : p.roles.canary?.version === v ? 'canary' : p.roles.shadow?.version === v ? 'shadow' : 'none';
+            this.set({ model: p.name, version: v, serving: String(role === 'primary'), role }, 1);
+          }
+        }
       },
     });
 
@@ -104,15 +107,20 @@ export class RuntimeMetrics {
     const { stats } = result;
     const first = inputs[0]!;
     this.recordsIn.inc({ topic: first.topic }, inputs.length);
-    if (result.predictions.length) this.recordsOut.inc({ topic: this.topics.predictionsTopic, outcome: 'prediction' }, result.predictions.length);
-    if (result.errors.length) this.recordsOut.inc({ topic: this.topics.errorsTopic, outcome: 'error' }, result.errors.length);
+    for (const [outcome, outputs] of [['prediction', result.predictions], ['error', result.errors], ['shadow', result.shadow]] as const) {
+      for (const [topic, n] of countByTopic(outputs)) this.recordsOut.inc({ topic, outcome }, n);
+    }
     for (const [code, n] of Object.entries(stats.errorsByCode)) this.errors.inc({ code }, n);
     this.batchSize.observe(inputs.length);
     this.batchDuration.observe(elapsedMs / 1000);
-    if (stats.model) {
-      this.pipelineDuration.observe({ model: stats.model }, stats.pipelineMs / 1000);
-      const classes = this.classesOf(stats.model);
-      for (const [uid, ms] of stats.stageMs) this.stageDuration.observe({ model: stats.model, stage: uid, class: classes.get(uid) ?? 'unknown' }, ms / 1000);
+    for (const v of stats.versions.values()) {
+      const tag = `${v.name}@${v.version}`;
+      if (v.predictions) this.versionRecords.inc({ model: v.name, version: v.version, role: v.role, outcome: 'prediction' }, v.predictions);
+      if (v.errors) this.versionRecords.inc({ model: v.name, version: v.version, role: v.role, outcome: 'error' }, v.errors);
+      if (v.records === v.errors) continue;
+      this.pipelineDuration.observe({ model: tag }, v.pipelineMs / 1000);
+      const classes = this.classesOf(tag);
+      for (const [uid, ms] of v.stageMs) this.stageDuration.observe({ model: tag, stage: uid, class: classes.get(uid) ?? 'unknown' }, ms / 1000);
     }
     const now = Date.now();
     for (const m of inputs) {
@@ -153,4 +161,10 @@ export class RuntimeMetrics {
     }
     return classes;
   }
+}
+
+function countByTopic(outputs: readonly { readonly topic: string }[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const m of outputs) counts.set(m.topic, (counts.get(m.topic) ?? 0) + 1);
+  return counts;
 }

@@ -8,7 +8,8 @@ export type Route = (req: IncomingMessage, res: ServerResponse) => void | Promis
 export async function startHttp(port: number, routes: Readonly<Record<string, Route>>): Promise<Server> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
-    const route = routes[path];
+    // A key ending in `/*` serves every path below it (e.g. /v2/models/<name>/ready).
+    const route = routes[path] ?? Object.entries(routes).find(([key]) => key.endsWith('/*') && path.startsWith(key.slice(0, -1)))?.[1];
     if (req.method !== 'GET' || !route) {
       sendJson(res, req.method !== 'GET' ? 405 : 404, { error: req.method !== 'GET' ? 'method not allowed' : 'not found' });
       return;

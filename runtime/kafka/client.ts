@@ -18,13 +18,23 @@ export function kafkaConfig(config: ClientSettings, log: Logger): KafkaConfig {
     logLevel: KafkaLogLevel.WARN,
     logCreator: () => (entry: LogEntry) => {
       const { message, ...extra } = entry.log;
-      const level = entry.level <= KafkaLogLevel.ERROR ? 'error' : entry.level === KafkaLogLevel.WARN ? 'warn' : 'debug';
-      kafkaLog[level]({ namespace: entry.namespace, ...extra }, message);
+      kafkaLog[levelOf(entry)]({ namespace: entry.namespace, ...extra }, message);
     },
     retry: { initialRetryTime: 100, retries: 8 },
   };
   if (config.sasl) options.sasl = { ...config.sasl } as KafkaConfig['sasl'];
   return options;
+}
+
+/**
+ * kafkajs's level for an entry, except the answer to LeaveGroup: leaving is the last, best-effort
+ * step of a shutdown (without it the coordinator drops the member at its session timeout), and
+ * kafkajs logs an error whenever it cannot decode that answer (librdkafka-based brokers' v3
+ * answer fails its decoder on every stop), which told operators something failed when nothing had.
+ */
+function levelOf(entry: LogEntry): 'error' | 'warn' | 'debug' {
+  if (entry.namespace === 'Connection' && entry.log.message.startsWith('Response LeaveGroup')) return 'debug';
+  return entry.level <= KafkaLogLevel.ERROR ? 'error' : entry.level === KafkaLogLevel.WARN ? 'warn' : 'debug';
 }
 
 /** A kafkajs client from the runtime config. */

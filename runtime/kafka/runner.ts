@@ -7,6 +7,29 @@ import { DeliveryReport } from './delivery-report.js';
 export interface BatchHandlerResult {
   readonly predictions: OutputMessage[];
   readonly errors: OutputMessage[];
+  readonly shadow?: OutputMessage[];
+  /** How many of the slice's messages, from its start, have outputs; the partition pauses at the first one without. */
+  readonly processed?: number;
+  /** Why the rest of the slice waits: shown in logs and /status until the partition resumes. */
+  readonly wait?: WaitReason;
+}
+
+export interface WaitReason {
+  readonly reason: string;
+  readonly model: string;
+  /** The model store's generation the slice was routed with: a newer one may already serve the record. */
+  readonly generation?: number;
+}
+
+/** A partition whose next record waits for a package: paused, nothing after `offset` committed. */
+export interface WaitingPartition {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly reason: string;
+  readonly model: string;
+  readonly generation?: number;
+  readonly since: Date;
 }
 
 /** What the Kafka side asks of the engine: turn a slice of input into outputs. */
@@ -23,13 +46,14 @@ export interface RunnerHooks<R extends BatchHandlerResult> {
    * partition's end offset as the fetch saw it, so lag costs no extra request.
    */
   afterCommit?(result: R, inputs: readonly InputMessage[], elapsedMs: number, highWatermark: string): void;
+  /** A partition paused because its next record waits for a package. Must not throw. */
+  onWait?(waiting: WaitingPartition): void;
 }
 
 export interface RunnerOptions {
   readonly groupId: string;
+  /** The default input topic; packages may bind more (see `setTopics`). */
   readonly inputTopic: string;
-  readonly predictionsTopic: string;
-  readonly errorsTopic: string;
   readonly fromBeginning: boolean;
   readonly partitionsConsumedConcurrently: number;
   readonly sessionTimeoutMs: number;
@@ -72,6 +96,17 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
   private crashTimes: number[] = [];
   /** Set when the group starts rebalancing, cleared on the next join: no new slice starts in between. */
   private rebalance: unknown;
+  /** Input topics the consumer is subscribed to: the default one and those packages are bound to. */
+  private topics: string[];
+  /** Topics known to exist (inputs subscribed to, outputs produced to). */
+  private readonly existingTopics = new Set<string>();
+  private readonly waiting = new Map<string, WaitingPartition>();
+  private running = false;
+  private lastCommitAt = Date.now();
+  /** Partition → when the slice it has in hand started. */
+  private readonly inFlight = new Map<string, number>();
+  /** Serialises consumer restarts for topic changes. */
+  private restarting: Promise<void> = Promise.resolve();
   /** Counts of acknowledged and failed output messages, logged every 30 s while they change. */
   readonly delivery = new DeliveryReport();
   private stopDeliveryLog: (() => void) | undefined;
@@ -84,6 +119,67 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
     private readonly hooks: RunnerHooks<R> = {},
   ) {
     this.producer = new OutputProducer(kafka, log);
+    this.topics = [options.inputTopic];
+  }
+
+  /** True once the consumer has started and until it stops or gives up. */
+  get isRunning(): boolean {
+    return this.running && !this.fatal;
+  }
+
+  /** True once the runner has given up on a slice (the process is about to exit 1). */
+  get failed(): boolean {
+    return this.fatal !== undefined;
+  }
+
+  /** When a slice was last committed (start time before the first). */
+  get lastProgress(): Date {
+    return new Date(this.lastCommitAt);
+  }
+
+  /** How long the oldest slice in hand has been in hand (0: none). */
+  oldestSliceMs(): number {
+    let oldest = Infinity;
+    for (const t of this.inFlight.values()) oldest = Math.min(oldest, t);
+    return oldest === Infinity ? 0 : Date.now() - oldest;
+  }
+
+  /** Partitions paused because their next record waits for a package. */
+  waitingPartitions(): WaitingPartition[] {
+    return [...this.waiting.values()];
+  }
+
+  /**
+   * Resumes every waiting partition: the consumer fetches again from the first record
+   * that waited, which is routed anew (and pauses again if its package is still missing).
+   */
+  resumeWaiting(): void {
+    if (this.waiting.size === 0 || !this.consumer) return;
+    const entries = [...this.waiting.values()];
+    this.waiting.clear();
+    this.consumer.resume(entries.map((w) => ({ topic: w.topic, partitions: [w.partition] })));
+    this.log.info({ partitions: entries.map((w) => `${w.topic}/${w.partition}`) }, 'resuming partitions that waited for a package');
+  }
+
+  /**
+   * Subscribes to exactly these input topics (the default one is always kept). kafkajs
+   * cannot change a running consumer's subscription, so a change restarts the consumer:
+   * it leaves the group after the slice in hand and rejoins from the committed offsets.
+   */
+  setTopics(topics: readonly string[]): Promise<void> {
+    const next = [...new Set([this.options.inputTopic, ...topics])].sort();
+    this.restarting = this.restarting.then(async () => {
+      if (next.join(',') === this.topics.join(',') || this.stopping) return;
+      this.topics = next;
+      if (!this.consumer) return;
+      this.log.info({ topics: next }, 'input topics changed; rejoining the group with the new subscription');
+      const old = this.consumer;
+      this.consumer = undefined;
+      this.waiting.clear();
+      await old.disconnect();
+      if (!this.stopping) await this.startConsumer();
+    });
+    return this.restarting;
   }
 
   /** Heartbeats go out this often while a slice is in hand (kafkajs sends none by itself then). */
@@ -96,7 +192,8 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
     this.crashed = onCrash;
     await this.producer.connect();
     await this.startConsumer();
-    this.log.info({ topic: this.options.inputTopic, groupId: this.options.groupId }, 'consuming');
+    this.running = true;
+    this.log.info({ topic: this.options.inputTopic, topics: this.topics, groupId: this.options.groupId }, 'consuming');
     this.stopDeliveryLog = this.delivery.startLogging(this.log, 30_000);
   }
 
@@ -121,7 +218,8 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
       this.log.info({ groupId: e.payload.groupId, memberId: e.payload.memberId, assignment: e.payload.memberAssignment }, 'joined consumer group');
     });
     await consumer.connect();
-    await consumer.subscribe({ topics: [o.inputTopic], fromBeginning: o.fromBeginning });
+    await this.ensureTopics(this.topics);
+    await consumer.subscribe({ topics: this.topics, fromBeginning: o.fromBeginning });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -163,7 +261,10 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
         if (!isRunning() || isStale()) return;
         // A slice started now would likely be refused its commit and repeated by the next owner.
         if (this.rebalance) throw this.rebalance;
-        await this.processSlice(payload, all.slice(start, start + this.options.sliceSize));
+        const key = `${batch.topic}/${batch.partition}`;
+        this.inFlight.set(key, Date.now());
+        const complete = await this.processSlice(payload, all.slice(start, start + this.options.sliceSize)).finally(() => this.inFlight.delete(key));
+        if (!complete) return;
         await heartbeat();
       }
     } catch (e) {
@@ -177,34 +278,93 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
     }
   }
 
-  private async processSlice({ batch, resolveOffset, commitOffsetsIfNecessary }: EachBatchPayload, slice: EachBatchPayload['batch']['messages']): Promise<void> {
+  /** One slice: outputs produced, then offsets committed. False when the partition paused part-way. */
+  private async processSlice({ batch, resolveOffset, commitOffsetsIfNecessary }: EachBatchPayload, slice: EachBatchPayload['batch']['messages']): Promise<boolean> {
     const { topic, partition } = batch;
     const started = performance.now();
-    const inputs: InputMessage[] = slice.map((m) => ({ topic, partition, offset: m.offset, key: m.key, value: m.value, timestamp: m.timestamp }));
-    const first = slice[0]!.offset;
-    const last = slice[slice.length - 1]!.offset;
-    const what = `${topic}/${partition} offsets ${first}..${last}`;
+    const inputs: InputMessage[] = slice.map((m) => ({ topic, partition, offset: m.offset, key: m.key, value: m.value, timestamp: m.timestamp, headers: m.headers }));
 
     const result = await this.handle(inputs);
-    const topicMessages: TopicMessages[] = [
-      { topic: this.options.predictionsTopic, messages: result.predictions.map(toKafka) },
-      { topic: this.options.errorsTopic, messages: result.errors.map(toKafka) },
-    ].filter((t) => t.messages.length > 0);
-    const outputs = result.predictions.length + result.errors.length;
-    try {
-      await this.producer.deliver(topicMessages, Date.now() + this.options.deliveryTimeoutMs, () => this.stopping, what);
-    } catch (e) {
-      this.delivery.recordFailed(outputs);
-      throw e;
+    const processed = Math.max(0, Math.min(inputs.length, result.processed ?? inputs.length));
+    const done = inputs.slice(0, processed);
+    if (processed > 0) {
+      const last = done[done.length - 1]!.offset;
+      const what = `${topic}/${partition} offsets ${done[0]!.offset}..${last}`;
+      const outputs = [...result.predictions, ...result.errors, ...(result.shadow ?? [])];
+      try {
+        await this.ensureTopics(outputs.map((m) => m.topic));
+        await this.producer.deliver(byTopic(outputs), Date.now() + this.options.deliveryTimeoutMs, () => this.stopping, what);
+      } catch (e) {
+        this.delivery.recordFailed(outputs.length);
+        throw e instanceof DeliveryError ? e : new DeliveryError(`cannot deliver the outputs of ${what}: ${describe(e)}`);
+      }
+      this.delivery.recordAcknowledged(outputs.length);
+      await this.hooks.beforeCommit?.(result, done);
+      const next = (BigInt(last) + 1n).toString();
+      await this.commit(() => commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: next }] }] }), what);
+      resolveOffset(last);
+      this.lastCommitAt = Date.now();
+      this.records += processed;
+      this.slices++;
+      this.hooks.afterCommit?.(result, done, performance.now() - started, batch.highWatermark);
     }
-    this.delivery.recordAcknowledged(outputs);
-    await this.hooks.beforeCommit?.(result, inputs);
-    const next = (BigInt(last) + 1n).toString();
-    await this.commit(() => commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: next }] }] }), what);
-    resolveOffset(last);
-    this.records += slice.length;
-    this.slices++;
-    this.hooks.afterCommit?.(result, inputs, performance.now() - started, batch.highWatermark);
+    if (processed === inputs.length) return true;
+    this.pauseAt(topic, partition, inputs[processed]!.offset, result.wait ?? { reason: 'the record waits for its package', model: '' });
+    return false;
+  }
+
+  /** Stops fetching a partition whose next record has no loaded package; nothing from `offset` on is committed. */
+  private pauseAt(topic: string, partition: number, offset: string, wait: WaitReason): void {
+    const key = `${topic}/${partition}`;
+    const entry: WaitingPartition = { topic, partition, offset, ...wait, since: new Date() };
+    this.waiting.set(key, entry);
+    this.consumer?.pause([{ topic, partitions: [partition] }]);
+    this.log.warn({ partition: key, offset, reason: wait.reason }, 'partition paused: its next record waits for a package (nothing is committed past it)');
+    this.hooks.onWait?.(entry);
+  }
+
+  /**
+   * Creates the topics that do not exist yet (a package's own input or output topics), as
+   * the default input topic is laid out. A broker without CreateTopics (librdkafka's mock
+   * cluster, the local broker) is asked for their metadata with auto-creation allowed
+   * instead; a topic that still does not exist is an error naming it.
+   */
+  private async ensureTopics(topics: readonly string[]): Promise<void> {
+    const missing = [...new Set(topics)].filter((t) => !this.existingTopics.has(t));
+    if (missing.length === 0) return;
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const absent = missing.filter((t) => !existing.has(t));
+      if (absent.length) {
+        const partitions = existing.has(this.options.inputTopic) ? ((await admin.fetchTopicMetadata({ topics: [this.options.inputTopic] })).topics[0]?.partitions.length ?? 1) : 1;
+        try {
+          await admin.createTopics({ topics: absent.map((topic) => ({ topic, numPartitions: partitions })), waitForLeaders: true });
+        } catch (e) {
+          this.log.debug({ reason: describe(e) }, 'CreateTopics failed; asking for the topics with auto-creation allowed');
+          await this.autoCreate(absent);
+        }
+        const now = new Set(await admin.listTopics());
+        const still = absent.filter((t) => !now.has(t));
+        if (still.length) throw new Error(`topics ${still.join(', ')} do not exist and the broker would not create them; create them`);
+        this.log.info({ topics: absent }, 'created topics named by model packages');
+      }
+      for (const t of missing) this.existingTopics.add(t);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /** A metadata request with auto-creation allowed: a consumer that subscribes and leaves without joining a group. */
+  private async autoCreate(topics: readonly string[]): Promise<void> {
+    const probe = this.kafka.consumer({ groupId: `${this.options.groupId}-topic-probe`, allowAutoTopicCreation: true });
+    await probe.connect();
+    try {
+      await probe.subscribe({ topics: [...topics] });
+    } finally {
+      await probe.disconnect();
+    }
   }
 
   /**
@@ -239,7 +399,9 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
    */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.running = false;
     this.crashed = undefined;
+    await this.restarting.catch(() => undefined);
     const bound = this.options.deliveryTimeoutMs + STOP_MARGIN_MS;
     await within(Promise.resolve(this.consumer?.disconnect()), bound, `the consumer did not stop within ${bound} ms`);
     await within(this.producer.disconnect(), STOP_MARGIN_MS, `the producer did not disconnect within ${STOP_MARGIN_MS} ms`);
@@ -260,6 +422,12 @@ function keepBeating(heartbeat: () => Promise<void>, everyMs: number, failed: (e
   return () => clearInterval(timer);
 }
 
-function toKafka(m: OutputMessage): Message {
-  return { key: m.key, value: m.value, headers: m.headers };
+function byTopic(outputs: readonly OutputMessage[]): TopicMessages[] {
+  const topics = new Map<string, Message[]>();
+  for (const m of outputs) {
+    let list = topics.get(m.topic);
+    if (!list) topics.set(m.topic, (list = []));
+    list.push({ key: m.key, value: m.value, headers: m.headers });
+  }
+  return [...topics].map(([topic, messages]) => ({ topic, messages }));
 }

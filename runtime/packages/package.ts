@@ -3,6 +3,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Ajv } from 'ajv';
 import type { ValidateFunction } from 'ajv';
+import { inputAttributes } from '../pipeline/attributes.js';
 import { Pipeline } from '../pipeline/pipeline.js';
 import { buildFrame, parseInputSchema, type InputField } from '../pipeline/input-schema.js';
 import type { StageRegistry } from '../pipeline/registry.js';
@@ -11,19 +12,25 @@ import { loadSparkObject } from './spark-loader.js';
 import { checkPackageTree } from './tree-check.js';
 import { compileRecordValidator } from './validator.js';
 import configSchema from '../../schemas/config.schema.json' with { type: 'json' };
+import servingSchema from '../../schemas/serving.schema.json' with { type: 'json' };
+import type { ServingSettings } from './serving.js';
 
-export interface PackageConfig {
+export interface PackageConfig extends ServingSettings {
   input_schema: Record<string, string>;
   output_labels?: Record<string, string>;
-  description?: string;
   input_format?: 'json' | 'tf-example';
 }
 
 /** One loaded, checked version of a package: everything the hot path needs, computed once. */
 export interface ModelVersion {
   readonly name: string;
-  /** Content hash of the package folder: changes whenever any file does. */
+  /**
+   * The version's name in outputs and headers: its folder number in the versioned layout
+   * (`spam/2/` is "2"), the content hash in the flat layout.
+   */
   readonly version: string;
+  /** Content hash of the version's folder: changes whenever any file does. */
+  readonly contentHash: string;
   readonly dir: string;
   readonly config: PackageConfig;
   readonly fields: readonly InputField[];
@@ -34,13 +41,13 @@ export interface ModelVersion {
   readonly loadedAt: Date;
 }
 
-const validateConfig = new Ajv({ allErrors: true, strict: false }).compile(configSchema);
+const validateConfig = new Ajv({ allErrors: true, strict: false }).addSchema(servingSchema).compile(configSchema);
 
 /**
  * Loads and checks a package completely: config, every stage, the wiring of columns, and a
  * warm-up run on a synthetic record. Throws PackageError naming the file and the reason.
  */
-export async function loadPackage(dir: string, registry: StageRegistry, name = basename(dir)): Promise<ModelVersion> {
+export async function loadPackage(dir: string, registry: StageRegistry, name = basename(dir), versionLabel?: string): Promise<ModelVersion> {
   await checkPackageTree(dir);
   const config = await readConfig(dir);
   let fields: InputField[];
@@ -53,7 +60,7 @@ export async function loadPackage(dir: string, registry: StageRegistry, name = b
   const stages = await loadSparkObject(dir, registry);
   let pipeline: Pipeline;
   try {
-    pipeline = new Pipeline(stages, fields.map((f) => f.name));
+    pipeline = new Pipeline(stages, fields.map((f) => f.name), inputAttributes(fields));
   } catch (e) {
     for (const s of stages) await s.dispose?.();
     throw e instanceof PackageError ? new PackageError(e.message, dir) : e;
@@ -72,7 +79,8 @@ export async function loadPackage(dir: string, registry: StageRegistry, name = b
   }
   return {
     name,
-    version,
+    version: versionLabel ?? version,
+    contentHash: version,
     dir,
     config,
     fields,
@@ -83,7 +91,7 @@ export async function loadPackage(dir: string, registry: StageRegistry, name = b
   };
 }
 
-async function readConfig(dir: string): Promise<PackageConfig> {
+export async function readConfig(dir: string): Promise<PackageConfig> {
   const file = join(dir, 'config.json');
   let text: string;
   try {
@@ -125,7 +133,7 @@ function syntheticRecord(fields: readonly InputField[]): Record<string, unknown>
 }
 
 /** sha256 over every non-hidden file's relative path and bytes, in a stable order. */
-async function contentHash(dir: string): Promise<string> {
+export async function contentHash(dir: string): Promise<string> {
   const hash = createHash('sha256');
   const files = (await readdir(dir, { recursive: true, withFileTypes: true }))
     .filter((d) => d.isFile())

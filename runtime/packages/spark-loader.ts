@@ -40,7 +40,7 @@ export async function loadSparkObject(dir: string, registry: StageRegistry): Pro
   const factory = registry.get(metadata.class);
   if (!factory) {
     throw new PackageError(
-      `unknown stage class ${metadata.class} (uid ${metadata.uid}); known classes: ${registry.known().join(', ')}`,
+      `unknown stage class ${metadata.class} (uid ${metadata.uid})${didYouMean(metadata.class, registry.known())}`,
       metaFile,
     );
   }
@@ -52,14 +52,43 @@ export async function loadSparkObject(dir: string, registry: StageRegistry): Pro
     loadNested: (nested: string) => loadSparkObject(nested, registry),
   };
   try {
-    return [await factory(ctx)];
+    const stage = await factory(ctx);
+    return stage.expandsTo ? [...stage.expandsTo] : [stage];
   } catch (e) {
     if (e instanceof PackageError) throw e;
     throw new PackageError(`cannot load ${metadata.class}: ${(e as Error).message}`, dir);
   }
 }
 
-async function resolveStageDir(dir: string, index: number, total: number, uid: string): Promise<string> {
+/** "; did you mean X?" for the nearest known class by edit distance of the short names, or a pointer to the full list. */
+function didYouMean(className: string, known: readonly string[]): string {
+  const short = (c: string): string => c.slice(c.lastIndexOf('.') + 1).toLowerCase();
+  const wanted = short(className);
+  let best: { name: string; distance: number } | undefined;
+  for (const k of known) {
+    const d = editDistance(wanted, short(k));
+    if (!best || d < best.distance) best = { name: k, distance: d };
+  }
+  // More than a third of the name changed is another class, not a typo.
+  if (best && best.distance <= Math.max(2, Math.floor(wanted.length / 3))) return `; did you mean ${best.name}?`;
+  return `; no built-in class is close (docs/spark-stages.md lists them; a plugin can add one)`;
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions each cost one. */
+export function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+/** The folder of stage `index` of a PipelineModel, with or without Spark's zero padding. */
+export async function resolveStageDir(dir: string, index: number, total: number, uid: string): Promise<string> {
   const padded = join(dir, 'stages', stageDirName(index, total, uid));
   if (await exists(padded)) return padded;
   const plain = join(dir, 'stages', `${index}_${uid}`);

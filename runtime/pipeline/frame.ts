@@ -20,7 +20,9 @@ export type Column =
   | { readonly type: 'double'; readonly values: Float64Array; readonly nulls?: Uint8Array; readonly sqlType?: NarrowNumber }
   | { readonly type: 'boolean'; readonly values: (boolean | null)[] }
   | { readonly type: 'strings'; readonly values: (string[] | null)[] }
-  | { readonly type: 'vector'; readonly size: number; readonly values: (Vector | null)[] };
+  | { readonly type: 'vector'; readonly size: number; readonly values: (Vector | null)[] }
+  /** An array of vectors per row, as the LSH models write their hash column (one vector per hash table). */
+  | { readonly type: 'vectors'; readonly values: (Vector[] | null)[] };
 
 export type ColumnType = Column['type'];
 
@@ -185,6 +187,8 @@ function selectRows(col: Column, keep: number[]): Column {
       return { type: 'boolean', values: keep.map((i) => col.values[i]!) };
     case 'strings':
       return { type: 'strings', values: keep.map((i) => col.values[i]!) };
+    case 'vectors':
+      return { type: 'vectors', values: keep.map((i) => col.values[i]!) };
   }
 }
 

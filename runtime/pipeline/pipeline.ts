@@ -1,3 +1,4 @@
+import type { AttributeSchema, ColumnAttributes } from './attributes.js';
 import { Frame, PipelineError } from './frame.js';
 import { fuseStages } from './fusion.js';
 import type { ModelOutputs, Stage } from './stage.js';
@@ -20,17 +21,22 @@ export class Pipeline {
    * pipeline): the column its last stage writes, which becomes the `prediction`.
    */
   readonly featureCol: string | undefined;
+  /** Spark's ML attributes of the columns after the last stage (attributes.ts). */
+  readonly attributes: AttributeSchema;
   /** What run() executes: `active`, with fusable runs of stages replaced by their fused stage. */
   readonly executed: readonly Stage[];
 
+  /** `inputs`: the input schema's columns, as Spark would see them (attributes.ts inputAttributes). */
   constructor(
     readonly stages: readonly Stage[],
     inputCols: readonly string[],
+    inputs: AttributeSchema = new Map(),
     options: { readonly fuse?: boolean } = {},
   ) {
     const available = new Set(inputCols);
     const active: Stage[] = [];
     const written: (readonly string[])[] = [];
+    const attributes = new Map<string, ColumnAttributes>(inputs);
     for (const stage of stages) {
       if (stage.skips?.(available)) continue;
       const columns = stage.columnsFor?.(available) ?? stage;
@@ -41,11 +47,17 @@ export class Pipeline {
             `which neither the input schema nor an earlier stage provides (available: ${[...available].join(', ')})`,
         );
       }
-      for (const c of columns.outputCols) available.add(c);
+      const produced = stage.attributes?.(attributes);
+      for (const c of columns.outputCols) {
+        available.add(c);
+        attributes.delete(c);
+      }
+      for (const [c, a] of produced ?? []) if (columns.outputCols.includes(c) || columns.inputCols.includes(c)) attributes.set(c, a);
       active.push(stage);
       written.push(columns.outputCols);
     }
     this.active = active;
+    this.attributes = attributes;
     let lastModel = -1;
     active.forEach((s, i) => {
       if (s.modelOutputs) lastModel = i;
@@ -66,8 +78,7 @@ export class Pipeline {
         await stage.transform(frame);
         if (timings) timings.set(stage.uid, performance.now() - started);
       } catch (e) {
-        if (e instanceof PipelineError) e.message = `${stage.uid} (${stage.className}): ${e.message}`;
-        throw e;
+        throw new StageFailure(stage, e);
       }
       frame.compact();
       if (frame.length === 0) break;
@@ -77,5 +88,15 @@ export class Pipeline {
 
   async dispose(): Promise<void> {
     for (const s of this.stages) await s.dispose?.();
+  }
+}
+
+/** Any throw inside a stage, wrapped so the engine can name the stage in the records it fails. */
+export class StageFailure extends PipelineError {
+  override name = 'StageFailure';
+  readonly stage: string;
+  constructor(stage: Stage, cause: unknown) {
+    super(`${stage.uid} (${stage.className}): ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.stage = stage.uid;
   }
 }

@@ -1,3 +1,4 @@
+import type { AttributeSchema, ColumnAttributes } from './attributes.js';
 import type { Frame } from './frame.js';
 import type { ParamReader, SparkMetadata } from '../packages/spark-format.js';
 
@@ -26,12 +27,24 @@ export interface Stage {
    * Spark does. Absent: `inputCols` and `outputCols`.
    */
   columnsFor?(available: ReadonlySet<string>): { readonly inputCols: readonly string[]; readonly outputCols: readonly string[] };
+  /**
+   * Spark's ML attributes of the columns this stage writes, given those of the columns
+   * before it; absent, its outputs carry none. Called once, in pipeline order, when the
+   * pipeline is built: stages whose work depends on attributes (Interaction, VectorSlicer by
+   * names) settle it here, and a PackageError thrown here refuses the package.
+   */
+  attributes?(before: AttributeSchema): ReadonlyMap<string, ColumnAttributes>;
   transform(frame: Frame): void | Promise<void>;
   /**
    * A fused implementation of this stage together with the stages right after it, offered
    * when their params allow one (see pipeline/fusion.ts); undefined keeps the general path.
    */
   fuseWith?(following: readonly Stage[]): FusedStage | undefined;
+  /**
+   * Set by wrappers that only hold other saved objects (a tuning model's bestModel,
+   * RFormulaModel's inner pipeline): the loader puts these stages in the wrapper's place.
+   */
+  readonly expandsTo?: readonly Stage[];
   /** Releases native resources (ONNX sessions, sockets). Called once, after the last batch. */
   dispose?(): void | Promise<void>;
 }
@@ -48,6 +61,11 @@ export interface ModelOutputs {
   readonly rawPredictionCol?: string;
   /** Number of classes for classifiers (probability vectors have this size). */
   readonly numClasses?: number;
+  /**
+   * Columns the model writes beside its prediction that belong in the prediction message,
+   * under their own names (AFTSurvivalRegressionModel's quantiles).
+   */
+  readonly bodyCols?: readonly string[];
 }
 
 /** What a stage factory gets: the stage's folder, its Spark metadata and helpers to read it. */

@@ -15,6 +15,8 @@ export interface InputFile {
   readonly bytes: number;
 }
 
+export const STDIN = '-';
+
 const TYPES_BY_EXTENSION: Record<string, FileType> = { '.jsonl': 'jsonl', '.ndjson': 'jsonl', '.csv': 'csv' };
 
 /**
@@ -22,6 +24,8 @@ const TYPES_BY_EXTENSION: Record<string, FileType> = { '.jsonl': 'jsonl', '.ndjs
  * order) whose extension says what it holds. `forced` reads every file as that type.
  */
 export async function listInputs(path: string, forced?: FileType): Promise<{ files: InputFile[]; ignored: string[] }> {
+  // `-` is standard input, as for cat and kcat; its size is unknown, so progress shows counts only.
+  if (path === STDIN) return { files: [{ path, name: 'stdin', type: forced ?? 'jsonl', bytes: 0 }], ignored: [] };
   const info = await stat(path);
   const candidates = info.isDirectory()
     ? (await readdir(path, { recursive: true, withFileTypes: true }))
@@ -50,8 +54,8 @@ export interface RecordBlock {
   readonly numbers: number[];
   /** Per record: bytes of the file read up to its end (for progress). */
   readonly ends: number[];
-  /** Lines or rows that are no record, as "file:n: reason". */
-  readonly problems: string[];
+  /** Lines or rows that are no record, as "file:n: reason", each with the number of records read before it in this block. */
+  readonly problems: Array<{ readonly before: number; readonly text: string }>;
 }
 
 const CHUNK_BYTES = 256 * 1024;
@@ -65,7 +69,7 @@ async function* readJsonl(file: InputFile): AsyncGenerator<RecordBlock> {
   let carryStart = 0;
   let line = 0;
   let position = 0;
-  for await (const chunk of createReadStream(file.path, { highWaterMark: CHUNK_BYTES }) as AsyncIterable<Buffer>) {
+  for await (const chunk of openInput(file)) {
     const buf: Buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
     const bufStart: number = carry ? carryStart : position;
     position += chunk.length;
@@ -94,11 +98,11 @@ function parseJsonLine(bytes: Buffer, file: InputFile, line: number, end: number
   try {
     parsed = JSON.parse(text);
   } catch (e) {
-    block.problems.push(`${file.name}:${line}: not JSON (${(e as Error).message})`);
+    block.problems.push({ before: block.records.length, text: `${file.name}:${line}: not JSON (${(e as Error).message})` });
     return;
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    block.problems.push(`${file.name}:${line}: not a JSON object`);
+    block.problems.push({ before: block.records.length, text: `${file.name}:${line}: not a JSON object` });
     return;
   }
   block.records.push(parsed as Record<string, unknown>);
@@ -122,7 +126,7 @@ async function* readCsv(file: InputFile, schema: ReadonlyMap<string, InputField>
     }
     row++;
     if (fields.length !== header.length) {
-      block.problems.push(`${file.name}: data row ${row} has ${fields.length} fields; the header has ${header.length}`);
+      block.problems.push({ before: block.records.length, text: `${file.name}: data row ${row} has ${fields.length} fields; the header has ${header.length}` });
       return;
     }
     const record: Record<string, unknown> = {};
@@ -134,7 +138,7 @@ async function* readCsv(file: InputFile, schema: ReadonlyMap<string, InputField>
     block.ends.push(end);
   });
   const decoder = new StringDecoder('utf8');
-  for await (const chunk of createReadStream(file.path, { highWaterMark: CHUNK_BYTES }) as AsyncIterable<Buffer>) {
+  for await (const chunk of openInput(file)) {
     const text = decoder.write(chunk);
     bytesPerChar = text.length > 0 ? chunk.length / text.length : 1;
     parser.push(text);
@@ -147,9 +151,13 @@ async function* readCsv(file: InputFile, schema: ReadonlyMap<string, InputField>
   try {
     parser.end();
   } catch (e) {
-    block.problems.push(`${file.name}: ${(e as Error).message}`);
+    block.problems.push({ before: block.records.length, text: `${file.name}: ${(e as Error).message}` });
   }
   yield block;
+}
+
+function openInput(file: InputFile): AsyncIterable<Buffer> {
+  return file.path === STDIN ? process.stdin : createReadStream(file.path, { highWaterMark: CHUNK_BYTES });
 }
 
 function emptyBlock(): RecordBlock {

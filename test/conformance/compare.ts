@@ -22,13 +22,16 @@ export interface Comparison {
 
 /**
  * Feeds every input row to the package and compares each output with the row Spark wrote:
- * the prediction (mapped label, or the number itself for regression and clustering), and
- * every `probability(<label>)` column within TOLERANCE.
+ * the prediction (mapped label, the number itself for regression and clustering, or each
+ * element of a vector written as a JSON array), and every `probability(<label>)` column
+ * within TOLERANCE. With `float32`, numbers must equal Spark's once both are rounded to
+ * float32 (Spark's float columns come printed with more digits than a float holds).
  */
 export async function compareWithSpark(
   layout: SparkOutputsLayout,
   config: PackageConfig,
   predict: (records: Record<string, unknown>[]) => Promise<Outcome[]>,
+  float32 = false,
 ): Promise<Comparison> {
   const input = readCsv(layout.input);
   const expected = readCsv(layout.expected);
@@ -65,13 +68,15 @@ export async function compareWithSpark(
         report(i, `prediction ${String(o.prediction)}, Spark ${want}`);
       }
     } else {
-      const got = Number(o.prediction);
-      const exact = /^-?\d+$/.test(want);
-      const err = Math.abs(got - Number(want)) / Math.max(1, Math.abs(Number(want)));
-      if (!exact) maxValueError = Math.max(maxValueError!, Number.isNaN(err) ? Infinity : err);
-      if (exact ? got !== Number(want) : !(err <= TOLERANCE)) {
+      const wanted = want.startsWith('[') ? (JSON.parse(want) as number[]) : [Number(want)];
+      const got = Array.isArray(o.prediction) ? (o.prediction as number[]) : [Number(o.prediction)];
+      const integral = /^-?\d+$/.test(want);
+      const round = float32 ? Math.fround : (x: number) => x;
+      const err = got.length === wanted.length ? Math.max(0, ...wanted.map((w, k) => Math.abs(round(got[k]!) - round(w)) / Math.max(1, Math.abs(w)))) : Infinity;
+      if (!integral) maxValueError = Math.max(maxValueError!, Number.isNaN(err) ? Infinity : err);
+      if (integral || float32 ? err !== 0 : !(err <= TOLERANCE)) {
         ok = false;
-        report(i, `value ${got}, Spark ${want}`);
+        report(i, `value ${JSON.stringify(o.prediction)}, Spark ${want}`);
       }
     }
     for (const { label, k } of probabilities) {

@@ -99,6 +99,23 @@ function nikolaRecord(i: number): Record<string, number> {
 
 export const FIXTURES: readonly FixtureSpec[] = [
   {
+    name: 'hydro21-dct',
+    config: { input_schema: { features: 'VECTOR' } },
+    note: "the Spark docs' DCT example vectors and the outputs Spark printed for them (the folder has no fitted state)",
+  },
+  {
+    name: 'sree-movielens-als',
+    config: { input_schema: { userId: 'INTEGER', movieId: 'INTEGER' } },
+    float32: true,
+    note: 'ratings equal to the float32 values Spark computed',
+  },
+  {
+    name: 'bbb1991-nslkdd-vecslicer-names-rf',
+    config: { input_schema: { indexed_features: 'VECTOR' }, output_labels: { '0': 'normal', '1': 'attack' } },
+    refusal: /VectorSlicer \S+ selects features by name, but no earlier stage names the features of column "indexed_features", so it cannot resolve 44 of them: flag_SF, protocol_type_tcp/,
+    note: 'the 44 names live in the attributes of an input column the folder does not record',
+  },
+  {
     name: 'chalanis-lyrics-tfidf-lr',
     config: { input_schema: { lyrics: 'STRING' }, output_labels: { '0': 'pop', '1': 'country', '2': 'blues', '3': 'rock', '4': 'jazz', '5': 'reggae', '6': 'hip hop' } },
     sample: { file: 'chalanis-lyrics-tfidf-lr/sample/Student_dataset.csv', columns: { lyrics: 'lyrics' }, label: 'genre', dropEmpty: true },

@@ -6,14 +6,17 @@ import { parseInputSchema } from '../../runtime/pipeline/input-schema.js';
 import { readCsv, type CsvTable } from './csv.js';
 import type { SampleSpec } from './types.js';
 
-/** The jpmml-sparkml layout: the input rows, Spark's outputs for them, and the input's Spark schema. */
+/**
+ * The jpmml-sparkml layout: the input rows, Spark's outputs for them, and the input's Spark
+ * schema (absent where the fixture's entry in fixtures.ts gives the config instead).
+ */
 export interface SparkOutputsLayout {
   readonly input: string;
   readonly expected: string;
-  readonly schema: string;
+  readonly schema?: string;
 }
 
-export function sparkOutputsLayout(fixtureDir: string): SparkOutputsLayout | undefined {
+export function sparkOutputsLayout(fixtureDir: string, haveConfig = false): SparkOutputsLayout | undefined {
   const sample = join(fixtureDir, 'sample');
   if (!existsSync(sample)) return undefined;
   const names = readdirSync(sample);
@@ -24,7 +27,9 @@ export function sparkOutputsLayout(fixtureDir: string): SparkOutputsLayout | und
   const input = one(/^input-.*\.csv$/);
   const expected = one(/^expected-.*\.csv$/);
   const schema = one(/^schema-.*\.json$/);
-  return input && expected && schema ? { input, expected, schema } : undefined;
+  if (!input || !expected) return undefined;
+  if (schema) return { input, expected, schema };
+  return haveConfig ? { input, expected } : undefined;
 }
 
 /** The column Spark predicted: the expected CSV's first column that is not a probability. */
@@ -49,6 +54,7 @@ const SPARK_TYPES: Record<string, string> = {
  * the StringIndexerModel that indexed the target during training, if the pipeline kept it.
  */
 export async function deriveConfig(fixtureDir: string, layout: SparkOutputsLayout): Promise<PackageConfig> {
+  if (!layout.schema) throw new Error(`${layout.input}: no sample/schema-*.json to derive config.json from; give the fixture a config in fixtures.ts`);
   const schema = JSON.parse(readFileSync(layout.schema, 'utf8')) as { fields: { name: string; type: string }[] };
   const target = targetColumn(readCsv(layout.expected));
   const input = readCsv(layout.input);
@@ -87,6 +93,8 @@ export function cellValue(cell: string | undefined, type: string): unknown {
   if (type === 'STRING') return cell ?? null;
   if (cell === undefined || cell === '') return null;
   if (type === 'BOOLEAN') return cell.toLowerCase() === 'true';
+  // A vector cell is a JSON array, as the catalogue's samples write them.
+  if (type === 'VECTOR') return JSON.parse(cell) as number[];
   return Number(cell);
 }
 

@@ -4,6 +4,10 @@ import type { FixtureResult } from './types.js';
 export const SECTIONS = {
   conformance: { start: '<!-- conformance:start -->', end: '<!-- conformance:end -->' },
   stages: { start: '<!-- spark-stages:start -->', end: '<!-- spark-stages:end -->' },
+  /** README: mlstream's coverage beside MLeap's and JPMML-SparkML's (coverage.ts). */
+  coverage: { start: '<!-- spark-coverage:start -->', end: '<!-- spark-coverage:end -->' },
+  /** docs/spark-stages.md: the issue 17 catalogue and its evidence (catalogue.ts). */
+  catalogue: { start: '<!-- spark-catalogue:start -->', end: '<!-- spark-catalogue:end -->' },
 } as const;
 
 /** Replaces what lies between a section's markers; the text is unchanged when they are absent. */
@@ -50,6 +54,7 @@ const CHECK: Record<FixtureResult['mode'], string> = {
   transformer: 'feature stages only',
   refused: 'refusal',
   loaded: 'load only',
+  pending: 'pending',
 };
 
 function exp(x: number | undefined): string {
@@ -63,7 +68,7 @@ function notes(r: FixtureResult): string {
     if (r.maxValueError === undefined) parts.push(r.maxProbabilityError === undefined ? `${r.target} (Spark wrote no probabilities)` : `${r.target} and its probabilities`);
     else parts.push(r.maxValueError > 0 ? `${r.target} within ${exp(r.maxValueError)} (relative above 1)` : `${r.target} equal`);
   }
-  if (r.mode === 'refused' || r.mode === 'loaded') parts.push(shortMessage(r.message ?? ''));
+  if (r.mode === 'refused' || r.mode === 'loaded' || r.mode === 'pending') parts.push(shortMessage(r.message ?? ''));
   if (r.mode === 'transformer' && r.maxValueError !== undefined) parts.push(r.maxValueError > 0 ? `vectors within ${exp(r.maxValueError)}` : 'vectors equal');
   if (r.mode === 'transformer') parts.push(`served as feature stages: the prediction is the output vector, ${r.rows} records`);
   const chain = r.message?.indexOf(' Output ') ?? -1;
@@ -75,11 +80,12 @@ function notes(r: FixtureResult): string {
   return parts.join('; ').replaceAll('|', '\\|');
 }
 
-/** The refusal without the temp path it was found at, cut to its first clause. */
+/** The refusal without the temp path it was found at, cut to its first clause (and a table cell's width). */
 function shortMessage(message: string): string {
   const text = message.replace(/^<package>\S*: /, '');
   const cut = text.search(/ \(available:|\. Re-save/);
-  return cut > 0 ? text.slice(0, cut) : text;
+  const clause = cut > 0 ? text.slice(0, cut) : text;
+  return clause.length > 240 ? `${clause.slice(0, 240)}…` : clause;
 }
 
 export function renderTable(results: readonly FixtureResult[]): string {

@@ -1,4 +1,5 @@
 import { readdirSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { readPredictions } from '../../runtime/engine/outputs.js';
 import { loadPackage, type ModelVersion, type PackageConfig } from '../../runtime/packages/package.js';
@@ -13,6 +14,7 @@ import { fixture, sparkFixturesDir } from '../helpers/fixtures.js';
 import { tempDir, writeFixturePackage } from '../helpers/packages.js';
 import { compareKnownPredictions, compareKnownVectors, compareWithSpark } from './compare.js';
 import { deriveConfig, sampleRecords, sparkOutputsLayout, type SampleRows } from './layout.js';
+import { catalogueFolders, isCatalogueFolder, missingClasses } from './pending.js';
 import { writeCombinedPackage } from './variants.js';
 import { isRejection, type FixtureResult, type FixtureSpec, type Mode, type Outcome, type SyntheticSpec } from './types.js';
 
@@ -26,11 +28,13 @@ export function sparkRegistry(): StageRegistry {
   return registry;
 }
 
+/** Every folder of `spark/`, then those of `spark-catalogue/`. */
 export function fixtureFolders(): string[] {
-  return readdirSync(sparkFixturesDir, { withFileTypes: true })
+  const spark = readdirSync(sparkFixturesDir, { withFileTypes: true })
     .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
     .map((d) => d.name)
     .sort();
+  return [...spark, ...catalogueFolders()];
 }
 
 /**
@@ -40,7 +44,11 @@ export function fixtureFolders(): string[] {
  */
 export async function runFixture(spec: FixtureSpec, registry = sparkRegistry()): Promise<FixtureResult> {
   const base = spec.variant?.base ?? spec.name;
-  const layout = spec.sample || spec.synthetic || spec.transformer || spec.refusal ? undefined : sparkOutputsLayout(fixture(base));
+  if (isCatalogueFolder(base)) {
+    const missing = await missingClasses(fixture(base), registry);
+    if (missing.length) return pending(spec, base, missing);
+  }
+  const layout = spec.sample || spec.synthetic || spec.transformer || spec.refusal ? undefined : sparkOutputsLayout(fixture(base), spec.config !== undefined);
   const config = spec.config ?? (layout ? await deriveConfig(fixture(base), layout) : undefined);
   const dir = writeFixturePackage(tempDir('mlstream-conformance-'), base, config ?? { input_schema: { unknown: 'STRING' } });
   try {
@@ -56,12 +64,12 @@ export async function runFixture(spec: FixtureSpec, registry = sparkRegistry()):
       const problems: string[] = [];
       const counts = { stages: model.pipeline.stages.length, activeStages: model.pipeline.active.length };
       if (layout) {
-        const { records, outputs, ...compared } = await compareWithSpark(layout, config, (r) => predict(model, r));
+        const { records, outputs, ...compared } = await compareWithSpark(layout, config, (r) => predict(model, r), spec.float32);
         problems.push(...indexToStringAgreement(model, outputs));
         const rejected = rejectedByCode(outputs);
         return { ...start, ...counts, mode: 'spark-outputs', rows: records, rejected, outputs, ...compared, problems: [...compared.problems, ...problems] };
       }
-      const { records, labels } = spec.sample ? sampleRecords(sparkFixturesDir, spec.sample, config) : syntheticRecords(spec.synthetic!);
+      const { records, labels } = spec.sample ? sampleRecords(dirname(fixture(base)), spec.sample, config) : syntheticRecords(spec.synthetic!);
       const outputs = await predict(model, records);
       const rejected = rejectedByCode(outputs);
       const skipped = rejected.ROW_SKIPPED ?? 0;
@@ -190,6 +198,12 @@ async function predictCombined(fixtures: string[], config: PackageConfig, record
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+async function pending(spec: FixtureSpec, base: string, missing: readonly string[]): Promise<FixtureResult> {
+  const sparkVersion = (await readMetadata(fixture(base))).sparkVersion ?? '?';
+  const message = `pending: ${missing.map((c) => c.slice(c.lastIndexOf('.') + 1)).join(', ')} not built in yet`;
+  return { name: spec.name, sparkVersion, mode: 'pending', stages: 0, activeStages: 0, rows: 0, rejected: {}, outputs: [], message, problems: [] };
 }
 
 /** A folder with no entry in the table and no Spark outputs: its stages must load at least. */

@@ -70,13 +70,15 @@ export interface FixtureSpec {
   readonly refusal?: RegExp;
   /** Lower bound on accuracy, only where it means something (the model's training data). */
   readonly minAccuracy?: number;
+  /** Spark's outputs are float32 (ALS): values must be equal once rounded to float32, not within TOLERANCE. */
+  readonly float32?: boolean;
   /** Rows that a handleInvalid=skip stage must drop (ROW_SKIPPED); every other row predicts. */
   readonly skippedRows?: number;
   readonly variant?: VariantSpec;
   readonly note?: string;
 }
 
-export type Mode = 'spark-outputs' | 'sample' | 'synthetic' | 'transformer' | 'refused' | 'loaded';
+export type Mode = 'spark-outputs' | 'sample' | 'synthetic' | 'transformer' | 'refused' | 'loaded' | 'pending';
 
 export interface FixtureResult {
   readonly name: string;

@@ -113,6 +113,32 @@ function nestedPipeline(dir: string): void {
   writeMeta(dir, { ...root, paramMap: { stageUids: [inner, model] } });
 }
 
+const TVS_STAGE = (root: Json): string => `0_${stageUids(root)[0]}`;
+
+/**
+ * The TrainValidationSplitModel saved as Spark's CrossValidatorModel writer would have saved
+ * the same bestModel: its class, `numFolds` and `foldCol` params, `avgMetrics` in place of
+ * `validationMetrics`; `bestModel/`, `estimator/` and `evaluator/` as they are.
+ */
+function crossValidatorModel(dir: string): void {
+  makeWritable(dir);
+  const tvsDir = join(dir, 'stages', TVS_STAGE(readMeta(dir)));
+  const { validationMetrics, paramMap, ...tvs } = readMeta(tvsDir);
+  const { trainRatio: _ratio, ...params } = paramMap as Json;
+  const uid = String(tvs.uid).replace('TrainValidationSplitModel', 'CrossValidatorModel');
+  writeMeta(tvsDir, { ...tvs, class: 'org.apache.spark.ml.tuning.CrossValidatorModel', uid, paramMap: { ...params, numFolds: 3, foldCol: '' }, avgMetrics: validationMetrics });
+}
+
+/** The TrainValidationSplitModel saved on its own: its folder is the package's root. */
+function tuningModelAtRoot(dir: string): void {
+  makeWritable(dir);
+  const stage = TVS_STAGE(readMeta(dir));
+  rmSync(join(dir, 'metadata'), { recursive: true });
+  renameSync(join(dir, 'stages'), join(dir, '.stages'));
+  for (const name of readdirSync(join(dir, '.stages', stage))) renameSync(join(dir, '.stages', stage, name), join(dir, name));
+  rmSync(join(dir, '.stages'), { recursive: true });
+}
+
 /**
  * Saves separately saved objects (a preprocessing PipelineModel, then a lone model) as the
  * stages of one PipelineModel, the layout Spark writes for `new PipelineModel(uid, stages)`.
@@ -143,5 +169,13 @@ export const edgeCaseVariants: readonly FixtureSpec[] = [
   {
     name: 'jpmml33-iris-nb, nested pipeline',
     variant: { base: 'jpmml33-iris-nb', what: 'StringIndexer and VectorAssembler moved into a nested PipelineModel stage', build: nestedPipeline },
+  },
+  {
+    name: 'jpmml40-audit-tvs-dt, as CrossValidatorModel',
+    variant: { base: 'jpmml40-audit-tvs-dt', what: 'the TrainValidationSplitModel stage saved as a CrossValidatorModel of the same bestModel', build: crossValidatorModel },
+  },
+  {
+    name: 'jpmml40-audit-tvs-dt, tuning model at the root',
+    variant: { base: 'jpmml40-audit-tvs-dt', what: 'the TrainValidationSplitModel saved alone: its folder is the package', build: tuningModelAtRoot },
   },
 ];

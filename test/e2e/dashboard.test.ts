@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -14,7 +14,8 @@ import { startRuntime, type RuntimeProcess } from '../helpers/runtime-process.js
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-const SCREENSHOT = join(repoRoot, 'test-artifacts/dashboard.png');
+/** Checked in, so a reviewer sees what the test saw. */
+const SCREENSHOT = join(repoRoot, 'test/artifacts/dashboard.png');
 /** The page's "records in" figure, as a browser-side expression. */
 const TOTAL_IN = `Number(document.getElementById('total-in').textContent.replace(/,/g, ''))`;
 
@@ -33,7 +34,7 @@ function chromiumMissing(): string | false {
 
 const skip = skipWithoutFixtures || chromiumMissing();
 
-test('the dashboard shows live counts, label and error charts and the latest predictions while records stream', { skip, timeout: 240_000 }, async (t) => {
+test('the dashboard shows live counts, steady windowed rate and latency charts matching the records sent, the latest predictions and errors, and only current refusals', { skip, timeout: 240_000 }, async (t) => {
   const work = mkdtempSync(join(tmpdir(), 'mlstream-dashboard-'));
   installIrisPackage(join(work, 'models'));
   const broker: LocalBroker = await startLocalBroker({ topics: [{ name: 'messages', partitions: 2 }, { name: 'predictions', partitions: 2 }, { name: 'errors' }] });
@@ -75,11 +76,38 @@ test('the dashboard shows live counts, label and error charts and the latest pre
   const before = await readPage(page);
   const newestBefore = JSON.stringify(before.rows[0]?.source ?? null);
   await waitInPage(page, `${TOTAL_IN} >= ${before.totalIn + 500} && document.querySelector('#latest tr td:nth-child(6)')?.textContent !== ${newestBefore}`, 60_000);
-  // Let the charts collect a few seconds of history before the picture is taken.
-  await new Promise((r) => setTimeout(r, 4000));
+  // A broken package dropped next to the served one is listed as refused, with the file and reason.
+  const broken = join(work, 'models', 'broken');
+  mkdirSync(broken);
+  writeFileSync(join(broken, 'config.json'), '{ not json');
+  await waitInPage(page, `[...document.querySelectorAll('#refusals tr')].some((tr) => tr.textContent.includes('broken'))`, 30_000);
+  // Let the charts collect a window and more of steady traffic before reading them.
+  await new Promise((r) => setTimeout(r, 7000));
   const after = await readPage(page);
-  mkdirSync(join(repoRoot, 'test-artifacts'), { recursive: true });
+  const sentRate = producer.rateOver(5000);
+  mkdirSync(join(repoRoot, 'test/artifacts'), { recursive: true });
   await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  assert.match(after.refusals.join("\n"), /^broken.*config\.json: not valid JSON/m);
+
+  // Deleted, it is no longer refused.
+  rmSync(broken, { recursive: true, force: true });
+  await waitInPage(page, `document.querySelectorAll('#refusals tr').length === 0`, 30_000);
+
+  // Throughput is a rate over a sliding window: steady traffic draws a steady line at the rate sent, not a sawtooth.
+  const inputs = after.charts.throughput.series.find((x) => x.name === 'in')!.values.slice(-6) as number[];
+  for (const v of inputs) assert.ok(Math.abs(v - sentRate) <= 0.35 * sentRate, `throughput ${v.toFixed(1)}/s drawn while ${sentRate.toFixed(1)}/s were sent: ${inputs.map((x) => x.toFixed(1))}`);
+  // Latency has no gap while records flow.
+  const p95 = after.charts.latency.series.find((x) => x.name === 'p95')!.values;
+  const firstDrawn = p95.findIndex((v) => v !== null);
+  assert.ok(firstDrawn >= 0 && p95.slice(firstDrawn).every((v) => v !== null && v >= 0), `latency is drawn without gaps while streaming: ${JSON.stringify(p95)}`);
+  // The recent-errors table holds the schema violations that were sent, with their source offsets.
+  assert.ok(after.errorRows.length > 0);
+  for (const e of after.errorRows) {
+    assert.equal(e.code, 'SCHEMA_VIOLATION');
+    assert.equal(Number(e.id.slice(1)) % 40, 39, `${e.id} was sent as a schema violation`);
+    assert.match(e.message, /Sepal_(Length|Width)/);
+    assert.match(e.source, /^messages\/[01]\/\d+$/);
+  }
 
   assert.ok(after.totalIn > before.totalIn, `records in went from ${before.totalIn} to ${after.totalIn}`);
   assert.ok(after.predictions > before.predictions);
@@ -116,6 +144,18 @@ test('the dashboard shows live counts, label and error charts and the latest pre
   }, produced);
   assert.equal(metricsTotal, produced);
   await waitInPage(page, `${TOTAL_IN} === ${produced}`, 30_000);
+  // The label chart's legend counts what was predicted for exactly the records sent.
+  const expected = new Map<string, number>();
+  for (let n = 0; n < produced; n++) if (n % 40 !== 39) expected.set(producer.expectedLabel(`r${n}`), (expected.get(producer.expectedLabel(`r${n}`)) ?? 0) + 1);
+  await waitInPage(page, `[...document.querySelectorAll('#legend-labels > span b')].reduce((s, b) => s + Number(b.textContent.replace(/,/g, '')), 0) === ${produced - Math.floor(produced / 40)}`, 30_000);
+  const settled = await readPage(page);
+  assert.deepEqual(Object.fromEntries(settled.labelLegend.map((l) => [l.name, l.count])), Object.fromEntries([...expected].sort()));
+  // With no traffic for a whole window the rates fall to zero and latency leaves a gap.
+  await new Promise((r) => setTimeout(r, 6500));
+  const idle = await readPage(page);
+  assert.equal(idle.charts.throughput.series.find((x) => x.name === 'in')!.values.at(-1), 0);
+  assert.equal(idle.charts.latency.series.find((x) => x.name === 'p95')!.values.at(-1), null);
+  assert.equal(idle.latency, '–');
 
   assert.deepEqual(pageErrors, []);
   assert.ok(requested.length >= 4);
@@ -135,6 +175,9 @@ interface PageState {
   labelLegend: Array<{ name: string; count: number }>;
   errorLegend: Array<{ name: string; count: number }>;
   inkedCharts: number[];
+  refusals: string[];
+  errorRows: Array<{ code: string; message: string; id: string; source: string }>;
+  charts: Record<'throughput' | 'latency' | 'labels' | 'errors', { times: number[]; series: Array<{ name: string; values: Array<number | null> }> }>;
 }
 
 /**
@@ -169,6 +212,12 @@ const READ_PAGE = `(() => {
     labelLegend: legend('legend-labels'),
     errorLegend: legend('legend-errors'),
     inkedCharts: ['chart-throughput', 'chart-latency', 'chart-labels', 'chart-errors'].map(ink),
+    refusals: [...document.querySelectorAll('#refusals tr')].map((tr) => tr.textContent),
+    errorRows: [...document.querySelectorAll('#errors tr')].map((tr) => {
+      const cells = [...tr.querySelectorAll('td')].map((td) => td.textContent);
+      return { code: cells[1], message: cells[2], id: cells[3], source: cells[4] };
+    }),
+    charts: Object.fromEntries(['throughput', 'latency', 'labels', 'errors'].map((name) => [name, JSON.parse(document.getElementById('chart-' + name).dataset.points)])),
   };
 })()`;
 
@@ -188,11 +237,13 @@ function readPage(page: Page): Promise<PageState> {
   return page.evaluate(READ_PAGE) as Promise<PageState>;
 }
 
-/** Keeps records flowing (about 600/s, one in 40 a schema violation) until stopped. */
+/** Keeps records flowing at a steady pace (40 every 250 ms, one in 40 a schema violation) until stopped. */
 class StreamingProducer {
   private readonly producer;
   private readonly records = irisRecords(150);
   private sent = 0;
+  /** (time, records sent by then) after each send, for the rate actually produced. */
+  private readonly progress: Array<{ at: number; sent: number }> = [];
   private running: Promise<void> | undefined;
   private stopping = false;
 
@@ -214,6 +265,14 @@ class StreamingProducer {
     return this.sent;
   }
 
+  /** Records per second sent over the last `ms`. */
+  rateOver(ms: number): number {
+    const last = this.progress.at(-1)!;
+    const first = this.progress.find((p) => p.at >= last.at - ms)!;
+    const before = this.progress[this.progress.indexOf(first) - 1] ?? first;
+    return (last.sent - before.sent) / ((last.at - before.at) / 1000);
+  }
+
   expectedLabel(id: string): string {
     return this.records[Number(id.slice(1)) % this.records.length]!.expectedLabel;
   }
@@ -224,7 +283,8 @@ class StreamingProducer {
 
   private async loop(): Promise<void> {
     while (!this.stopping) {
-      const messages = Array.from({ length: 120 }, (_, k) => {
+      const started = Date.now();
+      const messages = Array.from({ length: 40 }, (_, k) => {
         const n = this.sent + k;
         const id = `r${n}`;
         const value = n % 40 === 39 ? { id, Sepal_Length: 'not a number' } : this.input(id);
@@ -232,7 +292,8 @@ class StreamingProducer {
       });
       await this.producer.send({ topic: 'messages', acks: -1, messages });
       this.sent += messages.length;
-      await new Promise((r) => setTimeout(r, 200));
+      this.progress.push({ at: Date.now(), sent: this.sent });
+      await new Promise((r) => setTimeout(r, Math.max(0, 250 - (Date.now() - started))));
     }
   }
 }

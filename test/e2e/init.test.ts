@@ -4,6 +4,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { repoRoot } from '../helpers/fixtures.js';
+import { collectUntil, produceAll } from '../helpers/kafka.js';
 import { tempDir } from '../helpers/packages.js';
 
 function alive(pid: number): boolean {
@@ -15,7 +16,7 @@ function alive(pid: number): boolean {
   }
 }
 
-test('bash init.sh --local brings up the broker and the runtime, prints the address and how to stop; stop ends both', { timeout: 180_000 }, (t) => {
+test('bash init.sh --local brings up the broker and the runtime serving every shipped package, restarts the runtime alone keeping topic data, and stop ends both', { timeout: 300_000 }, async (t) => {
   const state = tempDir('mlstream-init-');
   const env = { ...process.env, MLSTREAM_STATE_DIR: state, LOCAL_KAFKA_PORT: '0', HTTP_PORT: '0' };
   t.after(() => {
@@ -28,13 +29,41 @@ test('bash init.sh --local brings up the broker and the runtime, prints the addr
   assert.match(up.stdout, /Kafka bootstrap:\s+127\.0\.0\.1:\d+/);
   assert.match(up.stdout, /Stop:\s+bash init\.sh stop/);
   const brokerPid = Number(readFileSync(join(state, 'broker.pid'), 'utf8'));
-  const runtimePid = Number(readFileSync(join(state, 'runtime.pid'), 'utf8'));
+  let runtimePid = Number(readFileSync(join(state, 'runtime.pid'), 'utf8'));
   assert.ok(alive(brokerPid) && alive(runtimePid), 'both processes run');
   assert.match(readFileSync(join(state, 'runtime.log'), 'utf8'), /"msg":"consuming"/);
 
   const status = spawnSync('bash', ['init.sh', 'status'], { cwd: repoRoot, env, encoding: 'utf8' });
   assert.match(status.stdout, /broker: running/);
   assert.match(status.stdout, /runtime: running/);
+
+  // Every shipped package serves, chosen by the mlstream-model header; records naming none go to spam-text.
+  assert.match(up.stdout, /serving every package in \.\/model-packages: iris-onnx spam-text spam-text-onnx/);
+  const bootstrap = /Kafka bootstrap:\s+(\S+)/.exec(up.stdout)![1]!;
+  const iris = { petal_length: 1.4, petal_width: 0.2, sepal_length: 5.1, sepal_width: 3.5 };
+  const mail = 'Subject: cheap meds\n\nBuy now, limited offer, click here';
+  const sent = [
+    { key: 'a', value: JSON.stringify({ id: 'a', ...iris }), headers: { 'mlstream-model': 'iris-onnx' } },
+    { key: 'b', value: JSON.stringify({ id: 'b', text: mail }), headers: { 'mlstream-model': 'spam-text-onnx' } },
+    { key: 'c', value: JSON.stringify({ id: 'c', text: mail }) },
+  ];
+  await produceAll(bootstrap, 'messages', sent);
+  const served = await collectUntil(bootstrap, ['predictions', 'errors'], (s) => s.length >= 3, 60_000);
+  const modelOf = new Map(served.map((r) => [r.key, `${r.topic}:${(r.value as { model: string }).model}`]));
+  assert.deepEqual(Object.fromEntries(modelOf), { a: 'predictions:iris-onnx', b: 'predictions:spam-text-onnx', c: 'predictions:spam-text' });
+
+  // The runtime alone restarts (here naming a default package that does not exist): the broker and its data stay.
+  const restart = spawnSync('bash', ['init.sh', 'restart'], { cwd: repoRoot, env: { ...env, MODEL_PIPELINE: 'spam-txt' }, encoding: 'utf8', timeout: 120_000 });
+  assert.equal(restart.status, 0, `${restart.stdout}\n${restart.stderr}`);
+  assert.match(restart.stderr, /MODEL_PIPELINE=spam-txt names no folder in \.\/model-packages \(packages there: iris-onnx spam-text spam-text-onnx\)/);
+  assert.match(restart.stdout, /Reusing the running local broker .* topic data kept/);
+  assert.equal(Number(readFileSync(join(state, 'broker.pid'), 'utf8')), brokerPid, 'the broker was not restarted');
+  await produceAll(bootstrap, 'messages', [{ key: 'd', value: JSON.stringify({ id: 'd', ...iris }), headers: { 'mlstream-model': 'iris-onnx' } }]);
+  const after = await collectUntil(bootstrap, ['predictions'], (s) => s.some((r) => r.key === 'd'), 60_000);
+  assert.deepEqual(after.map((r) => r.key).sort(), ['a', 'b', 'c', 'd'], 'the outputs from before the restart are still on the topic, and d was served once');
+
+  assert.ok(!alive(runtimePid), 'the first runtime was stopped by the restart');
+  runtimePid = Number(readFileSync(join(state, 'runtime.pid'), 'utf8'));
 
   const down = spawnSync('bash', ['init.sh', 'stop'], { cwd: repoRoot, env, encoding: 'utf8' });
   assert.equal(down.status, 0);

@@ -26,11 +26,12 @@ function example(args: string[], env: Record<string, string> = {}): Promise<Run>
   return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
 }
 
-test('playground/example.ts --help explains itself', async () => {
+test('playground/example.ts --help explains itself with the CLI\'s flag names', async () => {
   const r = await example(['--help']);
   assert.equal(r.code, 0);
   assert.match(r.stdout, /usage: npx tsx playground\/example\.ts/);
-  assert.match(r.stdout, /--bootstrap <host:port>/);
+  assert.match(r.stdout, /-b, --bootstrap-server <host:port>/);
+  assert.doesNotMatch(r.stdout, /--bootstrap </, 'the old flag name works but is not advertised');
   assert.match(r.stdout, /KAFKA_BOOTSTRAP_SERVER/);
 });
 
@@ -42,7 +43,8 @@ test('against the served spam-text package, example.ts prints a prediction for e
     await broker.stop();
   });
 
-  const unanswered = await example(['--timeout', '3'], { KAFKA_BOOTSTRAP_SERVER: broker.bootstrap });
+  // The old flag name still reaches the broker.
+  const unanswered = await example(['--bootstrap', broker.bootstrap, '--timeout', '3']);
   assert.equal(unanswered.code, 1, 'no runtime yet: nothing answers');
   assert.match(unanswered.stderr, /timed out after 3 s: no answer for .*Is the runtime running/);
 
@@ -55,7 +57,7 @@ test('against the served spam-text package, example.ts prints a prediction for e
   await runtime.waitForLog((l) => l.msg === 'model package serving' && l.model === 'spam-text', 90_000);
   await runtime.waitForLog((l) => l.msg === 'consuming', 60_000);
 
-  const r = await example(['--bootstrap', broker.bootstrap, '--timeout', '120']);
+  const r = await example(['--bootstrap-server', broker.bootstrap, '--timeout', '120']);
   assert.equal(r.code, 0, `exit ${r.code}\n${r.stdout}\n${r.stderr}`);
   const blocks = r.stdout.split('\n\n').filter((b) => /^ex\w+-/.test(b));
   assert.equal(blocks.length, 5, r.stdout);

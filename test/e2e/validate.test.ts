@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { skipWithoutFixtures } from '../helpers/fixtures.js';
+import { skipWithoutFixtures, sparkFixturesDir as sparkFixtures } from '../helpers/fixtures.js';
 import { mlstream } from '../helpers/cli.js';
 import { IRIS_CONFIG, tempDir, writeFixturePackage } from '../helpers/packages.js';
 
@@ -59,10 +59,44 @@ test('a half-copied package (a stage folder missing) names the folder', { skip }
   refused(dir, /stages\/2_NaiveBayes_3958ea2b5b1f: stage 2 \(NaiveBayes_3958ea2b5b1f\) has no folder/);
 });
 
-test('an unknown stage class is refused with the list of known classes', { skip }, () => {
+test('a misspelt stage class is refused with the nearest known class, not the whole list', { skip }, () => {
+  const dir = iris('typo-class');
+  writeFileSync(join(dir, 'stages/1_VectorAssembler_cba7b3ba0664/metadata/part-00000'), JSON.stringify({ class: 'org.apache.spark.ml.feature.VectorAsembler', uid: 'VectorAssembler_cba7b3ba0664', paramMap: {} }));
+  refused(dir, /unknown stage class org\.apache\.spark\.ml\.feature\.VectorAsembler \(uid VectorAssembler_cba7b3ba0664\); did you mean org\.apache\.spark\.ml\.feature\.VectorAssembler\?$/m);
+  assert.doesNotMatch(mlstream(['validate', dir]).err, /NaiveBayesModel|Tokenizer/, 'no list of other classes');
+});
+
+test('a class nothing resembles is refused saying so and where the classes are listed', { skip }, () => {
   const dir = iris('unknown-class');
   writeFileSync(join(dir, 'stages/1_VectorAssembler_cba7b3ba0664/metadata/part-00000'), JSON.stringify({ class: 'com.example.MagicAssembler', uid: 'VectorAssembler_cba7b3ba0664', paramMap: {} }));
-  refused(dir, /unknown stage class com\.example\.MagicAssembler/, /known classes: .*org\.apache\.spark\.ml\.feature\.VectorAssembler/);
+  refused(dir, /unknown stage class com\.example\.MagicAssembler \(uid VectorAssembler_cba7b3ba0664\); no built-in class is close \(docs\/spark-stages\.md lists them; a plugin can add one\)/);
+});
+
+test('validate --init writes config.json from the stages: assembler inputs as DOUBLE, the label indexer left out, its fitted labels as output_labels', { skip }, () => {
+  const dir = join(work, 'init-iris');
+  cpSync(join(sparkFixtures, 'jpmml24-iris-nb-idx2str'), dir, { recursive: true });
+  rmSync(join(dir, 'sample'), { recursive: true });
+  const r = mlstream(['validate', '--init', dir]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /^wrote .*config\.json: inputs Sepal_Length: DOUBLE, Sepal_Width: DOUBLE, Petal_Length: DOUBLE, Petal_Width: DOUBLE; 3 labels$/m);
+  assert.match(r.out, /^OK init-iris /m, 'the package validates with the written file');
+  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { input_schema: object; output_labels: object };
+  assert.deepEqual(config.input_schema, { Sepal_Length: 'DOUBLE', Sepal_Width: 'DOUBLE', Petal_Length: 'DOUBLE', Petal_Width: 'DOUBLE' });
+  // The same order as the IndexToString stage Spark saved with the model: index i is labels[i].
+  assert.deepEqual(config.output_labels, { 0: 'versicolor', 1: 'virginica', 2: 'setosa' });
+
+  const again = mlstream(['validate', '--init', dir]);
+  assert.equal(again.code, 2);
+  assert.match(again.err, /^mlstream validate: .*config\.json already exists — edit it, or pass --force/);
+});
+
+test('validate --init types text stages: a Tokenizer input is STRING', { skip }, () => {
+  const dir = join(work, 'init-text');
+  cpSync(join(sparkFixtures, 'hydro21-tok-hashingtf-lr'), dir, { recursive: true });
+  rmSync(join(dir, 'sample'), { recursive: true, force: true });
+  const r = mlstream(['validate', '--init', '--force', dir]);
+  assert.equal(r.code, 0, r.err);
+  assert.deepEqual((JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { input_schema: object }).input_schema, { text: 'STRING' });
 });
 
 test('a symbolic link leading out of the package is refused', { skip }, () => {

@@ -9,13 +9,23 @@ export const sparkFixturesDir = resolve(process.env.MLSTREAM_SPARK_FIXTURES ?? j
 
 export const haveSparkFixtures = existsSync(sparkFixturesDir);
 
+/**
+ * `../shared/fixtures/spark-catalogue`: real exports whose classes were added in issue 17,
+ * kept beside `spark/` (its README); a folder whose classes are not all built in is pending.
+ */
+export const sparkCatalogueDir = resolve(process.env.MLSTREAM_SPARK_CATALOGUE ?? join(sparkFixturesDir, '../spark-catalogue'));
+
 /** Pass as the `skip` option of a node:test test: a reason string when fixtures are absent. */
 export const skipWithoutFixtures: string | false = haveSparkFixtures
   ? false
   : `Spark fixtures not found at ${sparkFixturesDir} (they live in ../shared/ beside the repo; set MLSTREAM_SPARK_FIXTURES to point elsewhere)`;
 
+/** A fixture folder by name, from `spark/` or else `spark-catalogue/`. */
 export function fixture(name: string): string {
-  return join(sparkFixturesDir, name);
+  const inSpark = join(sparkFixturesDir, name);
+  if (existsSync(inSpark)) return inSpark;
+  const inCatalogue = join(sparkCatalogueDir, name);
+  return existsSync(inCatalogue) ? inCatalogue : inSpark;
 }
 
 /**

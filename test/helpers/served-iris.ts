@@ -1,11 +1,11 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { startLocalBroker, type LocalBroker } from '../../scripts/broker/index.js';
 import { startRuntime, type RuntimeProcess } from './runtime-process.js';
 import { repoRoot } from './fixtures.js';
 import { IRIS_PACKAGE, installIrisPackage } from './iris.js';
-import { tempDir } from './packages.js';
+import { appendStage, tempDir } from './packages.js';
 
 /** The plugin module that provides `mlstream.test.SlowStage` (pass it in MLSTREAM_PLUGINS). */
 export const SLOW_STAGE_PLUGIN = join(repoRoot, 'test/helpers/slow-stage-plugin.ts');
@@ -28,17 +28,7 @@ export function irisModels(opts: { slowStageMs?: number } = {}): IrisModels {
 }
 
 function appendSlowStage(packageDir: string, delayMs: number): void {
-  const metaFile = join(packageDir, 'metadata', 'part-00000');
-  const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as { paramMap: { stageUids: string[] } };
-  const uid = 'SlowStage_5e1f0c0ffee0';
-  const stageMeta = join(packageDir, 'stages', `${meta.paramMap.stageUids.length}_${uid}`, 'metadata');
-  mkdirSync(stageMeta, { recursive: true });
-  writeFileSync(
-    join(stageMeta, 'part-00000'),
-    JSON.stringify({ class: 'mlstream.test.SlowStage', timestamp: 0, sparkVersion: '3.3.0', uid, paramMap: { delayMs }, defaultParamMap: {} }),
-  );
-  meta.paramMap.stageUids.push(uid);
-  writeFileSync(metaFile, JSON.stringify(meta));
+  appendStage(packageDir, 'mlstream.test.SlowStage', 'SlowStage_5e1f0c0ffee0', { delayMs });
 }
 
 /** The environment for `mlstream serve` on the iris package against a local broker. */

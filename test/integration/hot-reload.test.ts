@@ -18,7 +18,8 @@ test('add, replace ×20, break three ways, fix, remove — under a steady stream
   const models = join(work, 'models');
   const dir = join(models, 'iris');
   const broker = await startLocalBroker({ topics: [{ name: 'messages', partitions: 2 }, { name: 'predictions' }, { name: 'errors' }] });
-  const runtime = startRuntime({ KAFKA_BOOTSTRAP_SERVER: broker.bootstrap, MODELS_DIR: models, MODEL_PIPELINE: 'iris', HTTP_PORT: '0', KAFKA_GROUP_ID: 'reload' });
+  // NO_MODEL_POLICY=error: while the package is removed its records become NO_MODEL errors (the default would keep them waiting).
+  const runtime = startRuntime({ KAFKA_BOOTSTRAP_SERVER: broker.bootstrap, MODELS_DIR: models, MODEL_PIPELINE: 'iris', HTTP_PORT: '0', KAFKA_GROUP_ID: 'reload', NO_MODEL_POLICY: 'error' });
   const producer = testKafka(broker.bootstrap).producer({ idempotent: true, maxInFlightRequests: 1 });
   t.after(async () => {
     await producer.disconnect().catch(() => {});

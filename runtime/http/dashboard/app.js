@@ -6,7 +6,7 @@ const LATEST_ROWS = 20;
 const MAX_LABEL_SERIES = 8;
 const CODE_COLORS = { DECODE_ERROR: '#f06a6a', SCHEMA_VIOLATION: '#f0b429', PIPELINE_ERROR: '#c78bf0', ROW_SKIPPED: '#9aa5b1', NO_MODEL: '#f08c46', REMOTE_ERROR: '#e87fb1', MESSAGE_TOO_LARGE: '#46c5c5' };
 
-const state = { tickMs: 500, history: [], totals: null, latest: [], models: null, freshKeys: new Set() };
+const state = { tickMs: 500, history: [], totals: null, latest: [], errors: [], models: null, freshKeys: new Set() };
 const $ = (id) => document.getElementById(id);
 
 let renderQueued = false;
@@ -29,6 +29,7 @@ function connect() {
     state.history = d.history;
     state.totals = d.totals;
     state.latest = d.latest;
+    state.errors = d.errors;
     state.models = d.models;
     state.freshKeys = new Set();
     scheduleRender();
@@ -41,6 +42,7 @@ function connect() {
     state.models = d.models;
     state.freshKeys = new Set(d.fresh.map(rowKey));
     if (d.fresh.length) state.latest = [...state.latest, ...d.fresh].slice(-LATEST_ROWS);
+    if (d.freshErrors.length) state.errors = [...state.errors, ...d.freshErrors].slice(-LATEST_ROWS);
     scheduleRender();
   });
 }
@@ -56,9 +58,8 @@ function render() {
   renderCharts();
   renderModels();
   renderLatest();
+  renderErrors();
 }
-
-const perSecond = (count) => count / (state.tickMs / 1000);
 
 function recent(ticks) {
   return state.history.slice(-ticks);
@@ -70,31 +71,29 @@ function renderCards() {
   $('total-in').textContent = t.inputs.toLocaleString('en');
   $('total-predictions').textContent = t.predictions.toLocaleString('en');
   $('total-errors').textContent = t.errors.toLocaleString('en');
-  const last2s = recent(Math.max(1, Math.round(2000 / state.tickMs)));
-  const rate = last2s.reduce((s, k) => s + k.inputs, 0) / ((last2s.length * state.tickMs) / 1000 || 1);
-  $('rate').textContent = `${formatNumber(rate)}/s`;
+  const now = state.history.at(-1)?.window;
+  $('rate').textContent = now ? `${formatNumber(now.inputs)}/s` : '–';
   const last10s = recent(Math.round(10000 / state.tickMs));
   const inputs = last10s.reduce((s, k) => s + k.inputs, 0);
   const errors = last10s.reduce((s, k) => s + k.errors, 0);
   $('error-rate').textContent = inputs ? `${((100 * errors) / inputs).toFixed(1)}%` : '–';
-  const withLatency = state.history.filter((k) => k.latencyMs).slice(-1)[0];
-  $('latency').textContent = withLatency ? `${formatNumber(withLatency.latencyMs.p95)} ms` : '–';
+  $('latency').textContent = now?.latencyMs ? `${formatNumber(now.latencyMs.p95)} ms` : '–';
 }
 
 function renderCharts() {
   const h = state.history;
   const times = h.map((k) => k.t);
   const throughput = [
-    { name: 'in', color: PALETTE[0], values: h.map((k) => perSecond(k.inputs)) },
-    { name: 'predictions', color: PALETTE[1], values: h.map((k) => perSecond(k.predictions)) },
-    { name: 'errors', color: PALETTE[4], values: h.map((k) => perSecond(k.errors)) },
+    { name: 'in', color: PALETTE[0], values: h.map((k) => k.window.inputs) },
+    { name: 'predictions', color: PALETTE[1], values: h.map((k) => k.window.predictions) },
+    { name: 'errors', color: PALETTE[4], values: h.map((k) => k.window.errors) },
   ];
   drawTimeSeries($('chart-throughput'), { times, series: throughput });
   renderLegend($('legend-throughput'), throughput.map((s) => ({ ...s, figure: `${formatNumber(s.values.at(-1) ?? 0)}/s` })));
 
   const latency = [
-    { name: 'p50', color: PALETTE[0], values: h.map((k) => (k.latencyMs ? k.latencyMs.p50 : null)) },
-    { name: 'p95', color: PALETTE[2], values: h.map((k) => (k.latencyMs ? k.latencyMs.p95 : null)) },
+    { name: 'p50', color: PALETTE[0], values: h.map((k) => (k.window.latencyMs ? k.window.latencyMs.p50 : null)) },
+    { name: 'p95', color: PALETTE[2], values: h.map((k) => (k.window.latencyMs ? k.window.latencyMs.p95 : null)) },
   ];
   drawTimeSeries($('chart-latency'), { times, series: latency });
   renderLegend($('legend-latency'), latency.map((s) => ({ ...s, figure: `${formatNumber(s.values.filter((v) => v !== null).at(-1) ?? 0)} ms` })));
@@ -102,13 +101,13 @@ function renderCharts() {
   const labelTotals = sumKeys(h.map((k) => k.labels));
   // The most frequent labels, then in name order, so a label keeps its colour as counts shift.
   const labels = [...labelTotals.keys()].sort((a, b) => labelTotals.get(b) - labelTotals.get(a)).slice(0, MAX_LABEL_SERIES).sort();
-  const labelSeries = labels.map((label, i) => ({ name: label, color: PALETTE[i % PALETTE.length], values: h.map((k) => perSecond(k.labels[label] ?? 0)) }));
+  const labelSeries = labels.map((label, i) => ({ name: label, color: PALETTE[i % PALETTE.length], values: h.map((k) => k.window.labels[label] ?? 0) }));
   drawTimeSeries($('chart-labels'), { times, series: labelSeries, stacked: true });
   renderLegend($('legend-labels'), labelSeries.map((s) => ({ ...s, figure: labelTotals.get(s.name).toLocaleString('en') })));
 
   const codeTotals = sumKeys(h.map((k) => k.errorsByCode));
   const codes = [...codeTotals.keys()].sort();
-  const errorSeries = codes.map((code, i) => ({ name: code, color: CODE_COLORS[code] ?? PALETTE[(i + 3) % PALETTE.length], values: h.map((k) => perSecond(k.errorsByCode[code] ?? 0)) }));
+  const errorSeries = codes.map((code, i) => ({ name: code, color: CODE_COLORS[code] ?? PALETTE[(i + 3) % PALETTE.length], values: h.map((k) => k.window.errorsByCode[code] ?? 0) }));
   drawTimeSeries($('chart-errors'), { times, series: errorSeries });
   const allTime = state.totals?.errorsByCode ?? {};
   renderLegend(
@@ -133,7 +132,7 @@ function renderModels() {
   $('models').replaceChildren(
     ...m.loaded.map((x) => row([cell(x.name), cell(x.version, 'mono'), cell(String(x.stages)), cell(new Date(x.loadedAt).toLocaleTimeString()), cell(x.serving ? 'serving' : 'loaded')])),
   );
-  $('refusals').textContent = m.refusals.map((r) => `refused ${r.name} at ${new Date(r.at).toLocaleTimeString()}: ${r.reason}`).join('\n');
+  $('refusals').replaceChildren(...m.refusals.map((r) => row([cell(r.name), cell(new Date(r.at).toLocaleTimeString()), cell(r.reason, 'reason')])));
 }
 
 function renderLatest() {
@@ -156,6 +155,12 @@ function renderLatest() {
 }
 
 const rowKey = (r) => r.source;
+
+function renderErrors() {
+  $('errors').replaceChildren(
+    ...[...state.errors].reverse().map((e) => row([cell(new Date(e.at).toLocaleTimeString()), cell(e.code, 'code'), cell(e.message, 'message'), cell(String(e.id)), cell(e.source)])),
+  );
+}
 
 function row(cells) {
   const tr = document.createElement('tr');

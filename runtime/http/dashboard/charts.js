@@ -11,6 +11,8 @@ const GRID = '#26313d';
  *   chart: { times: number[] (ms), series: [{ name, color, values: (number|null)[] }], stacked?, unit? }
  */
 export function drawTimeSeries(canvas, chart) {
+  // What is drawn, readable by tests and by anyone inspecting the page.
+  canvas.dataset.points = JSON.stringify({ times: chart.times, series: chart.series.map((s) => ({ name: s.name, values: s.values })) });
   const ctx = fitToElement(canvas);
   const { width, height } = canvas.getBoundingClientRect();
   ctx.clearRect(0, 0, width, height);

@@ -10,7 +10,7 @@ const ML = 'org.apache.spark.ml.clustering.';
 /** Machine epsilon as MLUtils computes it. */
 const EPSILON = 2.220446049250313e-16;
 
-interface Point {
+export interface Point {
   readonly vector: Vector;
   readonly norm: number;
 }
@@ -19,7 +19,7 @@ interface Point {
  * MLUtils.fastSquaredDistance: ‖a‖² + ‖b‖² − 2a·b when that is accurate enough, the
  * exact sum of squared differences otherwise.
  */
-function fastSquaredDistance(a: Point, b: Point): number {
+export function fastSquaredDistance(a: Point, b: Point): number {
   const sumSquaredNorm = a.norm * a.norm + b.norm * b.norm;
   const normDiff = a.norm - b.norm;
   const precisionBound1 = (2.0 * EPSILON * sumSquaredNorm) / (normDiff * normDiff + EPSILON);
@@ -33,7 +33,7 @@ function fastSquaredDistance(a: Point, b: Point): number {
   return sqdist(a.vector, b.vector);
 }
 
-function cosineDistance(a: Point, b: Point): number {
+export function cosineDistance(a: Point, b: Point): number {
   return 1 - dotVectors(a.vector, b.vector) / a.norm / b.norm;
 }
 

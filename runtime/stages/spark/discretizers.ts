@@ -1,5 +1,6 @@
 import { type Frame, PipelineError, type Vector, vectorSize } from '../../pipeline/frame.js';
 import type { StageFactory } from '../../pipeline/stage.js';
+import { binarizedAttributes, bucketAttributes } from './attribute-rules.js';
 import { columnPairs, defaultOutputCol, handleInvalid } from './common.js';
 import { EntryBuffer, compressedFromDense, compressedFromEntries, forEachActive } from './linalg.js';
 import { failRow, invalidRow, savedBefore } from './stage-helpers.js';
@@ -25,6 +26,7 @@ const binarizer: StageFactory = (ctx) => {
     className: ctx.metadata.class,
     inputCols: inputs,
     outputCols: outputs,
+    attributes: (before) => binarizedAttributes(before, inputs, outputs),
     transform(frame) {
       inputs.forEach((name, c) => {
         const td = thresholds[c]!;
@@ -116,6 +118,7 @@ const bucketizer: StageFactory = (ctx) => {
     className: ctx.metadata.class,
     inputCols: inputs,
     outputCols: outputs,
+    attributes: () => bucketAttributes(outputs, splitsPerCol),
     transform(frame) {
       const cols = inputs.map((name) => frame.getTyped(name, 'double'));
       if (mode === 'skip') dropInvalidRows(frame, cols, inputs, uid);

@@ -1,6 +1,7 @@
 import { type Column, type Frame, PipelineError, type Vector, vectorSize } from '../../pipeline/frame.js';
 import type { StageFactory } from '../../pipeline/stage.js';
-import { defaultOutputCol, handleInvalid } from './common.js';
+import { assembledAttributes, interactionAttributes, interactionEncoders, sizeHintAttributes } from './attribute-rules.js';
+import { defaultOutputCol, handleInvalid, javaDoubleString } from './common.js';
 import { discretizerStages } from './discretizers.js';
 import { EntryBuffer, compressedFromEntries, forEachActive } from './linalg.js';
 import { projectionStages } from './projections.js';
@@ -35,6 +36,7 @@ const vectorAssembler: StageFactory = (ctx) => {
     className: ctx.metadata.class,
     inputCols: inputs,
     outputCols: [output],
+    attributes: (before) => assembledAttributes(before, inputs, output),
     transform(frame) {
       const cols = inputs.map((name) => assemblerInput(frame, name));
       const lengths = cols.map((c) => (c.type === 'vector' ? c.size : 1));
@@ -116,6 +118,7 @@ const vectorSizeHint: StageFactory = (ctx) => {
     className: ctx.metadata.class,
     inputCols: [input],
     outputCols: [],
+    attributes: (before) => sizeHintAttributes(before, input, size),
     transform(frame) {
       const values = frame.getTyped(input, 'vector').values;
       if (mode !== 'optimistic') {
@@ -135,20 +138,28 @@ const vectorSizeHint: StageFactory = (ctx) => {
 };
 
 /**
- * Interaction: the product of every combination of one value from each input (numbers
- * count as size-1 vectors), laid out with the last input varying slowest, then
- * `.compressed`. Frames carry no ML attributes, so every input is treated as numeric:
- * a nominal column (a StringIndexer output) is not one-hot expanded as Spark would.
+ * Interaction: the product of every combination of one value from each input, laid out
+ * with the last input varying slowest, then `.compressed`. Each input feature is encoded as
+ * Spark's FeatureEncoder does from the ML attributes: a nominal feature with n values
+ * becomes a one-hot block of n (its value must be an index below n), any other feature one
+ * slot holding its value. Inputs whose attributes are unknown are numeric.
  */
 const interaction: StageFactory = (ctx) => {
   const uid = ctx.metadata.uid;
   const inputs = ctx.params.strings('inputCols');
   const output = ctx.params.string('outputCol', defaultOutputCol(ctx));
+  let encoders: (readonly number[] | undefined)[] = inputs.map(() => undefined);
+  let offsets: (Int32Array | undefined)[] = encoders.map(() => undefined);
   return {
     uid,
     className: ctx.metadata.class,
     inputCols: inputs,
     outputCols: [output],
+    attributes(before) {
+      encoders = interactionEncoders(before, inputs);
+      offsets = encoders.map((e) => (e ? Int32Array.from(e, (_, k) => e.slice(0, k).reduce((x, y) => x + y, 0)) : undefined));
+      return interactionAttributes(before, inputs, output);
+    },
     transform(frame) {
       const cols = inputs.map((name) => assemblerInput(frame, name));
       const n = frame.length;
@@ -173,11 +184,30 @@ const interaction: StageFactory = (ctx) => {
           const emit = (k: number, a: number): void => {
             for (let j = 0; j < from.count; j++) into.push(from.indices[j]! + k * prevSize, from.values[j]! * a);
           };
+          const encoder = encoders[c];
+          let bad: string | undefined;
+          const encode = (k: number, v: number, slots: number, offset: number): void => {
+            if (slots <= 1) emit(offset, v);
+            else if (v >= 0 && v === Math.trunc(v) && v < slots) emit(offset + v, 1);
+            else bad ??= `Interaction: values from column "${inputs[c]}" must be indices below ${slots}, got ${javaDoubleString(v)} (feature ${k})`;
+          };
           if (typeof value === 'number') {
-            emit(0, value);
+            const slots = encoder?.[0] ?? 1;
+            encode(0, value, slots, 0);
+            size *= slots;
+          } else if (encoder && encoder.length !== vectorSize(value)) {
+            bad = `Interaction: column "${inputs[c]}" holds a vector of size ${vectorSize(value)}, its attributes describe ${encoder.length} features`;
+          } else if (encoder) {
+            const at = offsets[c]!;
+            forEachActive(value, (k, v) => encode(k, v, encoder[k]!, at[k]!));
+            size *= encoder.reduce((x, y) => x + y, 0);
           } else {
             forEachActive(value, emit);
             size *= vectorSize(value);
+          }
+          if (bad) {
+            failRow(frame, i, bad, uid);
+            continue rows;
           }
           [prev, next] = [next, prev];
         }
@@ -189,20 +219,10 @@ const interaction: StageFactory = (ctx) => {
   };
 };
 
-/** SQLTransformer runs arbitrary Spark SQL; a package that needs it is refused at load. */
-const sqlTransformer: StageFactory = (ctx) => {
-  const statement = ctx.params.string('statement', '');
-  throw new Error(
-    `SQLTransformer ${ctx.metadata.uid} cannot run natively: SQL statements are not executed by this runtime ` +
-      `(statement: ${JSON.stringify(statement)}). Replace it with built-in feature stages or a plugin stage.`,
-  );
-};
-
 export const featureStages: Record<string, StageFactory> = {
   [ML + 'VectorAssembler']: vectorAssembler,
   [ML + 'VectorSizeHint']: vectorSizeHint,
   [ML + 'Interaction']: interaction,
-  [ML + 'SQLTransformer']: sqlTransformer,
   ...scalerStages,
   ...discretizerStages,
   ...projectionStages,

@@ -1,4 +1,5 @@
 import { ErrorCodes } from '../../errors.js';
+import { indexedAttributes, oneHotAttributes, vectorIndexedAttributes } from './attribute-rules.js';
 import { PipelineError, type Column, type Frame, type SparseVector, type Vector } from '../../pipeline/frame.js';
 import type { Stage, StageFactory } from '../../pipeline/stage.js';
 import { columnPairs, defaultOutputCol, handleInvalid, javaDoubleString } from './common.js';
@@ -78,6 +79,7 @@ const stringIndexerModel: StageFactory = async (ctx) => {
     inputCols: inputs,
     outputCols: outputs,
     skips: (available) => inputs.every((c) => !available.has(c)),
+    attributes: () => indexedAttributes(outputs, labelsArray, invalid === 'keep'),
     columnsFor(available) {
       const present = inputs.flatMap((c, k) => (available.has(c) ? [k] : []));
       return { inputCols: present.map((k) => inputs[k]!), outputCols: present.map((k) => outputs[k]!) };
@@ -175,6 +177,7 @@ const oneHotEncoderModel: StageFactory = async (ctx) => {
     className: ctx.metadata.class,
     inputCols: inputs,
     outputCols: outputs,
+    attributes: (before) => oneHotAttributes(before, inputs, outputs, categorySizes, dropLast, keep),
     transform(frame) {
       inputs.forEach((input, k) => {
         const col = frame.getTyped(input, 'double');
@@ -216,7 +219,9 @@ const vectorIndexerModel: StageFactory = async (ctx) => {
   if (!row) throw new Error('VectorIndexerModel data is empty');
   const numFeatures = Number(row.numFeatures);
   const categoryMaps = new Map<number, { map: Map<number, number>; size: number }>();
+  const categoryValues = new Map<number, number[]>();
   for (const [feature, categories] of Object.entries(row.categoryMaps as Record<string, Record<string, number | bigint>>)) {
+    categoryValues.set(Number(feature), Object.keys(categories).map(Number));
     const map = new Map<number, number>();
     const entries = Object.entries(categories);
     // Scala's Map[Double, Int] never finds NaN (NaN != NaN); a JS Map would.
@@ -232,6 +237,7 @@ const vectorIndexerModel: StageFactory = async (ctx) => {
     className: ctx.metadata.class,
     inputCols: [input],
     outputCols: [output],
+    attributes: (before) => vectorIndexedAttributes(before, input, output, numFeatures, categoryValues, invalid === 'keep'),
     transform(frame) {
       const col = frame.getTyped(input, 'vector').values;
       const out = new Array<Vector | null>(col.length);

@@ -1,5 +1,6 @@
 import { vectorSize, type Vector } from '../../pipeline/frame.js';
-import type { StageContext, StageFactory } from '../../pipeline/stage.js';
+import { selectedAttributes } from './attribute-rules.js';
+import type { Stage, StageContext, StageFactory } from '../../pipeline/stage.js';
 import { defaultOutputCol } from './common.js';
 import { vectorMapStage } from './stage-helpers.js';
 import { matrixFromStruct } from './udt.js';
@@ -16,19 +17,25 @@ async function modelRow(ctx: StageContext): Promise<Record<string, unknown>> {
  * ChiSqSelectorModel: keeps the selected features in increasing index order; a sparse
  * vector stays sparse (explicit zeros kept), a dense one stays dense.
  */
-const chiSqSelector: StageFactory = async (ctx) => {
+const chiSqSelector: StageFactory = async (ctx) => selectorStage(ctx, await modelRow(ctx));
+
+/**
+ * Every Spark selector model (ChiSq, Univariate, VarianceThreshold) saves the same
+ * `selectedFeatures` list in its data row and transforms the same way.
+ */
+export function selectorStage(ctx: StageContext, row: Record<string, unknown>): Stage {
   const input = ctx.params.string('featuresCol', 'features');
   const output = ctx.params.string('outputCol', defaultOutputCol(ctx));
-  const row = await modelRow(ctx);
   if (!Array.isArray(row.selectedFeatures)) throw new Error('data/ has no selectedFeatures list');
   const selected = Int32Array.from(row.selectedFeatures as unknown[], Number).sort();
   const maxIndex = selected.length ? selected[selected.length - 1]! : -1;
-  return vectorMapStage(ctx, input, output, selected.length, (v) => {
+  const stage = vectorMapStage(ctx, input, output, selected.length, (v) => {
     if (maxIndex >= vectorSize(v)) return `vector of size ${vectorSize(v)} has no feature ${maxIndex}`;
     if (v instanceof Float64Array) return Float64Array.from(selected, (i) => v[i]!);
     return selectSparse(v.indices, v.values, selected);
   });
-};
+  return { ...stage, attributes: (before) => selectedAttributes(before, input, output, [...selected]) };
+}
 
 function selectSparse(indices: Int32Array, values: Float64Array, selected: Int32Array): Vector {
   const newIndices: number[] = [];

@@ -42,13 +42,14 @@ export function failRow(frame: Frame, i: number, message: string, uid: string): 
 /**
  * A stage mapping one vector column to another row by row. `apply` returns the new vector,
  * or a message when the row cannot be computed; a null input fails the row, as the NPE in
- * Spark's UDF would fail the job. A null outputSize keeps the input column's size.
+ * Spark's UDF would fail the job. A null outputSize keeps the input column's size; a
+ * function derives it from the input column's size (-1 when unknown).
  */
 export function vectorMapStage(
   ctx: StageContext,
   input: string,
   output: string,
-  outputSize: number | null,
+  outputSize: number | null | ((inputSize: number) => number),
   apply: (v: Vector) => Vector | string,
 ): Stage {
   const uid = ctx.metadata.uid;
@@ -72,7 +73,25 @@ export function vectorMapStage(
         if (typeof r === 'string') failRow(frame, i, `${name}: ${r}`, uid);
         else out[i] = r;
       }
-      frame.set(output, { type: 'vector', size: outputSize ?? col.size, values: out });
+      const size = typeof outputSize === 'function' ? (col.size >= 0 ? outputSize(col.size) : -1) : (outputSize ?? col.size);
+      frame.set(output, { type: 'vector', size, values: out });
+    },
+  };
+}
+
+/**
+ * The stage of a wrapper whose saved folder only holds other saved objects: the loader
+ * replaces it by `stages`, so it is never run itself.
+ */
+export function expandedInto(ctx: StageContext, stages: readonly Stage[]): Stage {
+  return {
+    uid: ctx.metadata.uid,
+    className: ctx.metadata.class,
+    inputCols: [],
+    outputCols: [],
+    expandsTo: stages,
+    transform() {
+      throw new Error(`${ctx.metadata.class} ${ctx.metadata.uid} is replaced by its inner stages when it loads`);
     },
   };
 }

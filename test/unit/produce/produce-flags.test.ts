@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCli } from '../../helpers/cli-process.js';
@@ -49,4 +51,20 @@ test('with no broker answering, produce says so and exits 1 within seconds', asy
   assert.equal(r.code, 1);
   assert.match(r.stderr, /cannot reach Kafka at 127\.0\.0\.1:9/);
   assert.ok(Date.now() - started < 15_000);
+});
+
+test('a CSV of numbers without --package is refused before connecting (every row would fail the schema as text), naming the columns and both ways out', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mlstream-csv-'));
+  try {
+    const file = join(dir, 'iris.csv');
+    writeFileSync(file, 'species,petal_length,petal_width\nsetosa,1.4,0.2\nvirginica,6.1,2.3\n');
+    const r = await runCli(['produce', file, ...offline]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^mlstream produce: without --package every CSV cell is sent as text, so a model expecting numbers in petal_length, petal_width would refuse every row \(SCHEMA_VIOLATION\) — pass --package <model dir> .* or --cells-as-text/);
+    assert.doesNotMatch(r.stderr, /cannot reach Kafka/, 'refused before any connection');
+    const asText = await runCli(['produce', file, '--cells-as-text', ...offline]);
+    assert.match(asText.stderr, /cannot reach Kafka at 127\.0\.0\.1:9/, '--cells-as-text goes on to connect');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -62,7 +62,7 @@ async function assertSame(general: Pipeline, fused: Pipeline, column: string, va
 }
 
 function bothWays(stages: Stage[], column: string): { general: Pipeline; fused: Pipeline } {
-  const general = new Pipeline(stages, [column], { fuse: false });
+  const general = new Pipeline(stages, [column], new Map(), { fuse: false });
   const fused = new Pipeline(stages, [column]);
   assert.ok(fused.executed.length < general.executed.length, `fused: ${fused.executed.map((s) => s.className).join(', ')}`);
   assert.match(fused.executed[0]!.className, /^mlstream\.FusedText/);

@@ -1,0 +1,147 @@
+import { decoderFor, type Decoded, type Decoder } from '../codecs/index.js';
+import { ErrorCodes, type ErrorCode } from '../errors.js';
+import type { ModelVersion } from '../packages/package.js';
+import { describeErrors } from '../packages/validator.js';
+import { buildFrame } from '../pipeline/input-schema.js';
+import type { Frame } from '../pipeline/frame.js';
+import { errorOutput, failure, predictionHeaders } from './failures.js';
+import type { ErrorBody, InputMessage, OutputMessage, PredictionRecord } from './messages.js';
+import { readPredictions } from './outputs.js';
+
+export interface BatchLimits {
+  readonly maxMessageBytes: number;
+  readonly errorRawMaxBytes: number;
+}
+
+/** Where one run's outputs go: the package's topics, or the shadow topic for both. */
+export interface OutputTopics {
+  readonly predictions: string;
+  readonly errors: string;
+}
+
+/** What one plan made of its records: outputs tagged with each record's position in the slice. */
+export interface PlanRun {
+  readonly predictions: OutputMessage[];
+  readonly errors: OutputMessage[];
+  readonly records: PredictionRecord[];
+  readonly errorsByCode: Record<string, number>;
+  readonly pipelineMs: number;
+  readonly stageMs: Map<string, number>;
+}
+
+/**
+ * Everything a package version needs on the hot path, chosen once when the version loads:
+ * its decoder (JSON or tf.train.Example), its validator, its stages and how its outputs
+ * are read (a model's prediction or a feature-only package's last column). Running a plan
+ * has no branching on package kind.
+ */
+export interface ServingPlan {
+  readonly model: ModelVersion;
+  /** `name@version`, in every output's header and error record. */
+  readonly tag: string;
+  run(messages: readonly InputMessage[], positions: readonly number[], topics: OutputTopics, limits: BatchLimits): Promise<PlanRun>;
+}
+
+const plans = new WeakMap<ModelVersion, ServingPlan>();
+
+/** The plan of a loaded version, built on first use and kept as long as the version. */
+export function planFor(model: ModelVersion): ServingPlan {
+  let plan = plans.get(model);
+  if (!plan) {
+    plan = buildPlan(model);
+    plans.set(model, plan);
+  }
+  return plan;
+}
+
+function buildPlan(model: ModelVersion): ServingPlan {
+  const tag = `${model.name}@${model.version}`;
+  const decoder = decoderFor(model.config.input_format, model.fields);
+  const rawPredictionCol = model.pipeline.outputs?.predictionCol;
+  // Most models predict a double; some predict an array (FPGrowth's items, LDA's topics), which has no raw number.
+  const rawPredictions = (frame: Frame): ArrayLike<number> | undefined => {
+    const col = rawPredictionCol === undefined ? undefined : frame.get(rawPredictionCol);
+    return col?.type === 'double' ? col.values : undefined;
+  };
+  return {
+    model,
+    tag,
+    async run(messages, positions, topics, limits) {
+      const out: PlanRun = { predictions: [], errors: [], records: [], errorsByCode: {}, pipelineMs: 0, stageMs: new Map() };
+      const fail = (m: InputMessage, position: number, id: unknown, error: ErrorBody): void => {
+        out.errorsByCode[error.code] = (out.errorsByCode[error.code] ?? 0) + 1;
+        out.errors.push(errorOutput(m, position, topics.errors, id, error, tag, limits.errorRawMaxBytes));
+      };
+      const valid: Record<string, unknown>[] = [];
+      const validAt: number[] = [];
+      messages.forEach((m, i) => {
+        const decoded = decode(m, limits.maxMessageBytes, decoder);
+        if ('error' in decoded) return fail(m, positions[i]!, undefined, decoded.error);
+        if (!(model.validate(decoded.record) as boolean)) {
+          const { message, details } = describeErrors(model.validate.errors);
+          return fail(m, positions[i]!, decoded.record.id, { code: ErrorCodes.SCHEMA_VIOLATION, message, details });
+        }
+        valid.push(decoded.record);
+        validAt.push(i);
+      });
+      if (valid.length === 0) return out;
+
+      const started = performance.now();
+      let frame: Frame;
+      try {
+        frame = await model.pipeline.run(buildFrame(valid, model.fields), out.stageMs);
+      } catch (e) {
+        const error = failure(e, 'pipeline failed on this batch');
+        validAt.forEach((i, row) => fail(messages[i]!, positions[i]!, valid[row]!.id, error));
+        return out;
+      } finally {
+        (out as { pipelineMs: number }).pipelineMs = performance.now() - started;
+      }
+      for (const r of frame.rejections) {
+        const i = validAt[r.row]!;
+        fail(messages[i]!, positions[i]!, valid[r.row]!.id, { code: r.code as ErrorCode, message: r.message, ...(r.stage ? { stage: r.stage } : {}) });
+      }
+      const bodies = readPredictions(frame, model);
+      const raw = rawPredictions(frame);
+      for (let k = 0; k < frame.length; k++) {
+        const row = frame.rowIds[k]!;
+        const i = validAt[row]!;
+        const m = messages[i]!;
+        const input = valid[row]!;
+        const body = { id: input.id, ...bodies[k], model: model.name, version: model.version };
+        out.predictions.push({ topic: topics.predictions, position: positions[i]!, key: m.key, value: JSON.stringify(body), headers: predictionHeaders(m, tag) });
+        const rawValue = raw?.[k];
+        out.records.push({
+          id: input.id,
+          prediction: body.prediction,
+          rawPrediction: rawValue === undefined || Number.isNaN(rawValue) ? null : rawValue,
+          ...(body.probability ? { probability: body.probability } : {}),
+          body,
+          input: declaredInput(input, model),
+          model: model.name,
+          version: model.version,
+          source: { topic: m.topic, partition: m.partition, offset: m.offset },
+          ...(m.timestamp ? { timestamp: m.timestamp } : {}),
+        });
+      }
+      return out;
+    },
+  };
+}
+
+/**
+ * The record as the model saw it: the id and the declared columns. Undeclared fields may be
+ * anything a producer sent (nested 100 000 deep, megabytes long) and would break whoever
+ * serialises the record downstream (the sink, the dashboard), so they stay out.
+ */
+function declaredInput(record: Record<string, unknown>, model: ModelVersion): Record<string, unknown> {
+  return Object.fromEntries([['id', record.id], ...model.fields.map((f) => [f.name, record[f.name]] as const)]);
+}
+
+function decode(m: InputMessage, maxBytes: number, decoder: Decoder): Decoded {
+  if (m.value === null || m.value.length === 0) return { error: { code: ErrorCodes.DECODE_ERROR, message: 'empty message value' } };
+  if (m.value.length > maxBytes) {
+    return { error: { code: ErrorCodes.MESSAGE_TOO_LARGE, message: `message is ${m.value.length} bytes; the limit is ${maxBytes}` } };
+  }
+  return decoder(m.value);
+}
