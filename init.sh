@@ -83,6 +83,11 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   say "installing dependencies (npm ci)"
   npm ci --no-audit --no-fund
 fi
+# bin/mlstream.js runs the compiled dist/ (npm ci builds it): rebuild when a source is newer.
+if [ ! -f dist/runtime/cli.js ] || [ -n "$(find runtime schemas -newer dist/runtime/cli.js -print -quit)" ]; then
+  say "compiling the runtime (npm run build)"
+  npm run --silent build
+fi
 bash scripts/broker/build.sh
 
 stop_pid runtime

@@ -1,6 +1,11 @@
 #!/usr/bin/env node
-// The runtime is TypeScript run through tsx's loader: no build step between a clone and a run.
-import { register } from 'tsx/esm/api';
+// Runs the compiled runtime: `npm run build` (which `npm ci` runs as `prepare`) writes dist/,
+// so nothing is transpiled when the process starts.
+import { existsSync } from 'node:fs';
 
-register();
-await import('../runtime/cli.ts');
+const entry = new URL('../dist/runtime/cli.js', import.meta.url);
+if (!existsSync(entry)) {
+  process.stderr.write('mlstream: dist/runtime/cli.js is missing; run `npm run build` (npm ci runs it)\n');
+  process.exit(1);
+}
+await import(entry.href);

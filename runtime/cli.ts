@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
+// Imported, not read beside this file: the build (dist/) compiles it in as it does the schemas.
+import packageJson from '../package.json' with { type: 'json' };
 import { ExitCodes, probeKafka, reportError } from './cli-errors.js';
 import { loadConfig } from './config.js';
 import { CONNECTION_KEYS, flagsOf, withConfigFlags } from './commands/config-flags.js';
@@ -13,7 +14,7 @@ import { trainFlags, trainOptions } from './train/options.js';
  * failure ends here, printed in the one style of cli-errors.ts.
  */
 
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+const { version } = packageJson;
 
 const program = new Command('mlstream')
   .description('Serve Spark PipelineModel and ONNX model packages on Kafka streams')

@@ -11,8 +11,10 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 bash scripts/broker/build.sh >&2
 
-echo "[test] typecheck" >&2
-npx tsc --noEmit -p .
+# The build typechecks everything (tsconfig.build.json extends tsconfig.json) and writes the
+# dist/ that bin/mlstream.js runs, so tests that spawn the CLI never run stale output.
+echo "[test] build (typecheck + dist/)" >&2
+npm run --silent build
 
 mapfile -t unit < <(find test/unit test/conformance -name '*.test.ts' 2>/dev/null | sort)
 mapfile -t slow < <(find test/integration test/e2e -name '*.test.ts' 2>/dev/null | sort)

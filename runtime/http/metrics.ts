@@ -156,7 +156,7 @@ export class RuntimeMetrics {
     if (!classes) {
       const model = this.store.loaded().find((m) => `${m.name}@${m.version}` === tag);
       if (!model) return new Map();
-      classes = new Map(model.pipeline.active.map((s) => [s.uid, s.className]));
+      classes = new Map([...model.pipeline.active, ...model.pipeline.executed].map((s) => [s.uid, s.className]));
       this.stageClasses.set(tag, classes);
     }
     return classes;

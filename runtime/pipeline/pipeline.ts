@@ -1,12 +1,15 @@
 import type { AttributeSchema, ColumnAttributes } from './attributes.js';
 import { Frame, PipelineError } from './frame.js';
+import { fuseStages } from './fusion.js';
 import type { ModelOutputs, Stage } from './stage.js';
 import { PackageError } from '../packages/errors.js';
 
 /**
  * A pipeline bound to an input schema: stages that do nothing for these inputs (a label
  * indexer whose column is absent) are dropped once, at load, and every stage's inputs are
- * checked to come from the input schema or an earlier stage.
+ * checked to come from the input schema or an earlier stage. Adjacent stages whose params
+ * allow it then run fused (pipeline/fusion.ts): `active` is the stages as saved, `executed`
+ * what runs.
  */
 export class Pipeline {
   readonly active: readonly Stage[];
@@ -20,12 +23,15 @@ export class Pipeline {
   readonly featureCol: string | undefined;
   /** Spark's ML attributes of the columns after the last stage (attributes.ts). */
   readonly attributes: AttributeSchema;
+  /** What run() executes: `active`, with fusable runs of stages replaced by their fused stage. */
+  readonly executed: readonly Stage[];
 
   /** `inputs`: the input schema's columns, as Spark would see them (attributes.ts inputAttributes). */
   constructor(
     readonly stages: readonly Stage[],
     inputCols: readonly string[],
     inputs: AttributeSchema = new Map(),
+    options: { readonly fuse?: boolean } = {},
   ) {
     const available = new Set(inputCols);
     const active: Stage[] = [];
@@ -59,11 +65,14 @@ export class Pipeline {
     this.outputs = lastModel >= 0 ? active[lastModel]!.modelOutputs : undefined;
     this.derivedCols = lastModel >= 0 ? written.slice(lastModel + 1).flat() : [];
     this.featureCol = lastModel < 0 ? written.at(-1)?.at(-1) : undefined;
+    const o = this.outputs;
+    const kept = [o?.predictionCol, o?.probabilityCol, o?.rawPredictionCol, this.featureCol, ...this.derivedCols];
+    this.executed = options.fuse === false ? active : fuseStages(active, new Set(kept.filter((c) => c !== undefined)));
   }
 
-  /** Runs every active stage; `timings`, when given, receives each stage's milliseconds by uid. */
+  /** Runs every executed stage; `timings`, when given, receives each stage's milliseconds by uid. */
   async run(frame: Frame, timings?: Map<string, number>): Promise<Frame> {
-    for (const stage of this.active) {
+    for (const stage of this.executed) {
       const started = timings ? performance.now() : 0;
       try {
         await stage.transform(frame);

@@ -29,6 +29,7 @@ export async function loadPlugins(specs: readonly string[], registry: StageRegis
     const target = spec.startsWith('.') || isAbsolute(spec) ? pathToFileURL(resolve(cwd, spec)).href : spec;
     let mod: PluginModule;
     try {
+      if (TYPESCRIPT.test(spec)) await registerTypeScript();
       mod = (await import(target)) as PluginModule;
     } catch (e) {
       throw new PluginError(`cannot load plugin "${spec}": ${(e as Error).message}`);
@@ -49,4 +50,16 @@ export async function loadPlugins(specs: readonly string[], registry: StageRegis
     added.push(...now);
   }
   return added;
+}
+
+const TYPESCRIPT = /\.[cm]?ts$/;
+
+/**
+ * The runtime itself runs compiled, so Node cannot import a plugin written in TypeScript
+ * until tsx's hook is registered; it is, once, for the first such plugin only.
+ */
+let typeScriptRegistered: Promise<void> | undefined;
+function registerTypeScript(): Promise<void> {
+  typeScriptRegistered ??= import('tsx/esm/api').then((tsx) => void tsx.register());
+  return typeScriptRegistered;
 }

@@ -36,12 +36,23 @@ export interface Stage {
   attributes?(before: AttributeSchema): ReadonlyMap<string, ColumnAttributes>;
   transform(frame: Frame): void | Promise<void>;
   /**
+   * A fused implementation of this stage together with the stages right after it, offered
+   * when their params allow one (see pipeline/fusion.ts); undefined keeps the general path.
+   */
+  fuseWith?(following: readonly Stage[]): FusedStage | undefined;
+  /**
    * Set by wrappers that only hold other saved objects (a tuning model's bestModel,
    * RFormulaModel's inner pipeline): the loader puts these stages in the wrapper's place.
    */
   readonly expandsTo?: readonly Stage[];
   /** Releases native resources (ONNX sessions, sockets). Called once, after the last batch. */
   dispose?(): void | Promise<void>;
+}
+
+/** One stage doing the work of `count` adjacent stages (the offering stage first). */
+export interface FusedStage {
+  readonly stage: Stage;
+  readonly count: number;
 }
 
 export interface ModelOutputs {

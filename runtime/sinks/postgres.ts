@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { SINK_TABLE_PATTERN } from '../config.js';
 import type { PredictionRecord } from '../engine/messages.js';
 import type { Logger } from '../log.js';
@@ -109,7 +109,9 @@ export class PostgresSink {
   /** Connects and creates the table if it is missing; rejects with the server's reason. */
   static async open(url: string, table: string, log: Logger, maxConnections = 4, options: Partial<SinkOptions> = {}): Promise<PostgresSink> {
     const o = { ...DEFAULT_OPTIONS, ...options };
-    const pool = new pg.Pool({
+    // Imported here, not at the top: pg takes a third of a second to load, and most runtimes have no sink.
+    const { default: postgres } = await import('pg');
+    const pool = new postgres.Pool({
       connectionString: url,
       max: maxConnections,
       application_name: 'mlstream',

@@ -28,15 +28,19 @@ interface Pending {
   reject(e: Error): void;
 }
 
+/** True when this module runs compiled (dist/, as bin/mlstream.js runs it), false under tsx (tests, scripts). */
+const compiled = import.meta.url.endsWith('.js');
+
 /**
- * The runtime loads TypeScript through tsx's in-process hook (bin/mlstream.js), which a
- * worker does not inherit, so the worker registers it before importing its module.
+ * Under tsx the TypeScript hook is in-process, and a worker does not inherit it, so the
+ * worker registers it before importing its module; compiled, the worker imports the .js.
  */
 const bootstrap = (entry: string): string =>
-  `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})` +
-  `.then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
+  compiled
+    ? `import(${JSON.stringify(entry)})`
+    : `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})` + `.then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
 
-const WORKER_ENTRY = new URL('./onnx-worker.ts', import.meta.url).href;
+const WORKER_ENTRY = new URL(compiled ? './onnx-worker.js' : './onnx-worker.ts', import.meta.url).href;
 
 /**
  * One onnxruntime session on its own worker thread: created once per package version,

@@ -19,7 +19,8 @@ const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;'
 const fmt = (n: number): string => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n >= 10 ? n.toFixed(0) : n.toFixed(1));
 
 function throughputPanel(rows: readonly RowResult[], color: (label: string) => string): string {
-  const x0 = 250;
+  // Wide enough for the longest row label at 14 px (the tsx and iris rows).
+  const x0 = 340;
   const x1 = 560;
   const max = Math.max(1, ...rows.map((r) => (Number.isFinite(r.steadyPerS) ? r.steadyPerS : 0)));
   const barH = Math.min(46, (PANEL.bottom - PANEL.top) / Math.max(1, rows.length) - 14);

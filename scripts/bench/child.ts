@@ -21,8 +21,9 @@ export interface Child {
 
 const LOG_KEEP = 400;
 
-export function startChild(args: string[], env: Record<string, string>, cwd: string): Child {
-  const child: ChildProcess = spawn(process.execPath, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `command args` (node by default) with the environment added to this one's. */
+export function startChild(args: string[], env: Record<string, string>, cwd: string, command = process.execPath): Child {
+  const child: ChildProcess = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   if (child.pid === undefined) throw new Error(`cannot start ${args.join(' ')}`);
   const startedAt = Date.now();
   const logs: string[] = [];

@@ -34,7 +34,7 @@ const IN_FLIGHT = 4;
  * Writes records 0..n-1 to `topic` before anything is timed. Several requests are in
  * flight at once; order across records does not matter to any measurement.
  */
-export async function preload(kafka: Kafka, topic: string, corpus: Corpus, n: number): Promise<{ bytes: number; ms: number }> {
+export async function preload(kafka: Kafka, topic: string, n: number, messageAt: (i: number) => { key: string; value: Buffer }): Promise<{ bytes: number; ms: number }> {
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   const started = performance.now();
@@ -53,7 +53,7 @@ export async function preload(kafka: Kafka, topic: string, corpus: Corpus, n: nu
       if (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight);
     };
     for (let i = 0; i < n; i++) {
-      const m = inputMessage(corpus, i);
+      const m = messageAt(i);
       chunk.push(m);
       chunkBytes += m.value.length;
       bytes += m.value.length;

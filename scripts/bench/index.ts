@@ -3,7 +3,8 @@
  * kafkajs baselines, on the local broker, in one run; writes BENCHMARKS.md and a PNG chart.
  * Exits 1 when any run lost or duplicated a record (or failed outright).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, relative, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,21 +12,26 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../../runtime/config.js';
 import { startLocalBroker } from '../broker/index.js';
 import { chartSvg, renderPng } from './chart.js';
-import { loadCorpus, preload, recordId } from './corpus.js';
+import { inputMessage, loadCorpus, preload, recordId } from './corpus.js';
+import { irisFixtureDir, irisMessages } from './iris.js';
+import { preparePython } from './python.js';
 import { runLatency, type LatencyResult } from './latency.js';
 import { benchKafka } from './outputs.js';
 import { summarizeProfile } from './profile.js';
 import { analyze, runnerRecommendations, sliceSizeFindings } from './analysis.js';
 import { renderReport, TARGETS, type Outcome, type ReportData } from './report.js';
 import { stageSweep, type Sweep } from './stages.js';
-import { BENCH_ENV, ONNX_PACKAGE, SYSTEM_KEYS, TEXT_PACKAGE, profiled, systems, variant, type SystemKey } from './systems.js';
+import { measureStartup, type StartupResult } from './startup.js';
+import { BENCH_ENV, IRIS_TOPIC, ONNX_PACKAGE, SYSTEM_KEYS, TEXT_PACKAGE, profiled, systems, variant, type PythonSetup, type SystemKey } from './systems.js';
 import { runRow, type RowResult, type RowSetup, type System } from './throughput.js';
 
 const HELP = `npm run bench -- [options]
   --records N           records preloaded for the throughput rows (default 50000)
   --repeat N            runs per throughput row; the best is reported (default 2)
   --partitions N        partitions of every topic (default 4)
-  --rows a,b            throughput rows, in order; the first is the baseline (default plain,validate,spark,onnx)
+  --rows a,b            throughput rows, in order; the first is the baseline
+                        (default ${SYSTEM_KEYS.join(',')})
+  --startup-rounds N    start-up measurements (spawn → first prediction) per variant (default 3; 0 skips)
   --loads a,b           offered loads for latency, records/s (default 1000,2000,5000; "" skips)
   --latency-seconds S   paced seconds per load (default 10)
   --latency-rows a,b    systems measured for latency (default plain,spark,onnx)
@@ -58,6 +64,7 @@ const { values: opts } = parseArgs({
     partitions: { type: 'string', default: '4' },
     rows: { type: 'string', default: SYSTEM_KEYS.join(',') },
     loads: { type: 'string', default: '1000,2000,5000' },
+    'startup-rounds': { type: 'string', default: '3' },
     'latency-seconds': { type: 'string', default: '10' },
     'latency-rows': { type: 'string', default: 'plain,spark,onnx' },
     'linger-ms': { type: 'string', default: '10' },
@@ -104,6 +111,7 @@ const repeat = positive('repeat', opts.repeat);
 const latencySeconds = positive('latency-seconds', opts['latency-seconds']);
 const lingerMs = positive('linger-ms', opts['linger-ms']);
 const loads = numbers('loads', opts.loads);
+const startupRounds = opts['startup-rounds'] === '0' ? 0 : positive('startup-rounds', opts['startup-rounds']);
 const batchSizes = numbers('batch-sizes', opts['batch-sizes']);
 const sweepRecords = positive('sweep-records', opts['sweep-records']);
 const runtimeEnv = pairs(opts.env ?? []);
@@ -111,7 +119,20 @@ const variantSpecs = (opts.variant ?? DEFAULT_VARIANTS).filter((v) => v !== 'non
 const started = Date.now();
 const loadAverage = os.loadavg().map((l) => l.toFixed(2)).join(' / ');
 const work = mkdtempSync(join(os.tmpdir(), 'mlstream-bench-'));
-const all = systems(root, work, runtimeEnv);
+const rowKeys = keys(opts.rows);
+// The mlstream rows run bin/mlstream.js, which runs dist/: build it from these sources first.
+log('building dist/ (npm run build)');
+execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
+let python: PythonSetup = { unavailable: 'not requested' };
+if (rowKeys.includes('sklearn')) {
+  try {
+    python = await preparePython(root, work, log);
+  } catch (e) {
+    python = { unavailable: (e as Error).message };
+    log(`Python row unavailable: ${python.unavailable}`);
+  }
+}
+const all = systems(root, work, runtimeEnv, python);
 /** What every process under test runs with, as the runtime itself reads it. */
 const benchConfig = loadConfig({}, { ...process.env, ...BENCH_ENV, ...runtimeEnv });
 
@@ -124,7 +145,7 @@ async function attempt<T>(system: System, detail: string, run: () => Promise<T>)
   }
 }
 
-const broker = await startLocalBroker({ topics: [{ name: 'bench-input', partitions }] });
+const broker = await startLocalBroker({ topics: [{ name: 'bench-input', partitions }, { name: IRIS_TOPIC, partitions }] });
 const kafka = benchKafka(broker.bootstrap);
 const admin = kafka.admin();
 let exitCode = 0;
@@ -132,8 +153,12 @@ try {
   await admin.connect();
   const corpus = await loadCorpus();
   log(`preloading ${records} records into ${partitions} partitions`);
-  const loaded = await preload(kafka, 'bench-input', corpus, records);
+  const loaded = await preload(kafka, 'bench-input', records, (i) => inputMessage(corpus, i));
   log(`preloaded ${(loaded.bytes / 1048576).toFixed(0)} MiB in ${(loaded.ms / 1000).toFixed(1)} s`);
+  if (rowKeys.includes('iris') && existsSync(irisFixtureDir(root))) {
+    log(`preloading ${records} iris records`);
+    await preload(kafka, IRIS_TOPIC, records, irisMessages(root));
+  }
   const setup: RowSetup = {
     broker,
     kafka,
@@ -148,7 +173,7 @@ try {
     stallMs: 60_000,
   };
   let tag = 0;
-  const rowSystems = keys(opts.rows).map((k) => all[k]);
+  const rowSystems = rowKeys.map((k) => all[k]);
   const variantSystems = variantSpecs.map((spec) => {
     const { BROKER_RTT_MS: rtt, ...env } = pairs(list(spec));
     const system = variant(all.spark, `${all.spark.label}, ${spec}`, env);
@@ -195,6 +220,13 @@ try {
   });
   const rows = outcomes.slice(0, rowSystems.length);
   const variants = outcomes.slice(rowSystems.length);
+
+  let startup: Outcome<StartupResult[]> | undefined;
+  if (startupRounds > 0) {
+    log(`start-up: ${startupRounds} round(s), compiled and through tsx`);
+    startup = await attempt(all.spark, 'start-up', () => measureStartup(root, work, broker, kafka, admin, startupRounds));
+    for (const r of startup.ok ? startup.result : []) log(`  ${r.label}: ${r.seconds.map((s) => s.toFixed(2)).join(', ')} s`);
+  }
 
   const latency: Outcome<LatencyResult>[] = [];
   const latencySystems = [
@@ -256,6 +288,7 @@ try {
     },
     rows,
     variants,
+    startup,
     latency,
     sweeps,
     slice: sliceSizeFindings(sweeps[0], variants, rows, benchConfig.sliceSize),

@@ -21,6 +21,7 @@ import { FETCH_MAX_BYTES, FETCH_MAX_BYTES_PER_PARTITION } from '../../runtime/ka
 import { createLogger } from '../../runtime/log.js';
 import { compileRecordValidator } from '../../runtime/packages/validator.js';
 import { parseInputSchema } from '../../runtime/pipeline/input-schema.js';
+import { PLAIN_VALUE } from './pipe-output.js';
 
 const [mode, packageDir] = process.argv.slice(2);
 if ((mode !== 'plain' && mode !== 'validate') || !packageDir) {
@@ -34,8 +35,6 @@ const kafka = createKafka(config, log);
 const fields = parseInputSchema((JSON.parse(readFileSync(join(packageDir, 'config.json'), 'utf8')) as { input_schema: Record<string, string> }).input_schema);
 const validate = compileRecordValidator(fields);
 
-/** The same size as a spam-text prediction, so both produce the same bytes per record. */
-const PLAIN_VALUE = JSON.stringify({ id: null, prediction: 'spam', probability: { ham: 0.0123456789, spam: 0.9876543211 }, model: 'pipe', version: '000000000000' });
 
 function outputs(topic: string, partition: number, slice: EachBatchPayload['batch']['messages']): { predictions: Message[]; errors: Message[] } {
   const predictions: Message[] = [];

@@ -53,14 +53,14 @@ export async function stageSweep(dir: string, corpus: Corpus, batchSizes: readon
         if (point.cpuUs < (best.get(size)?.cpuUs ?? Infinity)) best.set(size, point);
       }
     }
-    return { packageName: model.name, stages: model.pipeline.active.map((s) => s.uid), rounds, points: batchSizes.map((size) => best.get(size)!) };
+    return { packageName: model.name, stages: model.pipeline.executed.map((s) => s.uid), rounds, points: batchSizes.map((size) => best.get(size)!) };
   } finally {
     await model.pipeline.dispose();
   }
 }
 
 async function runBatches(model: ModelVersion, messages: readonly InputMessage[], size: number): Promise<SweepPoint> {
-  const stageMs = new Map<string, number>(model.pipeline.active.map((s) => [s.uid, 0]));
+  const stageMs = new Map<string, number>(model.pipeline.executed.map((s) => [s.uid, 0]));
   const batchTimes: number[] = [];
   let pipelineMs = 0;
   let total = 0;

@@ -7,8 +7,14 @@ import type { LocalBroker } from '../broker/index.js';
 export interface System {
   readonly key: string;
   readonly label: string;
-  /** Node arguments (script and its arguments). */
+  /** Node arguments (script and its arguments), or `command`'s when that is set. */
   readonly args: string[];
+  /** The executable when it is not node (the Python row). */
+  readonly command?: string;
+  /** The input topic when it is not the text records' (the tabular row). */
+  readonly inputTopic?: string;
+  /** Why this system cannot run here (a missing fixture or interpreter): its row reports it. */
+  readonly unavailable?: string;
   readonly env: Record<string, string>;
   /** For a variant: the settings it changes. */
   readonly changed?: Record<string, string>;
@@ -58,6 +64,7 @@ const POLL_MS = 100;
  * every id checked. CPU and peak RSS come from /proc while the process still runs.
  */
 export async function runRow(setup: RowSetup, system: System, tag: string): Promise<RowResult> {
+  if (system.unavailable) throw new Error(system.unavailable);
   const predictionsTopic = `${tag}-predictions`;
   const errorsTopic = `${tag}-errors`;
   await setup.broker.command(`topic ${predictionsTopic} ${setup.partitions}`);
@@ -65,12 +72,12 @@ export async function runRow(setup: RowSetup, system: System, tag: string): Prom
   const child = startChild(system.args, {
     ...system.env,
     KAFKA_BOOTSTRAP_SERVER: setup.broker.bootstrap,
-    KAFKA_INCOMING_MSG_TOPIC: setup.inputTopic,
+    KAFKA_INCOMING_MSG_TOPIC: system.inputTopic ?? setup.inputTopic,
     KAFKA_PREDICTIONS_TOPIC: predictionsTopic,
     KAFKA_ERRORS_TOPIC: errorsTopic,
     KAFKA_GROUP_ID: `${tag}-group`,
     KAFKA_STARTING_OFFSET: 'earliest',
-  }, setup.cwd);
+  }, setup.cwd, system.command);
   const topics = [predictionsTopic, errorsTopic];
   const brokerCpuBefore = cpuSeconds(setup.broker.pid);
   let brokerCpu = 0;
@@ -97,7 +104,7 @@ export async function runRow(setup: RowSetup, system: System, tag: string): Prom
       }
       if (Date.now() - lastChange > setup.stallMs) throw new Error(`${system.label}: no progress for ${setup.stallMs} ms at ${count}/${setup.records} outputs\n${child.logs.slice(-15).join('\n')}`);
       const exited = await Promise.race([child.exited.then(() => true), sleep(POLL_MS).then(() => false)]);
-      if (exited) throw new Error(`${system.label} exited at ${count}/${setup.records} outputs:\n${child.logs.slice(-15).join('\n')}`);
+      if (exited) throw new Error(`${system.label} exited at ${count}/${setup.records} outputs; its last line: ${child.logs.at(-1) ?? '(none)'}\n${child.logs.slice(-15).join('\n')}`);
     }
   } finally {
     exitCode = await child.stop();

@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { repoRoot } from './fixtures.js';
+import { mlstreamBin } from './built-bin.js';
 
 export interface CliResult {
   readonly code: number | null;
@@ -8,7 +8,7 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-const bin = join(repoRoot, 'bin/mlstream.js');
+const bin = mlstreamBin();
 
 /** Runs `mlstream <args>` with pipes (so neither stdout nor stderr is a terminal). */
 export function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<CliResult> {

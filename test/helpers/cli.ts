@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { repoRoot } from './fixtures.js';
+import { mlstreamBin } from './built-bin.js';
 
 /** Runs the `mlstream` command line as a user would; returns exit code and output. */
 export function mlstream(args: string[], env: Record<string, string> = {}): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [join(repoRoot, 'bin/mlstream.js'), ...args], {
+  const r = spawnSync(process.execPath, [mlstreamBin(), ...args], {
     encoding: 'utf8',
     cwd: repoRoot,
     env: { ...process.env, LOG_LEVEL: 'silent', ...env },

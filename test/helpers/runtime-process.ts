@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { repoRoot } from './fixtures.js';
 import { createInterface } from 'node:readline';
+import { mlstreamBin } from './built-bin.js';
 
 export interface RuntimeProcess {
   readonly child: ChildProcess;
@@ -21,7 +21,7 @@ export function startRuntime(env: Record<string, string>, args: string[] = []): 
 
 /** Runs any `mlstream` command (e.g. `train`) as a separate process whose JSON log lines can be awaited. */
 export function startMlstream(args: string[], env: Record<string, string>): RuntimeProcess {
-  const child = spawn(process.execPath, [join(repoRoot, 'bin/mlstream.js'), ...args], {
+  const child = spawn(process.execPath, [mlstreamBin(), ...args], {
     cwd: repoRoot,
     env: { ...process.env, LOG_LEVEL: 'info', KAFKA_SESSION_TIMEOUT_MS: '6000', KAFKA_MAX_WAIT_MS: '500', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

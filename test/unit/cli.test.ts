@@ -3,9 +3,10 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { repoRoot } from '../helpers/fixtures.js';
+import { mlstreamBin } from '../helpers/built-bin.js';
 
 function mlstream(...args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [join(repoRoot, 'bin/mlstream.js'), ...args], { encoding: 'utf8', env: { ...process.env, LOG_LEVEL: 'silent' } });
+  const r = spawnSync(process.execPath, [mlstreamBin(), ...args], { encoding: 'utf8', env: { ...process.env, LOG_LEVEL: 'silent' } });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 

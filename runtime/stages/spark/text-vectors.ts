@@ -5,6 +5,7 @@ import type { Stage, StageContext, StageFactory } from '../../pipeline/stage.js'
 import { defaultOutputCol } from './common.js';
 import { denseFromStruct } from './udt.js';
 import { vectorMapStage } from './stage-helpers.js';
+import { declareTextPart } from './text-parts.js';
 
 const ML = 'org.apache.spark.ml.feature.';
 
@@ -26,7 +27,7 @@ const DENSE_COUNTS_LIMIT = 1 << 20;
  * vector index and only the distinct indices are sorted; beyond it every index is kept and
  * the sorted run lengths are the counts.
  */
-class TermCounts {
+export class TermCounts {
   private readonly dense: Int32Array | undefined;
   /** Dense: the distinct indices seen. Sorting: every index seen. */
   private seen = new Int32Array(1024);
@@ -114,13 +115,14 @@ const countVectorizerModel: StageFactory = async (ctx) => {
   const binary = ctx.params.boolean('binary', false);
   const counts = new TermCounts(index.size);
   const arena = new TypedArena();
-  return tokensToVector(ctx, index.size, (tokens) => {
+  const stage = tokensToVector(ctx, index.size, (tokens) => {
     for (const t of tokens) {
       const i = index.get(t);
       if (i !== undefined) counts.add(i);
     }
     return counts.take(arena, index.size, minTF >= 1 ? minTF : tokens.length * minTF, binary);
   });
+  return declareTextPart(stage, { kind: 'vocabulary', size: index.size, vocabulary, index, minTF, binary });
 };
 
 /**
@@ -135,10 +137,11 @@ const hashingTF: StageFactory = (ctx) => {
   const legacy = sparkMajorVersion(ctx.metadata.sparkVersion) < 3;
   const counts = new TermCounts(numFeatures);
   const arena = new TypedArena();
-  return tokensToVector(ctx, numFeatures, (tokens) => {
+  const stage = tokensToVector(ctx, numFeatures, (tokens) => {
     for (const t of tokens) counts.add(hashingTFIndex(t, numFeatures, legacy));
     return counts.take(arena, numFeatures, 0, binary);
   });
+  return declareTextPart(stage, { kind: 'hashing', size: numFeatures, legacy, binary });
 };
 
 function sparkMajorVersion(version: string | undefined): number {
@@ -150,13 +153,20 @@ const SEED = 42;
 
 /** The vector index HashingTF gives a term (`indexOf`). */
 export function hashingTFIndex(term: string, numFeatures: number, legacy: boolean): number {
-  let h = legacy ? NaN : murmur3Ascii(term, SEED);
-  if (Number.isNaN(h)) {
-    const len = encodeUtf8(term);
-    h = legacy ? murmur3Legacy(utf8Buffer, len, SEED) : murmur3(utf8Buffer, len, SEED);
-  }
-  const mod = h % numFeatures;
-  return mod < 0 ? mod + numFeatures : mod;
+  const h = legacy ? NaN : murmur3Ascii(term, SEED);
+  if (!Number.isNaN(h)) return nonNegativeMod(h, numFeatures);
+  const length = encodeUtf8(term); // first: it may replace the buffer
+  return hashingTFIndexOfBytes(utf8Buffer, length, numFeatures, legacy);
+}
+
+/** `hashingTFIndex` of a term given as its UTF-8 bytes. */
+export function hashingTFIndexOfBytes(bytes: Uint8Array, length: number, numFeatures: number, legacy: boolean): number {
+  return nonNegativeMod(legacy ? murmur3Legacy(bytes, length, SEED) : murmur3(bytes, length, SEED), numFeatures);
+}
+
+function nonNegativeMod(h: number, n: number): number {
+  const mod = h % n;
+  return mod < 0 ? mod + n : mod;
 }
 
 let utf8Buffer = new Uint8Array(256);
@@ -286,7 +296,8 @@ const idfModel: StageFactory = async (ctx) => {
   const arena = new TypedArena();
   const input = ctx.params.string('inputCol');
   const output = ctx.params.string('outputCol', defaultOutputCol(ctx));
-  return vectorMapStage(ctx, input, output, idf.length, (v) => scaleByIdf(v, idf, arena) ?? `${idf.length} terms; the vector in "${input}" reaches past them`);
+  const stage = vectorMapStage(ctx, input, output, idf.length, (v) => scaleByIdf(v, idf, arena) ?? `${idf.length} terms; the vector in "${input}" reaches past them`);
+  return declareTextPart(stage, { kind: 'idf', idf });
 };
 
 function scaleByIdf(v: Vector, idf: Float64Array, arena: TypedArena): Vector | null {

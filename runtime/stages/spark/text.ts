@@ -1,6 +1,8 @@
 import type { Stage, StageContext, StageFactory } from '../../pipeline/stage.js';
 import { columnPairs, defaultOutputCol } from './common.js';
 import { JAVA_WHITESPACE_SPLITS, compileJavaRegex, javaFindAll, javaSplit, splitOnJavaWhitespace } from './java-regex.js';
+import { fuseTextChain } from './fused-text.js';
+import { declareTextPart, type Splitter, type TokenizerPart } from './text-parts.js';
 import { rejectNull, textVectorStages } from './text-vectors.js';
 import { AsciiWordTrie } from './word-set.js';
 
@@ -55,7 +57,28 @@ function tokensStage(ctx: StageContext, inputType: 'string' | 'strings', map: (v
  * of spaces give empty tokens, an empty string gives one empty token and trailing empty
  * tokens are dropped.
  */
-const tokenizer: StageFactory = (ctx) => tokensStage(ctx, 'string', (s) => splitOnJavaWhitespace(s.toLowerCase(), false));
+const tokenizer: StageFactory = (ctx) => {
+  const tokenize = (s: string): string[] => splitOnJavaWhitespace(s.toLowerCase(), false);
+  return fusableTokenizer(tokensStage(ctx, 'string', tokenize), { kind: 'tokenizer', splitter: 'spaces', lower: true, minLength: 0, tokenize });
+};
+
+/** A tokenizer that offers the pipeline the fused text chain (fused-text.ts) when its splitter is one it knows. */
+function fusableTokenizer(stage: Stage, part: TokenizerPart | undefined): Stage {
+  if (!part) return stage;
+  declareTextPart(stage, part);
+  stage.fuseWith = (following) => fuseTextChain(stage, following);
+  return stage;
+}
+
+/** The fused chain's splitter doing what this RegexTokenizer's pattern does, if there is one. */
+function knownSplitter(pattern: string, gaps: boolean, minLength: number): Splitter | undefined {
+  if (gaps && pattern === '\\s') return 'spaces';
+  if (gaps && pattern === '\\s+') return 'spaceRuns';
+  // With empty tokens dropped, splitting on non-word characters keeps the runs of word characters.
+  if (gaps && minLength >= 1 && (pattern === '\\W' || pattern === '\\W+')) return 'wordRuns';
+  if (!gaps && pattern === '\\w+') return 'wordRuns';
+  return undefined;
+}
 
 /** RegexTokenizer: split on (gaps) or collect (no gaps) Java-regex matches, then drop short tokens. */
 const regexTokenizer: StageFactory = (ctx) => {
@@ -66,12 +89,14 @@ const regexTokenizer: StageFactory = (ctx) => {
   const minLength = p.number('minTokenLength', 1);
   const lower = p.boolean('toLowercase', true);
   const whitespaceRuns = gaps ? JAVA_WHITESPACE_SPLITS.get(source) : undefined;
-  return tokensStage(ctx, 'string', (s) => {
+  const tokenize = (s: string): string[] => {
     const str = lower ? s.toLowerCase() : s;
     const tokens =
       whitespaceRuns !== undefined ? splitOnJavaWhitespace(str, whitespaceRuns) : gaps ? javaSplit(str, pattern) : javaFindAll(str, pattern);
     return minLength > 0 ? tokens.filter((t) => t.length >= minLength) : tokens;
-  });
+  };
+  const splitter = knownSplitter(source, gaps, minLength);
+  return fusableTokenizer(tokensStage(ctx, 'string', tokenize), splitter && { kind: 'tokenizer', splitter, lower, minLength, tokenize });
 };
 
 /**
@@ -127,7 +152,7 @@ const stopWordsRemover: StageFactory = (ctx) => {
       });
     },
   };
-  return stage;
+  return declareTextPart(stage, { kind: 'stopWords', trie, isStopWord });
 };
 
 /** NGram: every run of n consecutive tokens joined by one space; fewer than n tokens give none. */

@@ -51,6 +51,18 @@ export class AsciiWordTrie {
     }
   }
 
+  /** `lookup` of a token held as `length` ASCII bytes (every byte below 128). */
+  lookupBytes(bytes: Uint8Array, length: number): number {
+    let node = 0;
+    for (let i = 0; i < length; i++) {
+      const slot = this.slots[bytes[i]!]!;
+      if (slot < 0) return 0;
+      node = this.children[node * this.width + slot]!;
+      if (node === 0) return 0;
+    }
+    return this.terminal[node]!;
+  }
+
   /** 1 when the token is in the list, 0 when it is not, UNDECIDED when non-ASCII decides. */
   lookup(token: string): number {
     let node = 0;

@@ -1,0 +1,199 @@
+/**
+ * The text chain — Tokenizer or RegexTokenizer → StopWordsRemover (optional) → HashingTF or
+ * CountVectorizerModel → IDFModel (optional) — as one stage, offered by the tokenizer at load
+ * when the params of the stages after it allow. The general chain builds a string per token,
+ * an array per row per stage, lower-cases and hashes each string; this stage walks each text
+ * once, copies each token's (lower-cased) characters into one reused byte buffer, checks it
+ * against the stop-word trie and hashes or looks it up from those bytes, and counts into one
+ * reused array: nothing is allocated per token.
+ *
+ * The numbers are the general chain's, bit for bit. ASCII characters are their own UTF-8
+ * bytes, Java lower-cases them by `+ 32` in every locale the chain fuses for, and neither
+ * splitting nor lower-casing moves a token boundary. A token holding a non-ASCII character
+ * goes through the general per-token functions (a string, Java's lower-casing); for the
+ * word-character patterns, where lower-casing a non-ASCII letter can produce an ASCII one
+ * (KELVIN SIGN → k), the whole text goes through the general tokenizer.
+ */
+import { ErrorCodes } from '../../errors.js';
+import { TypedArena } from '../../pipeline/arena.js';
+import type { Frame, SparseVector, Vector } from '../../pipeline/frame.js';
+import type { FusedStage, Stage } from '../../pipeline/stage.js';
+import { textPartOf, type HashingPart, type IdfPart, type StopWordsPart, type TokenizerPart, type VocabularyPart } from './text-parts.js';
+import { hashingTFIndex, hashingTFIndexOfBytes, TermCounts } from './text-vectors.js';
+import { AsciiVocabulary } from './ascii-vocabulary.js';
+import type { AsciiWordTrie } from './word-set.js';
+
+const UNKNOWN = -1;
+
+/** The offer a tokenizer makes to the pipeline: itself and the text stages right after it, when they chain. */
+export function fuseTextChain(tokenizer: Stage, following: readonly Stage[]): FusedStage | undefined {
+  const tokens = textPartOf(tokenizer);
+  if (tokens?.kind !== 'tokenizer') return undefined;
+  const chain: Stage[] = [tokenizer];
+  const next = <K extends 'stopWords' | 'hashing' | 'vocabulary' | 'idf'>(...kinds: K[]): Extract<ReturnType<typeof textPartOf>, { kind: K }> | undefined => {
+    const stage = following[chain.length - 1];
+    const part = textPartOf(stage);
+    if (!stage || !part || !(kinds as string[]).includes(part.kind)) return undefined;
+    if (stage.inputCols.length !== 1 || stage.inputCols[0] !== chain.at(-1)!.outputCols[0]) return undefined;
+    chain.push(stage);
+    return part as Extract<ReturnType<typeof textPartOf>, { kind: K }>;
+  };
+  const stopWords = next('stopWords');
+  if (stopWords && !stopWords.trie) return undefined;
+  const vectorizer = next('hashing', 'vocabulary');
+  if (!vectorizer) return undefined;
+  if (vectorizer.kind === 'vocabulary' && vectorizer.index.size !== vectorizer.vocabulary.length) return undefined;
+  const idf = next('idf');
+  if (idf && idf.idf.length !== vectorizer.size) return undefined;
+  return { stage: fusedTextStage(chain, tokens, stopWords, vectorizer, idf), count: chain.length };
+}
+
+function fusedTextStage(chain: readonly Stage[], tokens: TokenizerPart, stopWords: StopWordsPart | undefined, vectorizer: HashingPart | VocabularyPart, idf: IdfPart | undefined): Stage {
+  const first = chain[0]!;
+  const input = first.inputCols[0]!;
+  const output = chain.at(-1)!.outputCols[0]!;
+  const rows = new TextRows(tokens, stopWords, vectorizer, idf);
+  const size = idf ? idf.idf.length : vectorizer.size;
+  const name = first.className.slice(first.className.lastIndexOf('.') + 1);
+  const stage: Stage = {
+    uid: chain.map((s) => s.uid).join('+'),
+    className: `mlstream.FusedText(${chain.map((s) => s.className.slice(s.className.lastIndexOf('.') + 1)).join(' → ')})`,
+    inputCols: [input],
+    outputCols: [output],
+    transform(frame: Frame) {
+      const texts = frame.getTyped(input, 'string').values;
+      const out = new Array<Vector | null>(texts.length);
+      for (let i = 0; i < texts.length; i++) {
+        const text = texts[i];
+        if (text == null) {
+          out[i] = null;
+          // The message and stage the general tokenizer gives, so the error record is the same.
+          frame.reject(i, ErrorCodes.PIPELINE_ERROR, `${name} cannot process a null value in column "${input}"`, first.uid);
+        } else out[i] = rows.vectorize(text);
+      }
+      frame.set(output, { type: 'vector', size, values: out });
+    },
+  };
+  return stage;
+}
+
+function isJavaSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
+}
+
+function isWordChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
+}
+
+/** The per-row work, with the buffers it reuses from row to row. */
+class TextRows {
+  private bytes = new Uint8Array(256);
+  private readonly counts: TermCounts;
+  private readonly arena = new TypedArena();
+  private readonly vocabulary: AsciiVocabulary | undefined;
+  private readonly trie: AsciiWordTrie | undefined;
+  /** Tokens of the current row that survived the stop words (CountVectorizer's fractional minTF counts them). */
+  private kept = 0;
+
+  constructor(
+    private readonly tokens: TokenizerPart,
+    private readonly stopWords: StopWordsPart | undefined,
+    private readonly vectorizer: HashingPart | VocabularyPart,
+    private readonly idf: IdfPart | undefined,
+  ) {
+    this.counts = new TermCounts(vectorizer.size);
+    this.vocabulary = vectorizer.kind === 'vocabulary' ? new AsciiVocabulary(vectorizer.vocabulary) : undefined;
+    this.trie = stopWords?.trie;
+  }
+
+  vectorize(text: string): SparseVector {
+    this.kept = 0;
+    if (this.tokens.splitter === 'wordRuns') this.wordRuns(text);
+    else this.spaceSplit(text, this.tokens.splitter === 'spaceRuns');
+    const v = this.vectorizer;
+    const minCount = v.kind === 'vocabulary' ? (v.minTF >= 1 ? v.minTF : this.kept * v.minTF) : 0;
+    const vector = this.counts.take(this.arena, v.size, minCount, v.binary);
+    if (this.idf) {
+      const { indices, values } = vector;
+      const idf = this.idf.idf;
+      for (let k = 0; k < values.length; k++) values[k] = values[k]! * idf[indices[k]!]!;
+      return { size: idf.length, indices, values };
+    }
+    return vector;
+  }
+
+  /**
+   * Java's `Pattern.split` on `\s` or `\s+`: every piece up to the last non-space character
+   * (empty pieces included), none after it; an empty text is one empty token.
+   */
+  private spaceSplit(text: string, runs: boolean): void {
+    let last = text.length - 1;
+    while (last >= 0 && isJavaSpace(text.charCodeAt(last))) last--;
+    if (last < 0) {
+      if (text.length === 0) this.range(text, 0, 0);
+      return;
+    }
+    let start = 0;
+    for (let i = 0; i < last; i++) {
+      if (!isJavaSpace(text.charCodeAt(i))) continue;
+      this.range(text, start, i);
+      if (runs) while (isJavaSpace(text.charCodeAt(i + 1))) i++;
+      start = i + 1;
+    }
+    this.range(text, start, last + 1);
+  }
+
+  private wordRuns(text: string): void {
+    for (let i = 0; i < text.length; i++) {
+      if (text.charCodeAt(i) >= 0x80) {
+        for (const token of this.tokens.tokenize(text)) this.token(token);
+        return;
+      }
+    }
+    for (let i = 0; i < text.length; ) {
+      if (!isWordChar(text.charCodeAt(i))) {
+        i++;
+        continue;
+      }
+      const start = i;
+      while (i < text.length && isWordChar(text.charCodeAt(i))) i++;
+      this.range(text, start, i);
+    }
+  }
+
+  /** The token text[start, end) before lower-casing and the length filter. */
+  private range(text: string, start: number, end: number): void {
+    const length = end - start;
+    if (this.bytes.length < length) this.bytes = new Uint8Array(length * 2);
+    const bytes = this.bytes;
+    const lower = this.tokens.lower;
+    let seen = 0;
+    for (let k = 0; k < length; k++) {
+      let c = text.charCodeAt(start + k);
+      seen |= c;
+      if (lower && c >= 65 && c <= 90) c += 32;
+      bytes[k] = c;
+    }
+    if (seen >= 0x80) {
+      const token = text.slice(start, end);
+      this.token(lower ? token.toLowerCase() : token);
+      return;
+    }
+    if (length < this.tokens.minLength) return;
+    if (this.trie && this.trie.lookupBytes(bytes, length) === 1) return;
+    this.kept++;
+    const v = this.vectorizer;
+    const index = v.kind === 'hashing' ? hashingTFIndexOfBytes(bytes, length, v.size, v.legacy) : this.vocabulary!.lookup(bytes, length);
+    if (index !== UNKNOWN) this.counts.add(index);
+  }
+
+  /** A token as the general tokenizer gives it (lower-cased already), by the general per-token rules. */
+  private token(token: string): void {
+    if (token.length < this.tokens.minLength) return;
+    if (this.stopWords?.isStopWord(token)) return;
+    this.kept++;
+    const v = this.vectorizer;
+    const index = v.kind === 'hashing' ? hashingTFIndex(token, v.size, v.legacy) : (v.index.get(token) ?? UNKNOWN);
+    if (index !== UNKNOWN) this.counts.add(index);
+  }
+}

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# `npm run build`, also run by `npm ci` (as `prepare`) and by `npm test`: compiles the
+# TypeScript once into dist/, which bin/mlstream.js runs, so nothing is transpiled when the
+# runtime starts. tsconfig.build.json extends tsconfig.json, so this is also the typecheck.
+# The output is written beside dist/ and swapped in whole: a process starting meanwhile
+# sees the old build or the new one, never half of one.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=".dist-$$"
+old=".dist-old-$$"
+trap 'rm -rf "$out" "$old"' EXIT
+tsc -p tsconfig.build.json --outDir "$out"
+# Static files the runtime reads beside its modules.
+cp -r runtime/http/dashboard "$out/runtime/http/"
+if [ -d dist ]; then mv dist "$old"; fi
+mv "$out" dist
