@@ -58,7 +58,8 @@ export async function processSlice(messages: readonly InputMessage[], router: Re
 }
 
 async function routeAndRun(messages: readonly InputMessage[], router: RecordRouter, options: SliceOptions): Promise<BatchResult> {
-  const groups = new Map<string, Group>();
+  // Keyed by the route itself: the router hands out one object per version and role.
+  const groups = new Map<Route, Group>();
   const shadows = new Map<ServingPlan, Group>();
   const errors: OutputMessage[] = [];
   const errorsByCode: Record<string, number> = {};
@@ -84,7 +85,7 @@ async function routeAndRun(messages: readonly InputMessage[], router: RecordRout
       errors.push(errorOutput(m, i, options.errorsTopic, undefined, error, route.model, options.limits));
       continue;
     }
-    add(groups as Map<unknown, Group>, `${route.plan.tag}\0${route.role}`, route.plan, route.role, route.topics, m, i);
+    add(groups as Map<unknown, Group>, route, route.plan, route.role, route.topics, m, i);
     if (route.shadow) add(shadows as Map<unknown, Group>, route.shadow.plan, route.shadow.plan, 'shadow', route.shadow.topics, m, i);
   }
 

@@ -33,7 +33,7 @@ export interface RecordRouter {
  * `name@version`), the package bound to the record's topic, then the default package.
  * Within a package the canary split is a stable hash of the record key, so a key always
  * sees the same version. Built once per store generation; routing a record allocates
- * nothing but its result.
+ * nothing: every route it returns was built with the router.
  */
 export class Router implements RecordRouter {
   private readonly served = new Map<string, ServedPackage>();
@@ -56,9 +56,7 @@ export class Router implements RecordRouter {
       const pkg = this.served.get(name);
       if (!pkg) return wait(`package "${name}" (named by the ${HEADER_MODEL} header) is not loaded`, name);
       if (version === undefined) return pkg.choose(m);
-      const plan = pkg.versions.get(version);
-      if (!plan) return wait(`version ${version} of package "${name}" (named by the ${HEADER_MODEL} header) is not loaded`, header);
-      return { kind: 'serve', plan, role: 'pinned', topics: pkg.topics };
+      return pkg.pinned.get(version) ?? wait(`version ${version} of package "${name}" (named by the ${HEADER_MODEL} header) is not loaded`, header);
     }
     if (m.topic !== this.context.defaultInputTopic || this.context.bindings.has(m.topic)) {
       const bound = this.context.bindings.get(m.topic);
@@ -80,7 +78,8 @@ export class Router implements RecordRouter {
 }
 
 interface ServedPackage {
-  readonly versions: ReadonlyMap<string, ServingPlan>;
+  /** A route per loaded version, for records whose header names it; built once, so routing allocates nothing. */
+  readonly pinned: ReadonlyMap<string, Route>;
   readonly topics: OutputTopics;
   choose(m: InputMessage): Route;
 }
@@ -99,7 +98,7 @@ function servedPackage(pkg: PackageView, context: RoutingContext): ServedPackage
   const primaryRoute: Route = { kind: 'serve', plan: primary, role: 'primary', topics, ...(shadow ? { shadow } : {}) };
   const canaryRoute: Route | undefined = canary ? { kind: 'serve', plan: canary.plan, role: 'canary', topics, ...(shadow ? { shadow } : {}) } : undefined;
   return {
-    versions,
+    pinned: new Map([...versions].map(([label, plan]) => [label, { kind: 'serve', plan, role: 'pinned', topics } as const])),
     topics,
     choose: canary ? (m) => (keyShare(m) < canary.share ? canaryRoute! : primaryRoute) : () => primaryRoute,
   };
