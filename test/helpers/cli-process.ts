@@ -35,7 +35,10 @@ export const haveScript = spawnSync('script', ['--version'], { encoding: 'utf8' 
  * terminal would: stdout and stderr are both the terminal, so `output` is what they saw.
  */
 export function runCliInTerminal(args: string[], timeoutMs = 120_000): Promise<{ code: number | null; output: string }> {
-  const command = [process.execPath, bin, ...args].map(shellQuote).join(' ');
+  // `exec`: script runs the command through $SHELL -c (dash when SHELL is unset, as in CI), and
+  // dash does not exec a lone command — it would stay the terminal's foreground process, die of
+  // Ctrl-C's SIGINT itself and make script report 130 whatever node exited with.
+  const command = 'exec ' + [process.execPath, bin, ...args].map(shellQuote).join(' ');
   return new Promise((resolve, reject) => {
     const child = spawn('script', ['--quiet', '--return', '--flush', '--command', command, '/dev/null'], {
       cwd: repoRoot,

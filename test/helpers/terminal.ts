@@ -19,7 +19,10 @@ export interface TerminalSession {
 }
 
 export function startInTerminal(args: string[], env: Record<string, string> = {}): TerminalSession {
-  const command = [process.execPath, join(repoRoot, 'bin/mlstream.js'), ...args].map(shellQuote).join(' ');
+  // `exec`: script runs the command through $SHELL -c (dash when SHELL is unset, as in CI), and
+  // dash does not exec a lone command — it would stay the terminal's foreground process, die of
+  // Ctrl-C's SIGINT itself and make script report 130 whatever node exited with.
+  const command = 'exec ' + [process.execPath, join(repoRoot, 'bin/mlstream.js'), ...args].map(shellQuote).join(' ');
   const child = spawn('script', ['--quiet', '--return', '--flush', '--command', command, '/dev/null'], {
     cwd: repoRoot,
     env: { ...process.env, COLUMNS: '160', LINES: '40', ...env },
