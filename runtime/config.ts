@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 
 /**
  * The runtime's whole configuration: one typed object, read from environment variables
@@ -26,6 +27,8 @@ export interface Config {
   readonly maxMessageBytes: number;
   readonly errorRawMaxBytes: number;
   readonly partitionsConsumedConcurrently: number;
+  /** Worker threads running decoding, validation, stages and output encoding; 0: all on the main thread. */
+  readonly workers: number;
   /** Records handed to the engine at once; each slice is produced and committed on its own. */
   readonly sliceSize: number;
   readonly sessionTimeoutMs: number;
@@ -82,7 +85,8 @@ export const CONFIG_ENTRIES = {
   logLevel: { env: 'LOG_LEVEL', flag: 'log-level', default: 'info', help: 'pino log level: fatal | error | warn | info | debug | trace' },
   maxMessageBytes: { env: 'MAX_MESSAGE_BYTES', flag: 'max-message-bytes', default: '1048576', help: 'input messages larger than this go to errors as MESSAGE_TOO_LARGE' },
   errorRawMaxBytes: { env: 'ERROR_RAW_MAX_BYTES', flag: 'error-raw-max-bytes', default: '4096', help: 'raw input kept in an error record is truncated to this many bytes' },
-  partitionsConsumedConcurrently: { env: 'KAFKA_PARTITIONS_CONCURRENTLY', flag: 'partitions-concurrently', default: '1', help: 'partitions processed at the same time' },
+  partitionsConsumedConcurrently: { env: 'KAFKA_PARTITIONS_CONCURRENTLY', flag: 'partitions-concurrently', default: undefined, help: 'partitions processed at the same time (unset: workers + 1, so Kafka I/O on one partition overlaps the model on another)' },
+  workers: { env: 'MLSTREAM_WORKERS', flag: 'workers', default: undefined, help: 'worker threads running decoding, validation, the stages and output encoding (unset: cores − 1, at least 1; 0: all on the main thread)' },
   sliceSize: { env: 'SLICE_SIZE', flag: 'slice-size', default: '250', help: 'records run through the model at once; outputs are produced and offsets committed per slice, heartbeats go between slices' },
   sessionTimeoutMs: { env: 'KAFKA_SESSION_TIMEOUT_MS', flag: 'session-timeout-ms', default: '30000', help: 'consumer group session timeout' },
   maxWaitTimeInMs: { env: 'KAFKA_MAX_WAIT_MS', flag: 'max-wait-ms', default: '1000', help: 'longest a fetch waits for data' },
@@ -144,6 +148,7 @@ export function loadConfig(flags: Partial<Record<ConfigKey, string>>, env: NodeJ
     throw new ConfigError(`${describe('startingOffset')} must be earliest or latest, got "${startingOffset}"`);
   }
   const httpPort = raw('httpPort') === undefined ? undefined : int('httpPort', 0, 65535);
+  const workers = raw('workers') === undefined ? Math.max(1, availableParallelism() - 1) : int('workers', 0, 256);
   const noModelPolicy = required('noModelPolicy');
   if (noModelPolicy !== 'wait' && noModelPolicy !== 'error') throw new ConfigError(`${describe('noModelPolicy')} must be wait or error, got "${noModelPolicy}"`);
   const topics = ['inputTopic', 'predictionsTopic', 'errorsTopic'] as const;
@@ -175,7 +180,8 @@ export function loadConfig(flags: Partial<Record<ConfigKey, string>>, env: NodeJ
     logLevel: required('logLevel'),
     maxMessageBytes: int('maxMessageBytes', 1, 100 * 1024 * 1024),
     errorRawMaxBytes: int('errorRawMaxBytes', 0, 1024 * 1024),
-    partitionsConsumedConcurrently: int('partitionsConsumedConcurrently', 1, 1024),
+    partitionsConsumedConcurrently: raw('partitionsConsumedConcurrently') === undefined ? workers + 1 : int('partitionsConsumedConcurrently', 1, 1024),
+    workers,
     sliceSize: int('sliceSize', 1, 100_000),
     sessionTimeoutMs: int('sessionTimeoutMs', 1000, 3_600_000),
     maxWaitTimeInMs: int('maxWaitTimeInMs', 0, 60_000),

@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import { processSlice, type BatchResult } from './engine/batch.js';
 import { ServingCounts } from './engine/counts.js';
 import { planFor } from './engine/plan.js';
+import { WorkerPool } from './engine/pool.js';
 import { Router } from './engine/routing.js';
 import { refusedOutputRecord } from './engine/error-record.js';
 import { dashboardRoutes } from './http/dashboard.js';
@@ -70,8 +71,15 @@ export async function serve(config: Config, probeKafka: () => Promise<void> = as
     live?.observeSlice(result, inputs);
   };
 
+  // Decoding, validation, the stages and output encoding run on worker threads; Kafka stays here.
+  const pool = new WorkerPool({ size: config.workers, plugins: config.plugins, remoteAllowedHosts: config.remoteAllowedHosts, wantRecords: sink !== undefined || config.httpPort !== undefined, log });
+  const syncPool = (): void => pool.sync(store.loaded());
+  store.on('changed', syncPool);
+  syncPool();
+  if (pool.size > 0) log.info({ workers: pool.size, partitionsConcurrently: config.partitionsConsumedConcurrently }, 'worker pool started');
+
   const limits = { maxMessageBytes: config.maxMessageBytes, errorRawMaxBytes: config.errorRawMaxBytes, errorRecordMaxBytes: config.errorRecordMaxBytes };
-  const sliceOptions = { limits, noModelPolicy: config.noModelPolicy, errorsTopic: config.errorsTopic };
+  const sliceOptions = { limits, noModelPolicy: config.noModelPolicy, errorsTopic: config.errorsTopic, ...(pool.size > 0 ? { runPlan: pool.run.bind(pool) } : {}) };
   let router: Router | undefined;
   const runner = new StreamRunner(
     createKafka(config, log),
@@ -127,6 +135,7 @@ export async function serve(config: Config, probeKafka: () => Promise<void> = as
       await sink?.close();
       live.close();
       metrics.close();
+      await pool.close();
       await store.close();
       throw e;
     }
@@ -149,6 +158,7 @@ export async function serve(config: Config, probeKafka: () => Promise<void> = as
       await sink?.close();
       live?.close();
       metrics?.close();
+      await pool.close();
       await store.close();
       http?.close();
       log.info({ code }, 'stopped');

@@ -15,7 +15,11 @@ export interface SliceOptions {
   readonly noModelPolicy: NoModelPolicy;
   /** Where errors go that belong to no package (NO_MODEL, a failure of the engine itself). */
   readonly errorsTopic: string;
+  /** Runs one version's share of the slice (the worker pool); default: the plan's own run, on this thread. */
+  readonly runPlan?: RunPlan;
 }
+
+export type RunPlan = (plan: ServingPlan, messages: readonly InputMessage[], positions: readonly number[], topics: OutputTopics, limits: BatchLimits) => Promise<PlanRun>;
 
 export interface BatchResult {
   readonly predictions: OutputMessage[];
@@ -93,28 +97,29 @@ async function routeAndRun(messages: readonly InputMessage[], router: RecordRout
   const shadow: OutputMessage[] = [];
   const records: PredictionRecord[] = [];
   const versions = new Map<string, VersionStats>();
-  for (const [list, isShadow] of [[[...groups.values()], false], [[...shadows.values()], true]] as const) {
-    for (const g of list) {
-      const run = await runGuarded(g, options.limits);
-      if (isShadow) shadow.push(...run.predictions, ...run.errors);
-      else {
-        predictions.push(...run.predictions);
-        errors.push(...run.errors);
-        records.push(...run.records);
-        for (const [code, n] of Object.entries(run.errorsByCode)) errorsByCode[code] = (errorsByCode[code] ?? 0) + n;
-      }
-      versions.set(`${g.plan.tag}${isShadow ? ' shadow' : ''}`, {
-        name: g.plan.model.name,
-        version: g.plan.model.version,
-        role: g.role,
-        records: g.messages.length,
-        predictions: run.predictions.length,
-        errors: run.errors.length,
-        pipelineMs: run.pipelineMs,
-        stageMs: run.stageMs,
-      });
+  // Every version's share at once: on the worker pool they run in parallel; outputs are put back in input order below.
+  const jobs = [...[...groups.values()].map((g) => [g, false] as const), ...[...shadows.values()].map((g) => [g, true] as const)];
+  const runs = await Promise.all(jobs.map(([g]) => runGuarded(g, options)));
+  jobs.forEach(([g, isShadow], j) => {
+    const run = runs[j]!;
+    if (isShadow) shadow.push(...run.predictions, ...run.errors);
+    else {
+      predictions.push(...run.predictions);
+      errors.push(...run.errors);
+      records.push(...run.records);
+      for (const [code, n] of Object.entries(run.errorsByCode)) errorsByCode[code] = (errorsByCode[code] ?? 0) + n;
     }
-  }
+    versions.set(`${g.plan.tag}${isShadow ? ' shadow' : ''}`, {
+      name: g.plan.model.name,
+      version: g.plan.model.version,
+      role: g.role,
+      records: g.messages.length,
+      predictions: run.predictions.length,
+      errors: run.errors.length,
+      pipelineMs: run.pipelineMs,
+      stageMs: run.stageMs,
+    });
+  });
   if (groups.size > 1) {
     byPosition(predictions);
     byPosition(errors);
@@ -123,9 +128,9 @@ async function routeAndRun(messages: readonly InputMessage[], router: RecordRout
 }
 
 /** A plan's run, with anything it throws turned into error records for its own records. */
-async function runGuarded(g: Group, limits: BatchLimits): Promise<PlanRun> {
+async function runGuarded(g: Group, { limits, runPlan }: SliceOptions): Promise<PlanRun> {
   try {
-    return await g.plan.run(g.messages, g.positions, g.topics, limits);
+    return await (runPlan ? runPlan(g.plan, g.messages, g.positions, g.topics, limits) : g.plan.run(g.messages, g.positions, g.topics, limits));
   } catch (e) {
     const error = failure(e, 'serving this batch failed');
     return {

@@ -96,7 +96,8 @@ export function analyze(d: ReportData): string[] {
   const profile = d.profile;
   if (profile && !('error' in profile)) {
     const areas = profile.summary.byArea.slice(0, 4).map((a) => `${a.name} ${pct(a.selfShare)}`);
-    out.push(`- **Profile.** Busy time by area: ${areas.join(', ')}.`);
+    const threads = profile.summary.threads.map((t) => `${pct(t.busyMs / Math.max(1, t.windowMs))} (mostly ${t.mostly})`);
+    out.push(`- **Profile.** Busy time by area: ${areas.join(', ')}. Each thread busy for this share of its own work window: ${threads.join('; ')} — a thread near 100% is the bottleneck.`);
   }
   if (spark) out.push(...settingLines(d, spark));
   for (const o of d.latency) {

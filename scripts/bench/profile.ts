@@ -20,6 +20,15 @@ export interface ProfileSummary {
   readonly busyMs: number;
   readonly top: readonly ProfileEntry[];
   readonly byArea: readonly ProfileEntry[];
+  /** Per profiled thread (one file each): busy time within its work window, and the window's length. */
+  readonly threads: readonly ThreadLoad[];
+}
+
+export interface ThreadLoad {
+  /** The thread's largest area of work, which names it in words (the main thread runs kafkajs, a pool worker the stages). */
+  readonly mostly: string;
+  readonly busyMs: number;
+  readonly windowMs: number;
 }
 
 /** Where a function lives, in words a reader of the table knows. */
@@ -73,27 +82,36 @@ export function summarizeProfile(dir: string, root: string, topN = 15): ProfileS
   const selfMs = new Map<string, number>();
   const areaMs = new Map<string, number>();
   let busy = 0;
+  const threads: ThreadLoad[] = [];
   for (const file of files) {
+    let threadBusy = 0;
+    let windowMs = 0;
+    const threadAreas = new Map<string, number>();
     const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
     const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
     const [from, to] = workWindow(profile.samples.map((id) => byId.get(id)!.url));
     profile.samples.forEach((id, i) => {
       if (i < from || i > to) return;
       const ms = (profile.timeDeltas[i] ?? 0) / 1000;
+      windowMs += ms;
       const frame = byId.get(id)!;
       if (frame.functionName === '(idle)') return;
       busy += ms;
+      threadBusy += ms;
       const where = frame.url ? relative(root, frame.url.replace(/^file:\/\//, '')) : '(native)';
       const name = `${frame.functionName || '(anonymous)'}\t${where}`;
       selfMs.set(name, (selfMs.get(name) ?? 0) + ms);
       const a = area(frame.url, frame.functionName);
       areaMs.set(a, (areaMs.get(a) ?? 0) + ms);
+      threadAreas.set(a, (threadAreas.get(a) ?? 0) + ms);
     });
+    const mostly = [...threadAreas].sort((x, y) => y[1] - x[1])[0]?.[0];
+    if (mostly && threadBusy > 0) threads.push({ mostly, busyMs: threadBusy, windowMs });
   }
   const ranked = (m: Map<string, number>, n: number): ProfileEntry[] =>
     [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([key, ms]) => {
       const [name, file] = key.split('\t');
       return { name: name!, ...(file ? { file } : {}), selfShare: ms / busy };
     });
-  return { busyMs: busy, top: ranked(selfMs, topN), byArea: ranked(areaMs, 12) };
+  return { busyMs: busy, top: ranked(selfMs, topN), byArea: ranked(areaMs, 12), threads: threads.sort((a, b) => b.busyMs - a.busyMs) };
 }

@@ -1,0 +1,83 @@
+import { parentPort } from 'node:worker_threads';
+import { loadPackage, type ModelVersion } from '../packages/package.js';
+import { loadPlugins } from '../pipeline/plugins.js';
+import type { StageRegistry } from '../pipeline/registry.js';
+import { builtinRegistry } from '../stages/index.js';
+import { planFor } from './plan.js';
+import { toWire, unpack, type FromWorker, type ToWorker } from './pool-protocol.js';
+
+/**
+ * A worker of the pool (pool.ts): loads the same package versions the main thread loaded,
+ * from the same folders, and runs plans on the groups it is sent. Decoding, validation,
+ * the stages and output encoding happen here; Kafka stays on the main thread.
+ */
+
+const port = parentPort;
+if (!port) throw new Error('pool-worker.ts runs only as a worker thread');
+
+let registry: StageRegistry | undefined;
+const versions = new Map<string, Promise<ModelVersion>>();
+const send = (m: FromWorker): void => port.postMessage(m);
+
+port.on('message', (m: ToWorker) => {
+  switch (m.type) {
+    case 'init':
+      void init(m.plugins, m.remoteAllowedHosts, m.cwd);
+      return;
+    case 'load':
+      void load(m.ref.key, m.ref.dir, m.ref.name, m.ref.version, m.ref.contentHash);
+      return;
+    case 'unload': {
+      const v = versions.get(m.key);
+      versions.delete(m.key);
+      void v?.then((model) => model.pipeline.dispose()).catch(() => undefined);
+      return;
+    }
+    case 'run':
+      void run(m);
+      return;
+  }
+});
+
+async function init(plugins: readonly string[], remoteAllowedHosts: readonly string[] | undefined, cwd: string): Promise<void> {
+  try {
+    const r = builtinRegistry(remoteAllowedHosts ? { remoteAllowedHosts: [...remoteAllowedHosts] } : {});
+    await loadPlugins(plugins, r, cwd);
+    registry = r;
+    send({ type: 'ready' });
+  } catch (e) {
+    send({ type: 'init-failed', reason: (e as Error).message });
+  }
+}
+
+async function load(key: string, dir: string, name: string, version: string, contentHash: string): Promise<void> {
+  if (!registry) return send({ type: 'load-failed', key, reason: 'the worker has no stage registry' });
+  const loading = loadPackage(dir, registry, name, undefined, version);
+  versions.set(key, loading);
+  try {
+    const model = await loading;
+    // The folder may have changed since the main thread loaded it: this copy would not be that version.
+    if (model.contentHash !== contentHash) {
+      versions.delete(key);
+      await model.pipeline.dispose();
+      return send({ type: 'load-failed', key, reason: 'the folder changed since the main thread loaded it' });
+    }
+    planFor(model);
+    send({ type: 'loaded', key });
+  } catch (e) {
+    versions.delete(key);
+    send({ type: 'load-failed', key, reason: (e as Error).message });
+  }
+}
+
+async function run(m: Extract<ToWorker, { type: 'run' }>): Promise<void> {
+  try {
+    const model = await versions.get(m.key);
+    if (!model) throw new Error(`version ${m.key} is not loaded in this worker`);
+    const started = performance.now();
+    const done = await planFor(model).run(unpack(m.messages), m.positions, m.topics, m.limits);
+    send({ type: 'done', id: m.id, run: toWire(done, m.wantRecords, performance.now() - started) });
+  } catch (e) {
+    send({ type: 'failed', id: m.id, reason: (e as Error).message });
+  }
+}

@@ -1,0 +1,224 @@
+import { Worker } from 'node:worker_threads';
+import type { Logger } from '../log.js';
+import type { ModelVersion } from '../packages/package.js';
+import type { InputMessage } from './messages.js';
+import type { BatchLimits, OutputTopics, PlanRun, ServingPlan } from './plan.js';
+import { fromWire, pack, versionKey, type FromWorker, type ToWorker, type VersionRef, type WireRun } from './pool-protocol.js';
+
+export interface PoolOptions {
+  /** Worker threads; 0 runs every plan on the main thread. */
+  readonly size: number;
+  /** Plugin modules, loaded in each worker as in the main thread. */
+  readonly plugins: readonly string[];
+  readonly remoteAllowedHosts?: readonly string[];
+  /** Whether runs send their predictions back as data (a sink or the dashboard reads them). */
+  readonly wantRecords: boolean;
+  readonly log: Logger;
+  /** Versions cheaper than this per record run on the main thread (default OFFLOAD_MIN_US_PER_RECORD). */
+  readonly offloadMinUsPerRecord?: number;
+}
+
+/**
+ * A version whose runs cost less than this per record runs on the main thread: handing a
+ * batch to a worker (copying the values over, cloning the outputs back) costs a few µs per
+ * record, more than a small tabular model's whole run. Measured by `npm run bench`: the iris
+ * tree (a few µs per record) lost a third of its throughput on the pool; the text chain
+ * (~50 µs) gained.
+ */
+export const OFFLOAD_MIN_US_PER_RECORD = 15;
+
+/** Respawns of crashed workers before the pool gives up on them (plans then run on the main thread). */
+const MAX_RESPAWNS = 5;
+
+interface Pending {
+  readonly resolve: (run: WireRun) => void;
+  readonly reject: (e: Error) => void;
+}
+
+class PoolWorker {
+  readonly thread: Worker;
+  readonly loaded = new Set<string>();
+  readonly pending = new Map<number, Pending>();
+  ready = false;
+
+  /** Why the thread ended, when an uncaught throw ended it. */
+  error: Error | undefined;
+
+  constructor(url: URL, init: ToWorker, onMessage: (w: PoolWorker, m: FromWorker) => void, onExit: (w: PoolWorker, code: number) => void) {
+    // A .ts entry (the runtime run through tsx, as in tests): tsx's loader hooks do not reach
+    // worker threads, so the thread registers them itself before importing its entry.
+    const entry = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); })`;
+    this.thread = url.pathname.endsWith('.ts') ? new Worker(entry, { eval: true, name: 'mlstream-pool' }) : new Worker(url, { name: 'mlstream-pool' });
+    this.thread.on('message', (m: FromWorker) => onMessage(this, m));
+    // An uncaught throw in the worker ends it; 'exit' follows and fails its runs over to the main thread.
+    this.thread.on('error', (e) => (this.error = e));
+    this.thread.on('exit', (code) => onExit(this, code));
+    this.thread.postMessage(init);
+  }
+
+  post(m: ToWorker, transfer: ArrayBuffer[] = []): void {
+    this.thread.postMessage(m, transfer);
+  }
+}
+
+/**
+ * Runs serving plans on worker threads while the main thread does Kafka I/O, ordering and
+ * commits. Every worker loads each version the store loaded (same folder, same content
+ * hash) and is sent a version's share of a slice once it has it; until then, and whenever
+ * a worker fails or exits, the plan runs on the main thread instead — a slower answer, never
+ * a lost or different one: a plan's run is a pure function of its inputs.
+ */
+export class WorkerPool {
+  private readonly workers: PoolWorker[] = [];
+  private readonly versions = new Map<string, VersionRef>();
+  /** Per version: its runs' cost per record (µs, a moving average) wherever they ran. */
+  private readonly cost = new Map<string, number>();
+  private nextId = 1;
+  private respawns = 0;
+  /** Version shares run by a worker, and on the main thread (no worker had the version yet, or one failed). */
+  readonly runs = { workers: 0, main: 0 };
+  private closed = false;
+  private readonly url: URL;
+  private readonly init: ToWorker;
+
+  constructor(private readonly options: PoolOptions) {
+    // Compiled, this module is pool.js beside pool-worker.js; run through tsx, both are .ts.
+    const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+    this.url = new URL(`./pool-worker${ext}`, import.meta.url);
+    this.init = { type: 'init', plugins: options.plugins, cwd: process.cwd(), ...(options.remoteAllowedHosts ? { remoteAllowedHosts: options.remoteAllowedHosts } : {}) };
+    for (let i = 0; i < options.size; i++) this.spawn();
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  /** Loads in every worker the versions loaded now, and unloads the ones gone. */
+  sync(loaded: readonly ModelVersion[]): void {
+    const next = new Map(loaded.map((m) => [versionKey(m), { key: versionKey(m), dir: m.dir, name: m.name, version: m.version, contentHash: m.contentHash }] as const));
+    for (const key of this.versions.keys()) {
+      if (next.has(key)) continue;
+      this.versions.delete(key);
+      this.cost.delete(key);
+      for (const w of this.workers) {
+        w.loaded.delete(key);
+        w.post({ type: 'unload', key });
+      }
+    }
+    for (const [key, ref] of next) {
+      if (this.versions.has(key)) continue;
+      this.versions.set(key, ref);
+      for (const w of this.workers) if (w.ready) w.post({ type: 'load', ref });
+    }
+  }
+
+  /** One version's share of a slice, on the least busy worker that has the version, else here. */
+  run(plan: ServingPlan, messages: readonly InputMessage[], positions: readonly number[], topics: OutputTopics, limits: BatchLimits): Promise<PlanRun> {
+    const key = versionKey(plan.model);
+    let best: PoolWorker | undefined;
+    for (const w of this.workers) {
+      if (w.loaded.has(key) && (!best || w.pending.size < best.pending.size)) best = w;
+    }
+    const usPerRecord = this.cost.get(key);
+    if (!best || usPerRecord === undefined || usPerRecord < (this.options.offloadMinUsPerRecord ?? OFFLOAD_MIN_US_PER_RECORD)) {
+      this.runs.main++;
+      const started = performance.now();
+      return plan.run(messages, positions, topics, limits).then((run) => {
+        this.observe(key, performance.now() - started, messages.length);
+        return run;
+      });
+    }
+    this.runs.workers++;
+    const worker = best;
+    const id = this.nextId++;
+    const { packed, transfer } = pack(messages);
+    const remote = new Promise<WireRun>((resolve, reject) => worker.pending.set(id, { resolve, reject }));
+    worker.post({ type: 'run', id, key, messages: packed, positions: [...positions], topics, limits, wantRecords: this.options.wantRecords }, transfer);
+    return remote.then(
+      (wire) => {
+        this.observe(key, wire.runMs, messages.length);
+        return fromWire(wire, messages, positions);
+      },
+      (e: Error) => {
+        this.options.log.warn({ version: plan.tag, reason: e.message }, 'a worker could not run this batch; running it on the main thread');
+        this.runs.workers--;
+        this.runs.main++;
+        return plan.run(messages, positions, topics, limits);
+      },
+    );
+  }
+
+  /** Resolves once every worker has loaded the version (false: one could not, or there are none). */
+  whenLoaded(model: ModelVersion, timeoutMs = 60_000): Promise<boolean> {
+    const key = versionKey(model);
+    const deadline = Date.now() + timeoutMs;
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (this.workers.length > 0 && this.workers.every((w) => w.loaded.has(key))) return resolve(true);
+        if (this.closed || this.workers.length === 0 || Date.now() > deadline) return resolve(false);
+        setTimeout(check, 20);
+      };
+      check();
+    });
+  }
+
+  private observe(key: string, ms: number, records: number): void {
+    if (records === 0) return;
+    const us = (ms * 1000) / records;
+    const before = this.cost.get(key);
+    this.cost.set(key, before === undefined ? us : before * 0.8 + us * 0.2);
+  }
+
+  async close(): Promise<void> {
+    if (!this.closed && this.options.size > 0) this.options.log.info({ workers: this.options.size, runs: this.runs }, 'worker pool stopped');
+    this.closed = true;
+    await Promise.all(this.workers.map((w) => w.thread.terminate()));
+    this.workers.length = 0;
+  }
+
+  private spawn(): void {
+    this.workers.push(new PoolWorker(this.url, this.init, (w, m) => this.onMessage(w, m), (w, code) => this.onExit(w, code)));
+  }
+
+  private onMessage(w: PoolWorker, m: FromWorker): void {
+    switch (m.type) {
+      case 'ready':
+        w.ready = true;
+        for (const ref of this.versions.values()) w.post({ type: 'load', ref });
+        return;
+      case 'init-failed':
+        this.options.log.error({ reason: m.reason }, 'a pool worker could not start; plans run on the main thread');
+        void w.thread.terminate();
+        return;
+      case 'loaded':
+        if (this.versions.has(m.key)) w.loaded.add(m.key);
+        return;
+      case 'load-failed':
+        this.options.log.warn({ version: m.key, reason: m.reason }, 'a pool worker could not load this version; the main thread runs it');
+        return;
+      case 'done':
+      case 'failed': {
+        const p = w.pending.get(m.id);
+        if (!p) return;
+        w.pending.delete(m.id);
+        if (m.type === 'done') p.resolve(m.run);
+        else p.reject(new Error(m.reason));
+      }
+    }
+  }
+
+  private onExit(w: PoolWorker, code: number): void {
+    const at = this.workers.indexOf(w);
+    if (at >= 0) this.workers.splice(at, 1);
+    for (const p of w.pending.values()) p.reject(new Error(`the worker exited (code ${code})`));
+    w.pending.clear();
+    if (this.closed) return;
+    if (this.respawns >= MAX_RESPAWNS) {
+      this.options.log.error({ code, reason: w.error?.message, respawns: this.respawns }, 'a pool worker exited; not starting another (plans run on the main thread)');
+      return;
+    }
+    this.respawns++;
+    this.options.log.warn({ code, reason: w.error?.message, respawns: this.respawns }, 'a pool worker exited; starting another');
+    this.spawn();
+  }
+}

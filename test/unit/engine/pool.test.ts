@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { pino } from 'pino';
+import type { InputMessage } from '../../../runtime/engine/messages.js';
+import { planFor, type PlanRun } from '../../../runtime/engine/plan.js';
+import { WorkerPool } from '../../../runtime/engine/pool.js';
+import { loadPackage, type ModelVersion } from '../../../runtime/packages/package.js';
+import { builtinRegistry } from '../../../runtime/stages/index.js';
+import { repoRoot } from '../../helpers/fixtures.js';
+
+/*
+ * The worker pool against the shipped packages: a version's share of a slice run on a worker
+ * thread gives exactly what the same plan gives on the main thread — predictions, error
+ * records (malformed JSON, schema violations, null and oversized values), keys, headers and
+ * the prediction records — and a version the pool no longer has runs on the main thread.
+ */
+
+const log = pino({ level: 'silent' });
+const limits = { maxMessageBytes: 600, errorRawMaxBytes: 64, errorRecordMaxBytes: 16_384 };
+const topics = { predictions: 'predictions', errors: 'errors' };
+const pools: WorkerPool[] = [];
+const models: ModelVersion[] = [];
+after(async () => {
+  for (const p of pools) await p.close();
+  for (const m of models) await m.pipeline.dispose();
+});
+
+/** Text records, every kind of bad one among them, taken from a Kafka fetch as kafkajs gives it (views into one buffer). */
+function slice(): { messages: InputMessage[]; positions: number[] } {
+  const values: (string | null)[] = [
+    '{"id":"a","text":"Subject: meeting tomorrow at ten, agenda attached"}',
+    '{"id":"b","text":"WIN A FREE VACATION!!! Click here now to claim your prize $$$"}',
+    '{"id":"c","text":"Grüße aus Köln — the KELVIN SIGN \u212a and Ünïcödé tokens go the general way"}',
+    '{"id":"d","text":',
+    '{"id":"e","text":42}',
+    null,
+    `{"id":"f","text":"${'x'.repeat(700)}"}`,
+    '{"id":"g","text":""}',
+    '{"id":"h","text":"   spaced    out\\ttext\\nwith  runs  "}',
+  ];
+  const fetch = Buffer.from(values.map((v) => v ?? '').join(''));
+  let at = 0;
+  const messages = values.map((v, i): InputMessage => {
+    const value = v === null ? null : fetch.subarray(at, at + Buffer.byteLength(v));
+    at += v === null ? 0 : Buffer.byteLength(v);
+    return { topic: 'messages', partition: 3, offset: String(100 + i), key: i % 3 === 0 ? null : Buffer.from(`key-${i}`), value, timestamp: String(1_700_000_000_000 + i) };
+  });
+  // Positions as the engine hands out a version's share: not 0..n-1 when the slice mixes versions.
+  return { messages, positions: messages.map((_, i) => 2 * i + 1) };
+}
+
+const comparable = (run: PlanRun): unknown => ({ predictions: run.predictions, errors: run.errors, records: run.records, errorsByCode: run.errorsByCode });
+
+for (const name of ['spam-text', 'spam-text-onnx']) {
+  test(`${name}: a share run on a worker equals the same share run on the main thread, outputs, errors and keys included`, { timeout: 120_000 }, async () => {
+    const model = await loadPackage(join(repoRoot, 'model-packages', name), builtinRegistry());
+    models.push(model);
+    const pool = new WorkerPool({ size: 1, plugins: [], wantRecords: true, log, offloadMinUsPerRecord: 0 });
+    pools.push(pool);
+    pool.sync([model]);
+    assert.equal(await pool.whenLoaded(model), true, 'the worker loaded the version');
+
+    const { messages, positions } = slice();
+    const plan = planFor(model);
+    const here = await plan.run(messages, positions, topics, limits);
+    // The first run has no cost estimate yet, so it runs here; the next one goes to the worker.
+    await pool.run(plan, messages, positions, topics, limits);
+    assert.deepEqual(pool.runs, { workers: 0, main: 1 });
+    const there = await pool.run(plan, messages, positions, topics, limits);
+    assert.deepEqual(pool.runs, { workers: 1, main: 1 });
+
+    assert.deepEqual(comparable(there), comparable(here));
+    assert.equal(here.predictions.length, 5);
+    assert.deepEqual(here.errorsByCode, { DECODE_ERROR: 2, SCHEMA_VIOLATION: 1, MESSAGE_TOO_LARGE: 1 });
+    for (const o of [...there.predictions, ...there.errors]) {
+      const k = positions.indexOf(o.position);
+      assert.deepEqual(o.key, messages[k]!.key, `the output at position ${o.position} carries its input's key`);
+    }
+
+    // Unloaded from the pool: the next share runs on the main thread, with the same answer.
+    pool.sync([]);
+    const after = await pool.run(plan, messages, positions, topics, limits);
+    assert.deepEqual(pool.runs, { workers: 1, main: 2 });
+    assert.deepEqual(comparable(after), comparable(here));
+  });
+}
+
+test('a version cheaper per record than the threshold stays on the main thread', { timeout: 120_000 }, async () => {
+  const model = await loadPackage(join(repoRoot, 'model-packages', 'spam-text'), builtinRegistry());
+  models.push(model);
+  const pool = new WorkerPool({ size: 1, plugins: [], wantRecords: false, log, offloadMinUsPerRecord: 1e9 });
+  pools.push(pool);
+  pool.sync([model]);
+  assert.equal(await pool.whenLoaded(model), true);
+  const { messages, positions } = slice();
+  for (let i = 0; i < 3; i++) await pool.run(planFor(model), messages, positions, topics, limits);
+  assert.deepEqual(pool.runs, { workers: 0, main: 3 });
+});
+
+test('a worker that dies mid-run: its share runs again on the main thread, and another worker starts', { timeout: 120_000 }, async () => {
+  const model = await loadPackage(join(repoRoot, 'model-packages', 'spam-text'), builtinRegistry());
+  models.push(model);
+  const pool = new WorkerPool({ size: 1, plugins: [], wantRecords: true, log, offloadMinUsPerRecord: 0 });
+  pools.push(pool);
+  pool.sync([model]);
+  assert.equal(await pool.whenLoaded(model), true);
+  const { messages, positions } = slice();
+  const plan = planFor(model);
+  const here = await pool.run(plan, messages, positions, topics, limits);
+  const pending = pool.run(plan, messages, positions, topics, limits);
+  // Reaching into the pool: nothing outside it should be able to kill its threads.
+  await (pool as unknown as { workers: { thread: { terminate(): Promise<number> } }[] }).workers[0]!.thread.terminate();
+  assert.deepEqual(comparable(await pending), comparable(here));
+  assert.deepEqual(pool.runs, { workers: 0, main: 2 });
+  assert.equal(await pool.whenLoaded(model), true, 'a new worker loaded the version');
+  await pool.run(plan, messages, positions, topics, limits);
+  assert.deepEqual(pool.runs, { workers: 1, main: 2 });
+});
