@@ -108,7 +108,6 @@ export async function runRow(setup: RowSetup, system: System, tag: string): Prom
     }
   } finally {
     exitCode = await child.stop();
-    if (process.env.BENCH_SHOW_LOGS) console.error(child.logs.filter((l) => l.includes(process.env.BENCH_SHOW_LOGS!)).join("\n"));
   }
   const outputs = await readAll(setup.kafka, setup.admin, topics);
   return summarize(setup, system, child, errorsTopic, outputs, { cpuS: cpuAtEnd, cpuAtFirst: cpuAtFirst ?? 0, rss, brokerCpu, exitCode });
