@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { LatencyResult } from './latency.js';
 import type { Outcome, ReportData, SliceChoice } from './report.js';
 import type { Sweep } from './stages.js';
@@ -72,7 +73,7 @@ export function analyze(d: ReportData): string[] {
       line +=
         ` In one process without Kafka, batches of ${point.batchSize} cost ${point.cpuUs.toFixed(1)} µs of CPU per record; of ${point.totalUs.toFixed(1)} µs wall, ${stages.toFixed(1)} are in the stages (${heaviest.join(', ')}) ` +
         `and ${point.engineUs.toFixed(1)} in decoding, validation and building outputs — tokenizing, filtering and hashing a ${Math.round(d.env.meanRecordBytes).toLocaleString('en-US')}-byte mail is work the pipe never does. ` +
-        `The engine runs on the event loop's thread, so that cost bounds the throughput; the broker is no factor (${spark.brokerCpuS.toFixed(2)} CPU s during the row).`;
+        `The stages run on the worker pool's thread(s), the Kafka work on the main thread, and both share the machine's cores with the broker and the benchmark's reader (the broker used ${spark.brokerCpuS.toFixed(2)} CPU s during the row).`;
       const bound = (d.env.cores * 1e6) / (plain.cpuUsPerRecord + point.cpuUs);
       out.push(line);
       line =
@@ -171,9 +172,16 @@ export function runnerRecommendations(d: ReportData): string[] {
   if (concurrent) {
     const [p99, p99c] = [latencyOf('spark'), latencyOf('spark+')];
     out.push(
-      `${out.length + 1}. **Partitions consumed concurrently.** On the local broker KAFKA_PARTITIONS_CONCURRENTLY=4 gives ${rate(concurrent)} (${delta(base, concurrent)} vs 1)` +
+      `${out.length + 1}. **Partitions consumed concurrently.** On the local broker KAFKA_PARTITIONS_CONCURRENTLY=4 gives ${rate(concurrent)} (${delta(base, concurrent)} vs the default, workers + 1)` +
         (p99 && p99c ? ` and p99 ${p99c.p99.toFixed(1)} ms at 2,000 records/s (vs ${p99.p99.toFixed(1)})` : '') +
-        `, for ${f0(concurrent.peakRssMiB - base.peakRssMiB)} MiB more peak RSS (four fetched batches in hand instead of one). The engine's work is synchronous, so concurrency only overlaps waiting: worth turning on where broker round trips are long, not as a CPU multiplier.`,
+        `, for ${f0(concurrent.peakRssMiB - base.peakRssMiB)} MiB more peak RSS (more fetched batches in hand at once).`,
+    );
+  }
+  const inline = find({ MLSTREAM_WORKERS: '0' });
+  if (inline) {
+    out.push(
+      `${out.length + 1}. **The worker pool.** With every plan on the main thread (MLSTREAM_WORKERS=0, one partition at a time) spam-text runs at ${rate(inline)}; on the pool (the default: ${os.availableParallelism() - 1 || 1} worker(s), partitions workers + 1 at a time) at ${rate(base)} (${delta(inline, base)}), ` +
+        `for ${f0(base.peakRssMiB - inline.peakRssMiB)} MiB more peak RSS (the worker's heap and its own copy of the model) and ${f0(base.cpuUsPerRecord - inline.cpuUsPerRecord)} µs more CPU per record (the hand-off). The profile's per-thread load says which thread bounds it.`,
     );
   }
   if (d.slice) {

@@ -47,6 +47,7 @@ const HELP = `npm run bench -- [options]
   --chart FILE          PNG chart (default benchmarks.png)`;
 
 const DEFAULT_VARIANTS = [
+  'MLSTREAM_WORKERS=0',
   'SLICE_SIZE=100',
   'SLICE_SIZE=1000',
   'KAFKA_PARTITIONS_CONCURRENTLY=4',
