@@ -190,9 +190,13 @@ export class WorkerPool {
         this.options.log.error({ reason: m.reason }, 'a pool worker could not start; plans run on the main thread');
         void w.thread.terminate();
         return;
-      case 'loaded':
-        if (this.versions.has(m.key)) w.loaded.add(m.key);
+      case 'loaded': {
+        const ref = this.versions.get(m.key);
+        if (!ref) return;
+        w.loaded.add(m.key);
+        this.options.log.info({ model: ref.name, version: ref.version }, 'pool worker loaded a package version');
         return;
+      }
       case 'load-failed':
         this.options.log.warn({ version: m.key, reason: m.reason }, 'a pool worker could not load this version; the main thread runs it');
         return;
