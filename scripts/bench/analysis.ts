@@ -97,7 +97,7 @@ export function analyze(d: ReportData): string[] {
   const profile = d.profile;
   if (profile && !('error' in profile)) {
     const areas = profile.summary.byArea.slice(0, 4).map((a) => `${a.name} ${pct(a.selfShare)}`);
-    const threads = profile.summary.threads.map((t) => `${pct(t.busyMs / Math.max(1, t.windowMs))} (mostly ${t.mostly})`);
+    const threads = profile.summary.threads.map((t) => `${pct(t.busyMs / Math.max(1, t.windowMs))} (${t.areas.map((a) => `${a.name} ${pct(a.selfShare)}`).join(', ')})`);
     out.push(`- **Profile.** Busy time by area: ${areas.join(', ')}. Each thread busy for this share of its own work window: ${threads.join('; ')} — a thread near 100% is the bottleneck.`);
   }
   if (spark) out.push(...settingLines(d, spark));

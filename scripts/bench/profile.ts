@@ -29,6 +29,8 @@ export interface ThreadLoad {
   readonly mostly: string;
   readonly busyMs: number;
   readonly windowMs: number;
+  /** The thread's own busy time by area, largest first. */
+  readonly areas: readonly ProfileEntry[];
 }
 
 /** Where a function lives, in words a reader of the table knows. */
@@ -106,7 +108,8 @@ export function summarizeProfile(dir: string, root: string, topN = 15): ProfileS
       threadAreas.set(a, (threadAreas.get(a) ?? 0) + ms);
     });
     const mostly = [...threadAreas].sort((x, y) => y[1] - x[1])[0]?.[0];
-    if (mostly && threadBusy > 0) threads.push({ mostly, busyMs: threadBusy, windowMs });
+    const areas = [...threadAreas].sort((x, y) => y[1] - x[1]).slice(0, 4).map(([name, ms]) => ({ name, selfShare: ms / threadBusy }));
+    if (mostly && threadBusy > 0) threads.push({ mostly, busyMs: threadBusy, windowMs, areas });
   }
   const ranked = (m: Map<string, number>, n: number): ProfileEntry[] =>
     [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([key, ms]) => {
