@@ -265,13 +265,22 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
     });
     try {
       const all = batch.messages;
+      const key = `${batch.topic}/${batch.partition}`;
+      // While a slice's outputs are produced and its offsets committed, the next slice of the
+      // same partition is already in the engine (on the worker pool): commits stay in order,
+      // and a slice computed but not delivered (a stop, a rebalance, a pause) only costs the work.
+      let next: Prepared<R> | undefined;
       for (let start = 0; start < all.length; start += this.options.sliceSize) {
         if (!isRunning() || isStale()) return;
         // A slice started now would likely be refused its commit and repeated by the next owner.
         if (this.rebalance) throw this.rebalance;
-        const key = `${batch.topic}/${batch.partition}`;
         this.inFlight.set(key, Date.now());
-        const complete = await this.processSlice(payload, all.slice(start, start + this.options.sliceSize)).finally(() => this.inFlight.delete(key));
+        const current = next ?? this.prepare(batch.topic, batch.partition, all.slice(start, start + this.options.sliceSize));
+        const following = start + this.options.sliceSize;
+        next = following < all.length ? this.prepare(batch.topic, batch.partition, all.slice(following, following + this.options.sliceSize), true) : undefined;
+        // Its failures, if any, surface when it is awaited as the current slice (or not at all).
+        next?.result.catch(() => undefined);
+        const complete = await this.processSlice(payload, current).finally(() => this.inFlight.delete(key));
         if (!complete) return;
         await heartbeat();
       }
@@ -286,13 +295,23 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
     }
   }
 
-  /** One slice: outputs produced, then offsets committed. False when the partition paused part-way. */
-  private async processSlice({ batch, resolveOffset, commitOffsetsIfNecessary }: EachBatchPayload, slice: EachBatchPayload['batch']['messages']): Promise<boolean> {
-    const { topic, partition } = batch;
+  /**
+   * A slice handed to the engine: its inputs and the promise of its outputs. `soon`: the
+   * engine starts on it after the current turn, once the slice before it has sent its
+   * produce request — engine work on this thread (no worker pool, or a cheap model) then
+   * fills the wait for the acknowledgement instead of delaying the request.
+   */
+  private prepare(topic: string, partition: number, slice: EachBatchPayload['batch']['messages'], soon = false): Prepared<R> {
     const started = performance.now();
     const inputs: InputMessage[] = slice.map((m) => ({ topic, partition, offset: m.offset, key: m.key, value: m.value, timestamp: m.timestamp, headers: m.headers }));
+    const result = soon ? new Promise<R>((resolve, reject) => setImmediate(() => this.handle(inputs).then(resolve, reject))) : this.handle(inputs);
+    return { inputs, started, result };
+  }
 
-    const result = await this.handle(inputs);
+  /** One slice: outputs produced, then offsets committed. False when the partition paused part-way. */
+  private async processSlice({ batch, resolveOffset, commitOffsetsIfNecessary }: EachBatchPayload, { inputs, started, result: pending }: Prepared<R>): Promise<boolean> {
+    const { topic, partition } = batch;
+    const result = await pending;
     const processed = Math.max(0, Math.min(inputs.length, result.processed ?? inputs.length));
     const done = inputs.slice(0, processed);
     if (processed > 0) {
@@ -420,6 +439,12 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
     this.log.info({ records: this.records, slices: this.slices }, 'runner stopped');
     if (this.fatal) throw this.fatal;
   }
+}
+
+interface Prepared<R> {
+  readonly inputs: InputMessage[];
+  readonly started: number;
+  readonly result: Promise<R>;
 }
 
 /**
