@@ -50,17 +50,22 @@ function slice(): { messages: InputMessage[]; positions: number[] } {
   return { messages, positions: messages.map((_, i) => 2 * i + 1) };
 }
 
+/** A shipped package loaded here and in a one-worker pool, once the worker has it. */
+async function loadedPool(name: string, options: { wantRecords: boolean; offloadMinUsPerRecord: number }): Promise<{ model: ModelVersion; pool: WorkerPool }> {
+  const model = await loadPackage(join(repoRoot, 'model-packages', name), builtinRegistry());
+  models.push(model);
+  const pool = new WorkerPool({ size: 1, plugins: [], log, ...options });
+  pools.push(pool);
+  pool.sync([model]);
+  assert.equal(await pool.whenLoaded(model), true, 'the worker loaded the version');
+  return { model, pool };
+}
+
 const comparable = (run: PlanRun): unknown => ({ predictions: run.predictions, errors: run.errors, records: run.records, errorsByCode: run.errorsByCode });
 
 for (const name of ['spam-text', 'spam-text-onnx']) {
   test(`${name}: a share run on a worker equals the same share run on the main thread, outputs, errors and keys included`, { timeout: 120_000 }, async () => {
-    const model = await loadPackage(join(repoRoot, 'model-packages', name), builtinRegistry());
-    models.push(model);
-    const pool = new WorkerPool({ size: 1, plugins: [], wantRecords: true, log, offloadMinUsPerRecord: 0 });
-    pools.push(pool);
-    pool.sync([model]);
-    assert.equal(await pool.whenLoaded(model), true, 'the worker loaded the version');
-
+    const { model, pool } = await loadedPool(name, { wantRecords: true, offloadMinUsPerRecord: 0 });
     const { messages, positions } = slice();
     const plan = planFor(model);
     const here = await plan.run(messages, positions, topics, limits);
@@ -87,24 +92,14 @@ for (const name of ['spam-text', 'spam-text-onnx']) {
 }
 
 test('a version cheaper per record than the threshold stays on the main thread', { timeout: 120_000 }, async () => {
-  const model = await loadPackage(join(repoRoot, 'model-packages', 'spam-text'), builtinRegistry());
-  models.push(model);
-  const pool = new WorkerPool({ size: 1, plugins: [], wantRecords: false, log, offloadMinUsPerRecord: 1e9 });
-  pools.push(pool);
-  pool.sync([model]);
-  assert.equal(await pool.whenLoaded(model), true);
+  const { model, pool } = await loadedPool('spam-text', { wantRecords: false, offloadMinUsPerRecord: 1e9 });
   const { messages, positions } = slice();
   for (let i = 0; i < 3; i++) await pool.run(planFor(model), messages, positions, topics, limits);
   assert.deepEqual(pool.runs, { workers: 0, main: 3 });
 });
 
 test('a worker that dies mid-run: its share runs again on the main thread, and another worker starts', { timeout: 120_000 }, async () => {
-  const model = await loadPackage(join(repoRoot, 'model-packages', 'spam-text'), builtinRegistry());
-  models.push(model);
-  const pool = new WorkerPool({ size: 1, plugins: [], wantRecords: true, log, offloadMinUsPerRecord: 0 });
-  pools.push(pool);
-  pool.sync([model]);
-  assert.equal(await pool.whenLoaded(model), true);
+  const { model, pool } = await loadedPool('spam-text', { wantRecords: true, offloadMinUsPerRecord: 0 });
   const { messages, positions } = slice();
   const plan = planFor(model);
   const here = await pool.run(plan, messages, positions, topics, limits);
