@@ -85,7 +85,7 @@ export const CONFIG_ENTRIES = {
   logLevel: { env: 'LOG_LEVEL', flag: 'log-level', default: 'info', help: 'pino log level: fatal | error | warn | info | debug | trace' },
   maxMessageBytes: { env: 'MAX_MESSAGE_BYTES', flag: 'max-message-bytes', default: '1048576', help: 'input messages larger than this go to errors as MESSAGE_TOO_LARGE' },
   errorRawMaxBytes: { env: 'ERROR_RAW_MAX_BYTES', flag: 'error-raw-max-bytes', default: '4096', help: 'raw input kept in an error record is truncated to this many bytes' },
-  partitionsConsumedConcurrently: { env: 'KAFKA_PARTITIONS_CONCURRENTLY', flag: 'partitions-concurrently', default: undefined, help: 'partitions processed at the same time (unset: workers + 1, so Kafka I/O on one partition overlaps the model on another)' },
+  partitionsConsumedConcurrently: { env: 'KAFKA_PARTITIONS_CONCURRENTLY', flag: 'partitions-concurrently', default: undefined, help: 'partitions processed at the same time (unset: the larger of 4 and workers + 1, so no fetched partition waits for the others\' round trips)' },
   workers: { env: 'MLSTREAM_WORKERS', flag: 'workers', default: undefined, help: 'worker threads running decoding, validation, the stages and output encoding (unset: cores − 1, at least 1; 0: all on the main thread)' },
   sliceSize: { env: 'SLICE_SIZE', flag: 'slice-size', default: '250', help: 'records run through the model at once; outputs are produced and offsets committed per slice, heartbeats go between slices' },
   sessionTimeoutMs: { env: 'KAFKA_SESSION_TIMEOUT_MS', flag: 'session-timeout-ms', default: '30000', help: 'consumer group session timeout' },
@@ -180,7 +180,8 @@ export function loadConfig(flags: Partial<Record<ConfigKey, string>>, env: NodeJ
     logLevel: required('logLevel'),
     maxMessageBytes: int('maxMessageBytes', 1, 100 * 1024 * 1024),
     errorRawMaxBytes: int('errorRawMaxBytes', 0, 1024 * 1024),
-    partitionsConsumedConcurrently: raw('partitionsConsumedConcurrently') === undefined ? workers + 1 : int('partitionsConsumedConcurrently', 1, 1024),
+    // Measured by `npm run bench` (docs/performance.md): at 2,000 records/s over 4 partitions, one or two at a time fell behind, four kept up.
+    partitionsConsumedConcurrently: raw('partitionsConsumedConcurrently') === undefined ? Math.max(4, workers + 1) : int('partitionsConsumedConcurrently', 1, 1024),
     workers,
     sliceSize: int('sliceSize', 1, 100_000),
     sessionTimeoutMs: int('sessionTimeoutMs', 1000, 3_600_000),

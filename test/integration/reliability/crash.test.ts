@@ -111,7 +111,7 @@ test(
     }
     const inputs = sum(await highWatermarks(boot, 'messages'));
     assert.equal(copies.size, inputs, 'every input offset has an output');
-    // Partitions are consumed concurrently (workers + 1 at once): each may have a slice out but uncommitted at a kill.
+    // Partitions are consumed concurrently (by default up to 4 at once): each may have a slice out but uncommitted at a kill.
     assert.ok(duplicates <= KILL_POINTS.length * SLICE_SIZE * PARTITIONS, `${duplicates} duplicates`);
     t.diagnostic(`${outputs.length} outputs for ${RECORDS} inputs: ${duplicates} duplicates from ${KILL_POINTS.length} kills`);
   },

@@ -51,7 +51,7 @@ test('SIGTERM while a slice is in the pipeline: that slice is finished and commi
   // One produce request: one slice per partition, three in all.
   const records = irisRecords(480);
   await produceAll(boot, 'messages', toKafkaMessages(records));
-  // One partition at a time (the default is workers + 1): "the slice in hand" is then one slice, and the stop lands between slices.
+  // One partition at a time (by default up to 4 at once): "the slice in hand" is then one slice, and the stop lands between slices.
   const first = start({ KAFKA_PARTITIONS_CONCURRENTLY: '1' });
   await first.waitForLog((l) => l.msg === 'consuming', 60_000);
   let before = 0;
