@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { ErrorCodes } from '../errors.js';
@@ -44,6 +45,10 @@ export class RemoteModel implements Stage {
     this.modelOutputs = { predictionCol: params.predictionCol, ...(params.probabilityCol ? { probabilityCol: params.probabilityCol } : {}) };
     this.url = endpoint(params);
     this.headers = { 'content-type': 'application/json', accept: 'application/json', ...params.headers };
+    // One 'abort' listener per request in flight (removed when it ends): slices of several
+    // partitions at once, each with its requests, pass Node's default warning threshold of 10
+    // without any leak, and the warning would be printed on stderr among the JSON logs.
+    setMaxListeners(0, this.closing.signal);
   }
 
   dispose(): void {
