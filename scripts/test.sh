@@ -10,6 +10,8 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 bash scripts/broker/build.sh >&2
+# The optional librdkafka client (KAFKA_CLIENT=librdkafka): its tests run too.
+bash scripts/kafka-native/build.sh
 
 # The build typechecks everything (tsconfig.build.json extends tsconfig.json) and writes the
 # dist/ that bin/mlstream.js runs, so tests that spawn the CLI never run stale output.
