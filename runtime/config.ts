@@ -9,6 +9,8 @@ import { availableParallelism } from 'node:os';
 export interface Config {
   readonly brokers: string[];
   readonly clientId: string;
+  /** The Kafka client `mlstream serve` runs on: kafkajs, or librdkafka (@confluentinc/kafka-javascript, built by scripts/kafka-native/build.sh). */
+  readonly kafkaClient: 'kafkajs' | 'librdkafka';
   readonly groupId: string;
   readonly inputTopic: string;
   readonly predictionsTopic: string;
@@ -70,6 +72,7 @@ export interface ConfigEntry {
 export const CONFIG_ENTRIES = {
   brokers: { env: 'KAFKA_BOOTSTRAP_SERVER', flag: 'bootstrap-server', default: 'localhost:9092', help: 'Kafka bootstrap servers, comma-separated' },
   clientId: { env: 'KAFKA_CLIENT_ID', flag: 'client-id', default: 'mlstream', help: 'Kafka client id' },
+  kafkaClient: { env: 'KAFKA_CLIENT', flag: 'kafka-client', default: 'kafkajs', help: 'Kafka client of `serve`: kafkajs | librdkafka (@confluentinc/kafka-javascript built by scripts/kafka-native/build.sh; PLAINTEXT only)' },
   groupId: { env: 'KAFKA_GROUP_ID', flag: 'group-id', default: 'mlstream', help: 'consumer group id (instances with the same id share partitions)' },
   inputTopic: { env: 'KAFKA_INCOMING_MSG_TOPIC', flag: 'input-topic', default: 'messages', help: 'topic records are read from' },
   predictionsTopic: { env: 'KAFKA_PREDICTIONS_TOPIC', flag: 'predictions-topic', default: 'predictions', help: 'topic predictions are written to' },
@@ -158,6 +161,8 @@ export function loadConfig(flags: Partial<Record<ConfigKey, string>>, env: NodeJ
   if (new Set(topics.map((t) => required(t))).size !== topics.length) {
     throw new ConfigError('the input, predictions and errors topics must be three different topics');
   }
+  const kafkaClient = required('kafkaClient');
+  if (kafkaClient !== 'kafkajs' && kafkaClient !== 'librdkafka') throw new ConfigError(`${describe('kafkaClient')} must be kafkajs or librdkafka, got "${kafkaClient}"`);
   const brokers = required('brokers').split(',').map((b) => b.trim()).filter(Boolean);
   for (const b of brokers) {
     if (!/^[^\s:]+:\d{1,5}$/.test(b)) throw new ConfigError(`${describe('brokers')}: "${b}" is not host:port`);
@@ -165,6 +170,7 @@ export function loadConfig(flags: Partial<Record<ConfigKey, string>>, env: NodeJ
   return {
     brokers,
     clientId: required('clientId'),
+    kafkaClient,
     groupId: required('groupId'),
     inputTopic: required('inputTopic'),
     predictionsTopic: required('predictionsTopic'),
@@ -187,11 +193,18 @@ export function loadConfig(flags: Partial<Record<ConfigKey, string>>, env: NodeJ
     sessionTimeoutMs: int('sessionTimeoutMs', 1000, 3_600_000),
     maxWaitTimeInMs: int('maxWaitTimeInMs', 0, 60_000),
     deliveryTimeoutMs: int('deliveryTimeoutMs', 1000, 3_600_000),
-    ssl: sslConfig(bool('ssl'), raw, bool),
-    sasl: saslConfig(raw),
+    ...securityConfig(kafkaClient, sslConfig(bool('ssl'), raw, bool), saslConfig(raw)),
     ...sinkConfig(raw, required),
     ...hardeningConfig(raw, required, int),
   };
+}
+
+/** The librdkafka client is built without TLS and SASL (scripts/kafka-native/build.sh): asking for them with it is a configuration error. */
+function securityConfig(client: Config['kafkaClient'], ssl: Config['ssl'], sasl: Config['sasl']): Pick<Config, 'ssl' | 'sasl'> {
+  if (client === 'librdkafka' && (ssl || sasl)) {
+    throw new ConfigError(`${describe('kafkaClient')}=librdkafka speaks PLAINTEXT only (built without TLS and SASL); use kafkajs for ${ssl ? 'TLS' : 'SASL'}`);
+  }
+  return { ssl, sasl };
 }
 
 function describe(key: ConfigKey): string {

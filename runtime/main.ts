@@ -11,7 +11,7 @@ import { LiveFeed } from './http/live.js';
 import { RuntimeMetrics } from './http/metrics.js';
 import { boundPort, startHttp } from './http/server.js';
 import { healthRoute, modelRoutes, readyRoute, statusRoute, type ServingState } from './http/status.js';
-import { createKafka } from './kafka/client.js';
+import { createRunnerClient } from './kafka/client.js';
 import { StreamRunner, type RunnerHooks } from './kafka/runner.js';
 import { createLogger, type Logger } from './log.js';
 import type { ModelVersion } from './packages/package.js';
@@ -82,7 +82,7 @@ export async function serve(config: Config, probeKafka: () => Promise<void> = as
   const sliceOptions = { limits, noModelPolicy: config.noModelPolicy, errorsTopic: config.errorsTopic, ...(pool.size > 0 ? { runPlan: pool.run.bind(pool) } : {}) };
   let router: Router | undefined;
   const runner = new StreamRunner(
-    createKafka(config, log),
+    await createRunnerClient(config, log),
     config,
     async (messages) => {
       const snapshot = store.snapshot();

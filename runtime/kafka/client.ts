@@ -1,6 +1,9 @@
 import { Kafka, logLevel as KafkaLogLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
+import { kafkajsClient } from './kafkajs-client.js';
+import { librdkafkaClient } from './librdkafka-client.js';
+import type { KafkaClient } from './port.js';
 
 export type ClientSettings = Pick<Config, 'brokers' | 'clientId' | 'ssl' | 'sasl'>;
 
@@ -40,4 +43,13 @@ function levelOf(entry: LogEntry): 'error' | 'warn' | 'debug' {
 /** A kafkajs client from the runtime config. */
 export function createKafka(config: ClientSettings, log: Logger): Kafka {
   return new Kafka(kafkaConfig(config, log));
+}
+
+/**
+ * The client `mlstream serve` runs on (KAFKA_CLIENT): kafkajs, or librdkafka, which is
+ * loaded only when chosen (an optional dependency with a native part).
+ */
+export async function createRunnerClient(config: ClientSettings & Pick<Config, 'kafkaClient' | 'deliveryTimeoutMs'>, log: Logger): Promise<KafkaClient> {
+  if (config.kafkaClient === 'librdkafka') return librdkafkaClient(config, log);
+  return kafkajsClient(createKafka(config, log));
 }

@@ -1,4 +1,4 @@
-import { Partitioners, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import type { KafkaClient, OutputRecord as Message, OutputSender as Producer, TopicRecords as TopicMessages } from './port.js';
 import type { Logger } from '../log.js';
 
 /**
@@ -107,7 +107,7 @@ export class OutputProducer {
   private connecting: Promise<Producer> | undefined;
 
   constructor(
-    private readonly kafka: Kafka,
+    private readonly client: KafkaClient,
     private readonly log: Logger,
     private readonly limits: OutputLimits = { maxRequestBytes: 900_000 },
   ) {}
@@ -154,7 +154,7 @@ export class OutputProducer {
       let sending: Promise<unknown> | undefined;
       try {
         const producer = await beforeDeadline(this.current(), deadlineAt);
-        sending = producer.sendBatch({ acks: -1, topicMessages });
+        sending = producer.send(topicMessages);
         await beforeDeadline(sending, deadlineAt);
         if (attempt > 1) this.log.info({ attempt, slice: what }, 'outputs delivered after retrying');
         return;
@@ -181,7 +181,7 @@ export class OutputProducer {
   private current(): Promise<Producer> {
     if (this.producer) return Promise.resolve(this.producer);
     this.connecting ??= (async () => {
-      const producer = this.kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner, retry: { retries: 0 } });
+      const producer = this.client.sender();
       try {
         await producer.connect();
       } catch (e) {

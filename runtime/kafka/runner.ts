@@ -1,8 +1,8 @@
-import type { Consumer, EachBatchPayload, Kafka, Message, TopicMessages } from 'kafkajs';
 import type { Logger } from '../log.js';
 import type { InputMessage, OutputMessage } from '../engine/messages.js';
 import { DeliveryError, OutputProducer, describe, isRebalance, isRetriable, sleep, within } from './delivery.js';
 import { DeliveryReport } from './delivery-report.js';
+import type { BatchConsumer, KafkaClient, KafkaRecord, OutputRecord, PartitionBatch, TopicRecords } from './port.js';
 
 export interface BatchHandlerResult {
   readonly predictions: OutputMessage[];
@@ -51,7 +51,7 @@ export interface RunnerHooks<R extends BatchHandlerResult> {
   /** A partition paused because its next record waits for a package. Must not throw. */
   onWait?(waiting: WaitingPartition): void;
   /** The value of a small error record replacing an output Kafka refused as too large (delivery.ts). */
-  refusedOutput?(original: Message, reason: string): string;
+  refusedOutput?(original: OutputRecord, reason: string): string;
 }
 
 export interface RunnerOptions {
@@ -80,7 +80,7 @@ export interface RunnerOptions {
 export const FETCH_MAX_BYTES = 10 * 1024 * 1024;
 export const FETCH_MAX_BYTES_PER_PARTITION = 1024 * 1024;
 
-/** Consumer crashes kafkajs does not recover from that the runner answers with a new consumer, per window. */
+/** Consumer crashes the client does not recover from that the runner answers with a new consumer, per window. */
 const MAX_CONSUMER_CRASHES = 3;
 const CONSUMER_CRASH_WINDOW_MS = 5 * 60_000;
 const CONSUMER_RESTART_DELAY_MS = 1000;
@@ -94,7 +94,7 @@ const STOP_MARGIN_MS = 10_000;
  * replicas. It knows nothing of models or stages.
  */
 export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
-  private consumer: Consumer | undefined;
+  private consumer: BatchConsumer | undefined;
   private readonly producer: OutputProducer;
   private crashed: ((e: Error) => void) | undefined;
   private stopping = false;
@@ -120,13 +120,13 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
   private stopDeliveryLog: (() => void) | undefined;
 
   constructor(
-    private readonly kafka: Kafka,
+    private readonly client: KafkaClient,
     private readonly options: RunnerOptions,
     private readonly handle: BatchHandler<R>,
     private readonly log: Logger,
     private readonly hooks: RunnerHooks<R> = {},
   ) {
-    this.producer = new OutputProducer(kafka, log, { maxRequestBytes: options.maxRequestBytes ?? 900_000, errorsTopic: options.errorsTopic, refusedOutput: hooks.refusedOutput });
+    this.producer = new OutputProducer(client, log, { maxRequestBytes: options.maxRequestBytes ?? 900_000, errorsTopic: options.errorsTopic, refusedOutput: hooks.refusedOutput });
     this.topics = [options.inputTopic];
   }
 
@@ -165,7 +165,7 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
     if (this.waiting.size === 0 || !this.consumer) return;
     const entries = [...this.waiting.values()];
     this.waiting.clear();
-    this.consumer.resume(entries.map((w) => ({ topic: w.topic, partitions: [w.partition] })));
+    for (const w of entries) this.consumer.resume(w.topic, w.partition);
     this.log.info({ partitions: entries.map((w) => `${w.topic}/${w.partition}`) }, 'resuming partitions that waited for a package');
   }
 
@@ -190,7 +190,7 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
     return this.restarting;
   }
 
-  /** Heartbeats go out this often while a slice is in hand (kafkajs sends none by itself then). */
+  /** Heartbeats go out this often while a slice is in hand (kafkajs sends none by itself then; librdkafka does). */
   get heartbeatIntervalMs(): number {
     return Math.max(100, Math.floor(this.options.sessionTimeoutMs / 10));
   }
@@ -201,39 +201,39 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
     await this.producer.connect();
     await this.startConsumer();
     this.running = true;
-    this.log.info({ topic: this.options.inputTopic, topics: this.topics, groupId: this.options.groupId }, 'consuming');
+    this.log.info({ topic: this.options.inputTopic, topics: this.topics, groupId: this.options.groupId, client: this.client.name }, 'consuming');
     this.stopDeliveryLog = this.delivery.startLogging(this.log, 30_000);
   }
 
   private async startConsumer(): Promise<void> {
     const o = this.options;
-    const consumer = this.kafka.consumer({
-      groupId: o.groupId,
-      sessionTimeout: o.sessionTimeoutMs,
-      heartbeatInterval: this.heartbeatIntervalMs,
-      maxWaitTimeInMs: o.maxWaitTimeInMs,
-      maxBytes: FETCH_MAX_BYTES,
-      maxBytesPerPartition: FETCH_MAX_BYTES_PER_PARTITION,
-      allowAutoTopicCreation: false,
-      retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 5000, restartOnFailure: async () => !this.fatal && !this.stopping },
-    });
+    const consumer = this.client.consumer(
+      {
+        groupId: o.groupId,
+        sessionTimeoutMs: o.sessionTimeoutMs,
+        heartbeatIntervalMs: this.heartbeatIntervalMs,
+        maxWaitTimeInMs: o.maxWaitTimeInMs,
+        maxBytes: FETCH_MAX_BYTES,
+        maxBytesPerPartition: FETCH_MAX_BYTES_PER_PARTITION,
+        fromBeginning: o.fromBeginning,
+        concurrency: o.partitionsConsumedConcurrently,
+        restartOnFailure: () => !this.fatal && !this.stopping,
+      },
+      {
+        crashed: (error, restarting) => {
+          if (!restarting) this.afterCrash(this.fatal ?? error);
+        },
+        joined: ({ groupId, memberId, assignment }) => {
+          this.rebalance = undefined;
+          this.log.info({ groupId, memberId, assignment }, 'joined consumer group');
+        },
+      },
+    );
     this.consumer = consumer;
-    consumer.on(consumer.events.CRASH, (e) => {
-      if (!e.payload.restart) this.afterCrash(this.fatal ?? e.payload.error);
-    });
-    consumer.on(consumer.events.GROUP_JOIN, (e) => {
-      this.rebalance = undefined;
-      this.log.info({ groupId: e.payload.groupId, memberId: e.payload.memberId, assignment: e.payload.memberAssignment }, 'joined consumer group');
-    });
     await consumer.connect();
     await this.ensureTopics(this.topics);
-    await consumer.subscribe({ topics: this.topics, fromBeginning: o.fromBeginning });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: o.partitionsConsumedConcurrently,
-      eachBatch: (payload) => this.eachBatch(payload),
-    });
+    await consumer.subscribe(this.topics);
+    await consumer.run((batch) => this.eachBatch(batch));
   }
 
   /**
@@ -257,9 +257,9 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
     }, CONSUMER_RESTART_DELAY_MS);
   }
 
-  private async eachBatch(payload: EachBatchPayload): Promise<void> {
+  private async eachBatch(batch: PartitionBatch): Promise<void> {
     if (this.fatal) throw this.fatal;
-    const { batch, heartbeat, isRunning, isStale } = payload;
+    const { heartbeat } = batch;
     const stopBeating = keepBeating(heartbeat, this.heartbeatIntervalMs, (e) => {
       if (isRebalance(e)) this.rebalance ??= e;
     });
@@ -271,7 +271,7 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
       // and a slice computed but not delivered (a stop, a rebalance, a pause) only costs the work.
       let next: Prepared<R> | undefined;
       for (let start = 0; start < all.length; start += this.options.sliceSize) {
-        if (!isRunning() || isStale()) return;
+        if (!batch.isActive()) return;
         // A slice started now would likely be refused its commit and repeated by the next owner.
         if (this.rebalance) throw this.rebalance;
         this.inFlight.set(key, Date.now());
@@ -280,7 +280,7 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
         next = following < all.length ? this.prepare(batch.topic, batch.partition, all.slice(following, following + this.options.sliceSize), true) : undefined;
         // Its failures, if any, surface when it is awaited as the current slice (or not at all).
         next?.result.catch(() => undefined);
-        const complete = await this.processSlice(payload, current).finally(() => this.inFlight.delete(key));
+        const complete = await this.processSlice(batch, current).finally(() => this.inFlight.delete(key));
         if (!complete) return;
         await heartbeat();
       }
@@ -301,7 +301,7 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
    * produce request — engine work on this thread (no worker pool, or a cheap model) then
    * fills the wait for the acknowledgement instead of delaying the request.
    */
-  private prepare(topic: string, partition: number, slice: EachBatchPayload['batch']['messages'], soon = false): Prepared<R> {
+  private prepare(topic: string, partition: number, slice: readonly KafkaRecord[], soon = false): Prepared<R> {
     const started = performance.now();
     const inputs: InputMessage[] = slice.map((m) => ({ topic, partition, offset: m.offset, key: m.key, value: m.value, timestamp: m.timestamp, headers: m.headers }));
     const result = soon ? new Promise<R>((resolve, reject) => setImmediate(() => this.handle(inputs).then(resolve, reject))) : this.handle(inputs);
@@ -309,7 +309,7 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
   }
 
   /** One slice: outputs produced, then offsets committed. False when the partition paused part-way. */
-  private async processSlice({ batch, resolveOffset, commitOffsetsIfNecessary }: EachBatchPayload, { inputs, started, result: pending }: Prepared<R>): Promise<boolean> {
+  private async processSlice(batch: PartitionBatch, { inputs, started, result: pending }: Prepared<R>): Promise<boolean> {
     const { topic, partition } = batch;
     const result = await pending;
     const processed = Math.max(0, Math.min(inputs.length, result.processed ?? inputs.length));
@@ -331,8 +331,7 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
         throw new DeliveryError(`the sink did not take ${what}: ${describe(e)}`);
       });
       const next = (BigInt(last) + 1n).toString();
-      await this.commit(() => commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: next }] }] }), what);
-      resolveOffset(last);
+      await this.commit(() => batch.commit(next), what);
       this.lastCommitAt = Date.now();
       this.records += processed;
       this.slices++;
@@ -348,7 +347,7 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
     const key = `${topic}/${partition}`;
     const entry: WaitingPartition = { topic, partition, offset, ...wait, since: new Date() };
     this.waiting.set(key, entry);
-    this.consumer?.pause([{ topic, partitions: [partition] }]);
+    this.consumer?.pause(topic, partition, offset);
     this.log.warn({ partition: key, offset, reason: wait.reason }, 'partition paused: its next record waits for a package (nothing is committed past it)');
     this.hooks.onWait?.(entry);
   }
@@ -362,18 +361,18 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
   private async ensureTopics(topics: readonly string[]): Promise<void> {
     const missing = [...new Set(topics)].filter((t) => !this.existingTopics.has(t));
     if (missing.length === 0) return;
-    const admin = this.kafka.admin();
+    const admin = this.client.admin();
     await admin.connect();
     try {
       const existing = new Set(await admin.listTopics());
       const absent = missing.filter((t) => !existing.has(t));
       if (absent.length) {
-        const partitions = existing.has(this.options.inputTopic) ? ((await admin.fetchTopicMetadata({ topics: [this.options.inputTopic] })).topics[0]?.partitions.length ?? 1) : 1;
+        const partitions = existing.has(this.options.inputTopic) ? ((await admin.partitionCount(this.options.inputTopic)) ?? 1) : 1;
         try {
-          await admin.createTopics({ topics: absent.map((topic) => ({ topic, numPartitions: partitions })), waitForLeaders: true });
+          await admin.createTopics(absent, partitions);
         } catch (e) {
           this.log.debug({ reason: describe(e) }, 'CreateTopics failed; asking for the topics with auto-creation allowed');
-          await this.autoCreate(absent);
+          await admin.autoCreate(absent, this.options.groupId);
         }
         const now = new Set(await admin.listTopics());
         const still = absent.filter((t) => !now.has(t));
@@ -386,21 +385,10 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
     }
   }
 
-  /** A metadata request with auto-creation allowed: a consumer that subscribes and leaves without joining a group. */
-  private async autoCreate(topics: readonly string[]): Promise<void> {
-    const probe = this.kafka.consumer({ groupId: `${this.options.groupId}-topic-probe`, allowAutoTopicCreation: true });
-    await probe.connect();
-    try {
-      await probe.subscribe({ topics: [...topics] });
-    } finally {
-      await probe.disconnect();
-    }
-  }
-
   /**
-   * Commits through the batch's own commit function, which (unlike consumer.commitOffsets)
-   * still commits once a stop has begun: SIGTERM finishes the slice in hand *and* commits it.
-   * A rebalance error is rethrown for kafkajs to rejoin; the slice's outputs are out already,
+   * Commits through the batch's own commit function, which still commits once a stop has
+   * begun: SIGTERM finishes the slice in hand *and* commits it. A rebalance error is rethrown
+   * for the client to rejoin; the slice's outputs are out already,
    * so the partition's next owner repeats them (duplicates, never loss).
    */
   private async commit(commitOnce: () => Promise<void>, what: string): Promise<void> {
@@ -458,8 +446,8 @@ function keepBeating(heartbeat: () => Promise<void>, everyMs: number, failed: (e
   return () => clearInterval(timer);
 }
 
-function byTopic(outputs: readonly OutputMessage[]): TopicMessages[] {
-  const topics = new Map<string, Message[]>();
+function byTopic(outputs: readonly OutputMessage[]): TopicRecords[] {
+  const topics = new Map<string, OutputRecord[]>();
   for (const m of outputs) {
     let list = topics.get(m.topic);
     if (!list) topics.set(m.topic, (list = []));

@@ -156,7 +156,7 @@ try {
   log(`preloading ${records} records into ${partitions} partitions`);
   const loaded = await preload(kafka, 'bench-input', records, (i) => inputMessage(corpus, i));
   log(`preloaded ${(loaded.bytes / 1048576).toFixed(0)} MiB in ${(loaded.ms / 1000).toFixed(1)} s`);
-  if (rowKeys.includes('iris') && existsSync(irisFixtureDir(root))) {
+  if (rowKeys.some((k) => k.startsWith('iris')) && existsSync(irisFixtureDir(root))) {
     log(`preloading ${records} iris records`);
     await preload(kafka, IRIS_TOPIC, records, irisMessages(root));
   }

@@ -9,7 +9,7 @@ export const ONNX_PACKAGE = 'spam-text-onnx';
 /** The topic the tabular row reads (iris records), beside the text records' `bench-input`. */
 export const IRIS_TOPIC = 'bench-iris';
 
-export const SYSTEM_KEYS = ['plain', 'platformatic', 'validate', 'spark', 'spark-tsx', 'onnx', 'iris', 'sklearn'] as const;
+export const SYSTEM_KEYS = ['plain', 'librdkafka', 'platformatic', 'validate', 'spark', 'spark-librdkafka', 'spark-tsx', 'onnx', 'iris', 'iris-librdkafka', 'sklearn'] as const;
 export type SystemKey = (typeof SYSTEM_KEYS)[number];
 
 /**
@@ -53,8 +53,10 @@ export function systems(root: string, work: string, extraEnv: Record<string, str
   return {
     plain: { key: 'plain', label: 'kafkajs pipe, no model', args: pipe('plain'), env },
     platformatic: { key: 'platformatic', label: '@platformatic/kafka pipe, no model', args: ['--import', 'tsx', join(root, 'scripts/bench/pipe-platformatic.ts')], env },
+    librdkafka: { key: 'librdkafka', label: 'librdkafka pipe, no model (runtime client interface)', args: ['--import', 'tsx', join(root, 'scripts/bench/pipe-client.ts')], env: { ...env, KAFKA_CLIENT: 'librdkafka' } },
     validate: { key: 'validate', label: 'pipe + JSON decode + AJV', args: pipe('validate'), env },
     spark: { key: 'spark', label: `mlstream, ${TEXT_PACKAGE} (Spark)`, args: [bin, 'serve'], env: serve(TEXT_PACKAGE) },
+    'spark-librdkafka': { key: 'spark-librdkafka', label: `mlstream, ${TEXT_PACKAGE} (Spark), KAFKA_CLIENT=librdkafka`, args: [bin, 'serve'], env: { ...serve(TEXT_PACKAGE), KAFKA_CLIENT: 'librdkafka' } },
     'spark-tsx': { key: 'spark-tsx', label: `mlstream, ${TEXT_PACKAGE}, TypeScript through tsx (no build)`, args: ['--import', 'tsx', join(root, 'runtime/cli.ts'), 'serve'], env: serve(TEXT_PACKAGE) },
     onnx: { key: 'onnx', label: `mlstream, ${ONNX_PACKAGE}`, args: [bin, 'serve'], env: serve(ONNX_PACKAGE) },
     iris: {
@@ -62,6 +64,14 @@ export function systems(root: string, work: string, extraEnv: Record<string, str
       label: 'mlstream, iris decision tree (Spark, 4 doubles)',
       args: [bin, 'serve'],
       env: { ...env, MODELS_DIR: irisModels, MODEL_PIPELINE: IRIS_PACKAGE },
+      inputTopic: IRIS_TOPIC,
+      ...(irisUnavailable ? { unavailable: irisUnavailable } : {}),
+    },
+    'iris-librdkafka': {
+      key: 'iris-librdkafka',
+      label: 'mlstream, iris decision tree (Spark, 4 doubles), KAFKA_CLIENT=librdkafka',
+      args: [bin, 'serve'],
+      env: { ...env, MODELS_DIR: irisModels, MODEL_PIPELINE: IRIS_PACKAGE, KAFKA_CLIENT: 'librdkafka' },
       inputTopic: IRIS_TOPIC,
       ...(irisUnavailable ? { unavailable: irisUnavailable } : {}),
     },

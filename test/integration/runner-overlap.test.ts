@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { pino } from 'pino';
 import { startLocalBroker } from '../../scripts/broker/index.js';
 import type { InputMessage, OutputMessage } from '../../runtime/engine/messages.js';
+import { kafkajsClient } from '../../runtime/kafka/kafkajs-client.js';
 import { StreamRunner, type BatchHandlerResult } from '../../runtime/kafka/runner.js';
 import { collectUntil, produceAll, testKafka } from '../helpers/kafka.js';
 
@@ -28,7 +29,7 @@ test('the next slice is in the engine before the previous one is committed; comm
     return { predictions, errors: [] };
   };
   const runner = new StreamRunner(
-    testKafka(broker.bootstrap),
+    kafkajsClient(testKafka(broker.bootstrap)),
     {
       groupId: 'overlap',
       inputTopic: 'in',

@@ -1,0 +1,128 @@
+import { Partitioners, type Consumer, type Kafka, type Producer } from 'kafkajs';
+import type { BatchConsumer, ConsumerEvents, ConsumerSettings, KafkaClient, OutputSender, PartitionBatch, TopicAdmin } from './port.js';
+
+/** The runner's Kafka client on kafkajs (the default). */
+export function kafkajsClient(kafka: Kafka): KafkaClient {
+  return {
+    name: 'kafkajs',
+    consumer: (settings, events) => new KafkajsConsumer(kafka, settings, events),
+    sender: () => new KafkajsSender(kafka),
+    admin: () => kafkajsAdmin(kafka),
+  };
+}
+
+class KafkajsConsumer implements BatchConsumer {
+  private readonly consumer: Consumer;
+
+  constructor(
+    kafka: Kafka,
+    private readonly settings: ConsumerSettings,
+    events: ConsumerEvents,
+  ) {
+    const s = settings;
+    this.consumer = kafka.consumer({
+      groupId: s.groupId,
+      sessionTimeout: s.sessionTimeoutMs,
+      heartbeatInterval: s.heartbeatIntervalMs,
+      maxWaitTimeInMs: s.maxWaitTimeInMs,
+      maxBytes: s.maxBytes,
+      maxBytesPerPartition: s.maxBytesPerPartition,
+      allowAutoTopicCreation: false,
+      retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 5000, restartOnFailure: async () => s.restartOnFailure() },
+    });
+    this.consumer.on(this.consumer.events.CRASH, (e) => events.crashed(e.payload.error, e.payload.restart));
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) =>
+      events.joined({ groupId: e.payload.groupId, memberId: e.payload.memberId, assignment: e.payload.memberAssignment }),
+    );
+  }
+
+  connect(): Promise<void> {
+    return this.consumer.connect();
+  }
+
+  subscribe(topics: readonly string[]): Promise<void> {
+    return this.consumer.subscribe({ topics: [...topics], fromBeginning: this.settings.fromBeginning });
+  }
+
+  run(eachBatch: (batch: PartitionBatch) => Promise<void>): Promise<void> {
+    return this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.settings.concurrency,
+      eachBatch: ({ batch, heartbeat, isRunning, isStale, resolveOffset, commitOffsetsIfNecessary }) => {
+        const { topic, partition } = batch;
+        return eachBatch({
+          topic,
+          partition,
+          highWatermark: batch.highWatermark,
+          messages: batch.messages,
+          isActive: () => isRunning() && !isStale(),
+          heartbeat,
+          // The batch's own commit function (unlike consumer.commitOffsets) still commits once
+          // a stop has begun, so SIGTERM finishes the slice in hand and commits it.
+          commit: async (nextOffset) => {
+            await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: nextOffset }] }] });
+            resolveOffset((BigInt(nextOffset) - 1n).toString());
+          },
+        });
+      },
+    });
+  }
+
+  /** kafkajs fetches a resumed partition from its last resolved offset, which is `offset`. */
+  pause(topic: string, partition: number): void {
+    this.consumer.pause([{ topic, partitions: [partition] }]);
+  }
+
+  resume(topic: string, partition: number): void {
+    this.consumer.resume([{ topic, partitions: [partition] }]);
+  }
+
+  disconnect(): Promise<void> {
+    return this.consumer.disconnect();
+  }
+}
+
+/** kafkajs's producer with its own retries off: kafkajs 2.2.4 loses records retrying across a leader move (delivery.ts). */
+class KafkajsSender implements OutputSender {
+  private readonly producer: Producer;
+
+  constructor(kafka: Kafka) {
+    this.producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner, retry: { retries: 0 } });
+  }
+
+  connect(): Promise<void> {
+    return this.producer.connect();
+  }
+
+  async send(request: Parameters<OutputSender['send']>[0]): Promise<void> {
+    await this.producer.sendBatch({ acks: -1, topicMessages: request.map(({ topic, messages }) => ({ topic, messages })) });
+  }
+
+  disconnect(): Promise<void> {
+    return this.producer.disconnect();
+  }
+}
+
+function kafkajsAdmin(kafka: Kafka): TopicAdmin {
+  const admin = kafka.admin();
+  return {
+    connect: () => admin.connect(),
+    disconnect: () => admin.disconnect(),
+    listTopics: () => admin.listTopics(),
+    partitionCount: async (topic) => (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]?.partitions.length,
+    createTopics: async (topics, partitions) => {
+      await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: partitions })), waitForLeaders: true });
+    },
+    // A consumer that subscribes and leaves without joining a group sends that metadata request.
+    autoCreate: async (topics, groupId) => {
+      const probe = kafka.consumer({ groupId: `${groupId}-topic-probe`, allowAutoTopicCreation: true });
+      await probe.connect();
+      try {
+        await probe.subscribe({ topics: [...topics] });
+      } finally {
+        await probe.disconnect();
+      }
+    },
+  };
+}

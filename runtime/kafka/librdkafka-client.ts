@@ -1,0 +1,457 @@
+import type { KafkaConsumer as BaseConsumer, LibrdKafkaError, Message, MessageHeader, Producer, TopicPartition, TopicPartitionOffset } from '@confluentinc/kafka-javascript';
+import type { Logger } from '../log.js';
+import { loadConfluent } from './confluent.js';
+import type { BatchConsumer, ConsumerEvents, ConsumerSettings, HeaderValue, KafkaClient, KafkaRecord, OutputSender, PartitionBatch, TopicAdmin, TopicRecords } from './port.js';
+
+type Module = Awaited<ReturnType<typeof loadConfluent>>;
+
+/** Two calls the package's JavaScript has and its typings lack. */
+type KafkaConsumer = BaseConsumer & {
+  setDefaultIsTimeoutOnlyForFirstMessage(onlyFirst: boolean): void;
+  commitCb(offsets: TopicPartitionOffset[], cb: (e: LibrdKafkaError | null) => void): void;
+};
+
+export interface LibrdkafkaSettings {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  /** librdkafka's own produce retries stop here; the runner's delivery deadline is the same. */
+  readonly deliveryTimeoutMs: number;
+}
+
+/**
+ * The runner's Kafka client on librdkafka (@confluentinc/kafka-javascript's native API, not
+ * its KafkaJS-style layer: the bench measured that layer at 50-84% of kafkajs, the native
+ * calls at 103% with a third less CPU). librdkafka fetches, heartbeats and batches produce
+ * requests on its own threads; this adapter groups what one consume call returns into
+ * batches per partition and runs up to `concurrency` partitions at once.
+ */
+export async function librdkafkaClient(settings: LibrdkafkaSettings, log: Logger): Promise<KafkaClient> {
+  const mod = await loadConfluent();
+  const clientLog = log.child({ component: 'librdkafka' });
+  const common = { 'metadata.broker.list': settings.brokers.join(','), 'client.id': settings.clientId, event_cb: true };
+  const listen = (client: KafkaConsumer | Producer): void => {
+    (client as unknown as NodeJS.EventEmitter).on('event.error', (e: LibrdKafkaError) => clientLog.warn({ code: e.code, reason: e.message }, 'librdkafka reported an error (it retries by itself)'));
+  };
+  return {
+    name: 'librdkafka',
+    consumer: (s, events) => new RdkafkaConsumer(mod, common, s, events, clientLog, listen),
+    sender: () => new RdkafkaSender(mod, common, settings.deliveryTimeoutMs, listen),
+    admin: () => new RdkafkaAdmin(mod, common, settings.deliveryTimeoutMs),
+  };
+}
+
+/** Records one consume call may return; the fetch queue librdkafka keeps is bounded by bytes (queued.max.messages.kbytes). */
+const RECORDS_PER_ROUND = 5000;
+/** How long a consume call waits for the first record. */
+const CONSUME_WAIT_MS = 100;
+const SEEK_TIMEOUT_MS = 5000;
+
+/** Kafka's error names as kafkajs spells them, where librdkafka's differ (the runner classifies by these). */
+const TYPE_BY_CODE: Record<number, string> = { 10: 'MESSAGE_TOO_LARGE', 16: 'NOT_COORDINATOR_FOR_GROUP' };
+/** Errors no resend can cure. */
+const PERMANENT = new Set(['TOPIC_AUTHORIZATION_FAILED', 'CLUSTER_AUTHORIZATION_FAILED', 'GROUP_AUTHORIZATION_FAILED', 'INVALID_RECORD', 'INVALID_REQUIRED_ACKS', 'UNSUPPORTED_VERSION']);
+
+/** A librdkafka error as the runner reads errors: Kafka's error name in `type`, and whether to try again. */
+export function kafkaError(mod: Module, e: LibrdKafkaError | Error, context: string): Error & { type?: string; retriable: boolean; code?: number } {
+  const code = (e as LibrdKafkaError).code;
+  let type: string | undefined;
+  if (typeof code === 'number') {
+    type = TYPE_BY_CODE[code];
+    if (!type) {
+      const name = Object.entries(mod.CODES.ERRORS).find(([, c]) => c === code)?.[0];
+      type = name?.replace(/^ERR_/, '');
+    }
+  }
+  const fatal = (e as LibrdKafkaError).isFatal === true;
+  return Object.assign(new Error(`${context}: ${e.message}`), { name: 'KafkaError', type, code, retriable: !fatal && !PERMANENT.has(type ?? '') });
+}
+
+function toHeaders(headers: MessageHeader[] | undefined): Record<string, HeaderValue> | undefined {
+  if (!headers?.length) return undefined;
+  const out: Record<string, HeaderValue> = {};
+  for (const h of headers) {
+    for (const [k, v] of Object.entries(h)) {
+      const prev = out[k];
+      out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+    }
+  }
+  return out;
+}
+
+function toRecord(m: Message): KafkaRecord {
+  return {
+    offset: String(m.offset),
+    key: m.key === undefined || m.key === null ? null : typeof m.key === 'string' ? Buffer.from(m.key) : m.key,
+    value: m.value,
+    timestamp: String(m.timestamp ?? -1),
+    headers: toHeaders(m.headers),
+  };
+}
+
+class RdkafkaConsumer implements BatchConsumer {
+  private readonly consumer: KafkaConsumer;
+  private stopping = false;
+  private loop: Promise<void> | undefined;
+  /** Partition → bumped when it is taken away: batches started before are stale. */
+  private readonly epochs = new Map<string, number>();
+  private readonly assigned = new Set<string>();
+  /** Paused partitions → the offset they restart from. */
+  private readonly paused = new Map<string, string>();
+  /** Seeks to make before the next consume call (resumed partitions, batches left unfinished). */
+  private readonly seeks = new Map<string, { topic: string; partition: number; offset: string; resume: boolean }>();
+
+  constructor(
+    private readonly mod: Module,
+    common: Record<string, unknown>,
+    private readonly settings: ConsumerSettings,
+    private readonly events: ConsumerEvents,
+    private readonly log: Logger,
+    listen: (c: KafkaConsumer) => void,
+  ) {
+    const s = settings;
+    this.consumer = new mod.KafkaConsumer(
+      {
+        ...common,
+        'group.id': s.groupId,
+        'enable.auto.commit': false,
+        'enable.auto.offset.store': false,
+        'session.timeout.ms': s.sessionTimeoutMs,
+        'heartbeat.interval.ms': s.heartbeatIntervalMs,
+        'fetch.wait.max.ms': s.maxWaitTimeInMs,
+        'fetch.max.bytes': s.maxBytes,
+        'max.partition.fetch.bytes': s.maxBytesPerPartition,
+        'queued.max.messages.kbytes': Math.ceil(s.maxBytes / 1024),
+        'allow.auto.create.topics': false,
+        rebalance_cb: (err: LibrdKafkaError, assignment: TopicPartition[]) => this.rebalanced(err, assignment),
+      },
+      { 'auto.offset.reset': s.fromBeginning ? 'earliest' : 'latest' },
+    ) as KafkaConsumer;
+    listen(this.consumer);
+    this.consumer.setDefaultConsumeTimeout(CONSUME_WAIT_MS);
+    // Return as soon as records are there instead of waiting the whole timeout for a full round.
+    this.consumer.setDefaultIsTimeoutOnlyForFirstMessage(true);
+  }
+
+  private rebalanced(err: LibrdKafkaError, assignment: TopicPartition[]): void {
+    const c = this.consumer;
+    try {
+      if (err.code === this.mod.CODES.ERRORS.ERR__ASSIGN_PARTITIONS) {
+        c.assign(assignment);
+        const byTopic: Record<string, number[]> = {};
+        for (const { topic, partition } of assignment) {
+          this.assigned.add(`${topic}/${partition}`);
+          (byTopic[topic] ??= []).push(partition);
+        }
+        this.events.joined({ groupId: this.settings.groupId, assignment: byTopic });
+      } else {
+        for (const { topic, partition } of assignment) {
+          const key = `${topic}/${partition}`;
+          this.assigned.delete(key);
+          this.paused.delete(key);
+          this.seeks.delete(key);
+          this.epochs.set(key, (this.epochs.get(key) ?? 0) + 1);
+        }
+        c.unassign();
+      }
+    } catch (e) {
+      this.log.warn({ reason: (e as Error).message }, 'rebalance handling failed');
+    }
+  }
+
+  connect(): Promise<void> {
+    return new Promise((resolve, reject) => this.consumer.connect({ timeout: 30_000 }, (e) => (e ? reject(kafkaError(this.mod, e, 'consumer connect')) : resolve())));
+  }
+
+  async subscribe(topics: readonly string[]): Promise<void> {
+    this.consumer.subscribe([...topics]);
+  }
+
+  async run(eachBatch: (batch: PartitionBatch) => Promise<void>): Promise<void> {
+    this.loop = this.consumeLoop(eachBatch).catch((e: unknown) => this.crash(e as Error));
+  }
+
+  private async consumeLoop(eachBatch: (batch: PartitionBatch) => Promise<void>): Promise<void> {
+    while (!this.stopping) {
+      await this.applySeeks();
+      const messages = await this.consumeRound();
+      if (this.stopping) return;
+      const batches = new Map<string, Message[]>();
+      for (const m of messages) {
+        const key = `${m.topic}/${m.partition}`;
+        if (this.paused.has(key) || this.seeks.has(key) || !this.assigned.has(key)) continue;
+        let list = batches.get(key);
+        if (!list) batches.set(key, (list = []));
+        list.push(m);
+      }
+      const queue = [...batches.values()];
+      const worker = async (): Promise<void> => {
+        for (let list = queue.shift(); list; list = queue.shift()) await this.runBatch(list, eachBatch);
+      };
+      await Promise.all(Array.from({ length: Math.min(this.settings.concurrency, queue.length) }, worker));
+    }
+  }
+
+  private consumeRound(): Promise<Message[]> {
+    return new Promise((resolve, reject) =>
+      this.consumer.consume(RECORDS_PER_ROUND, (e, messages) => {
+        if (!e) return resolve(messages);
+        if (e.isFatal) return reject(kafkaError(this.mod, e, 'consume'));
+        this.log.warn({ code: e.code, reason: e.message }, 'consume failed; trying again');
+        setTimeout(() => resolve([]), 100);
+      }),
+    );
+  }
+
+  /** One partition's records: handed over, then what the runner did not finish is read again. */
+  private async runBatch(list: Message[], eachBatch: (batch: PartitionBatch) => Promise<void>): Promise<void> {
+    const { topic, partition } = list[0]!;
+    const key = `${topic}/${partition}`;
+    const epoch = this.epochs.get(key) ?? 0;
+    const first = String(list[0]!.offset);
+    let committed = first;
+    let highWatermark = '-1';
+    try {
+      highWatermark = String(this.consumer.getWatermarkOffsets(topic, partition).highOffset);
+    } catch {
+      // not known yet
+    }
+    const isActive = (): boolean => !this.stopping && this.assigned.has(key) && (this.epochs.get(key) ?? 0) === epoch;
+    const batch: PartitionBatch = {
+      topic,
+      partition,
+      highWatermark,
+      messages: list.map(toRecord),
+      isActive,
+      heartbeat: async () => undefined, // librdkafka heartbeats on its own thread
+      commit: (nextOffset) =>
+        new Promise<void>((resolve, reject) =>
+          this.consumer.commitCb([{ topic, partition, offset: Number(nextOffset) }], (e) => {
+            if (e) return reject(kafkaError(this.mod, e, `commit ${key}`));
+            committed = nextOffset;
+            resolve();
+          }),
+        ),
+    };
+    let failure: Error | undefined;
+    try {
+      await eachBatch(batch);
+    } catch (e) {
+      failure = e as Error;
+    }
+    const end = String(list[list.length - 1]!.offset + 1);
+    // Records the runner did not commit are read again from the first of them (unless the
+    // partition paused there and waits for resume(), or went to another member).
+    if (committed !== end && this.assigned.has(key) && !this.paused.has(key) && (this.epochs.get(key) ?? 0) === epoch && !this.stopping) {
+      this.seeks.set(key, { topic, partition, offset: committed, resume: false });
+    }
+    if (!failure) return;
+    if ((failure as { retriable?: unknown }).retriable === false || !this.settings.restartOnFailure()) throw failure;
+    this.log.warn({ partition: key, reason: failure.message }, 'a batch failed; its uncommitted records are read again');
+  }
+
+  private async applySeeks(): Promise<void> {
+    for (const [key, s] of [...this.seeks]) {
+      this.seeks.delete(key);
+      if (!this.assigned.has(key)) continue;
+      if (s.resume) this.consumer.resume([{ topic: s.topic, partition: s.partition }]);
+      // A seek bumps the partition's fetch version: records fetched before it are discarded.
+      await new Promise<void>((resolve) =>
+        this.consumer.seek({ topic: s.topic, partition: s.partition, offset: Number(s.offset) }, SEEK_TIMEOUT_MS, (e) => {
+          if (e) {
+            this.log.warn({ partition: key, offset: s.offset, reason: e.message }, 'seek failed; trying again');
+            this.seeks.set(key, s);
+          }
+          resolve();
+        }),
+      );
+    }
+  }
+
+  private async crash(error: Error): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    await this.close().catch(() => undefined);
+    this.events.crashed(error, false);
+  }
+
+  pause(topic: string, partition: number, offset: string): void {
+    this.paused.set(`${topic}/${partition}`, offset);
+    this.consumer.pause([{ topic, partition }]);
+  }
+
+  resume(topic: string, partition: number): void {
+    const key = `${topic}/${partition}`;
+    const offset = this.paused.get(key);
+    if (offset === undefined) return;
+    this.paused.delete(key);
+    this.seeks.set(key, { topic, partition, offset, resume: true });
+  }
+
+  async disconnect(): Promise<void> {
+    if (this.stopping && !this.loop) return;
+    this.stopping = true;
+    await this.loop;
+    this.loop = undefined;
+    await this.close();
+  }
+
+  private close(): Promise<void> {
+    if (!this.consumer.isConnected()) return Promise.resolve();
+    return new Promise((resolve) => this.consumer.disconnect(() => resolve()));
+  }
+}
+
+/** An idempotent acks=all producer; each send resolves once librdkafka has reported every record delivered. */
+class RdkafkaSender implements OutputSender {
+  private readonly producer: Producer;
+  private pending = 0;
+  /** Serves delivery reports while sends are pending (the package's setPollInterval adds a listener per call). */
+  private polling: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly mod: Module,
+    common: Record<string, unknown>,
+    deliveryTimeoutMs: number,
+    listen: (p: Producer) => void,
+  ) {
+    this.producer = new mod.Producer({
+      ...common,
+      dr_cb: true,
+      'enable.idempotence': true,
+      acks: -1,
+      'linger.ms': 0,
+      // The Java client's partitioner, which kafkajs's default also follows: a key lands where Java would put it.
+      partitioner: 'murmur2_random',
+      'message.timeout.ms': deliveryTimeoutMs,
+      'queue.buffering.max.messages': 1_000_000,
+      'queue.buffering.max.kbytes': 1_048_576,
+      'allow.auto.create.topics': false,
+    });
+    listen(this.producer);
+    this.producer.on('delivery-report', (e, report) => (report.opaque as Tracker).done(e ? kafkaError(this.mod, e, `produce to ${report.topic}`) : undefined));
+  }
+
+  connect(): Promise<void> {
+    return new Promise((resolve, reject) => this.producer.connect({ timeout: 30_000 }, (e) => (e ? reject(kafkaError(this.mod, e, 'producer connect')) : resolve())));
+  }
+
+  send(request: readonly TopicRecords[]): Promise<void> {
+    const total = request.reduce((n, t) => n + t.messages.length, 0);
+    if (total === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const tracker = new Tracker(total, (e) => {
+        if (--this.pending === 0) this.stopPolling();
+        if (e) reject(e);
+        else resolve();
+      });
+      if (this.pending++ === 0) this.polling = setInterval(() => this.poll(), 1);
+      for (const { topic, messages } of request) {
+        for (const m of messages) {
+          if (tracker.failed) {
+            tracker.done(undefined);
+            continue;
+          }
+          const headers = m.headers ? Object.entries(m.headers).flatMap(([k, v]) => (v === undefined ? [] : (Array.isArray(v) ? v : [v]).map((one) => ({ [k]: one })))) : undefined;
+          const value = m.value === null ? null : typeof m.value === 'string' ? Buffer.from(m.value) : m.value;
+          try {
+            this.producer.produce(topic, null, value, m.key ?? null, null, tracker, headers);
+          } catch (e) {
+            // Refused before it was queued (too large, queue full): the rest of the request is not sent.
+            tracker.done(kafkaError(this.mod, e as LibrdKafkaError, `produce to ${topic}`));
+          }
+        }
+      }
+    });
+  }
+
+  private poll(): void {
+    try {
+      this.producer.poll();
+    } catch {
+      // not connected: the pending sends fail by their deadline
+    }
+  }
+
+  private stopPolling(): void {
+    clearInterval(this.polling);
+    this.polling = undefined;
+  }
+
+  disconnect(): Promise<void> {
+    return new Promise((resolve) => {
+      this.stopPolling();
+      this.producer.flush(5000, () => this.producer.disconnect(() => resolve()));
+    });
+  }
+}
+
+/** Counts a request's delivery reports; settles once all are in, with the first error if any. */
+class Tracker {
+  private error: Error | undefined;
+
+  constructor(
+    private remaining: number,
+    private readonly settle: (e: Error | undefined) => void,
+  ) {}
+
+  get failed(): boolean {
+    return this.error !== undefined;
+  }
+
+  done(e: Error | undefined): void {
+    this.error ??= e;
+    if (--this.remaining === 0) this.settle(this.error);
+  }
+}
+
+/** Topic metadata through a producer connection; CreateTopics through librdkafka's admin client. */
+class RdkafkaAdmin implements TopicAdmin {
+  private readonly producer: Producer;
+
+  constructor(
+    private readonly mod: Module,
+    private readonly common: Record<string, unknown>,
+    private readonly timeoutMs: number,
+  ) {
+    // Auto-creation allowed: only autoCreate() names topics in a metadata request.
+    this.producer = new mod.Producer({ ...common, 'allow.auto.create.topics': true });
+  }
+
+  connect(): Promise<void> {
+    return new Promise((resolve, reject) => this.producer.connect({ timeout: 30_000 }, (e) => (e ? reject(kafkaError(this.mod, e, 'admin connect')) : resolve())));
+  }
+
+  disconnect(): Promise<void> {
+    return new Promise((resolve) => this.producer.disconnect(() => resolve()));
+  }
+
+  private metadata(topic?: string): Promise<{ topics: { name: string; partitions: unknown[] }[] }> {
+    const options = topic ? { topic, timeout: this.timeoutMs } : { allTopics: true, timeout: this.timeoutMs };
+    return new Promise((resolve, reject) => this.producer.getMetadata(options, (e, md) => (e ? reject(kafkaError(this.mod, e, 'metadata')) : resolve(md))));
+  }
+
+  async listTopics(): Promise<string[]> {
+    return (await this.metadata()).topics.filter((t) => t.partitions.length > 0).map((t) => t.name);
+  }
+
+  async partitionCount(topic: string): Promise<number | undefined> {
+    return (await this.metadata()).topics.find((t) => t.name === topic)?.partitions.length;
+  }
+
+  async createTopics(topics: readonly string[], partitions: number): Promise<void> {
+    const admin = this.mod.AdminClient.create(this.common as never);
+    try {
+      for (const topic of topics) {
+        await new Promise<void>((resolve, reject) =>
+          admin.createTopic({ topic, num_partitions: partitions, replication_factor: -1 }, this.timeoutMs, (e) => (e && e.code !== 36 /* TOPIC_ALREADY_EXISTS */ ? reject(kafkaError(this.mod, e, `create topic ${topic}`)) : resolve())),
+        );
+      }
+    } finally {
+      admin.disconnect();
+    }
+  }
+
+  async autoCreate(topics: readonly string[]): Promise<void> {
+    for (const topic of topics) await this.metadata(topic).catch(() => undefined);
+  }
+}
