@@ -110,9 +110,11 @@ test('a second instance joining while a slow slice is in flight, then leaving wi
     const covering = refused.filter((r) => r.partition === p && offset >= r.from && offset <= r.to).length;
     assert.ok(n - 1 <= covering, `messages/${k} answered ${n} times, but covered by ${covering} refused slice(s)`);
   }
-  // Each instance has at most one slice in flight when a rebalance starts, and starts no other until it has rejoined.
+  // Partitions are consumed concurrently (KAFKA_PARTITIONS_CONCURRENTLY defaults to at least 4): when a
+  // rebalance starts an instance has at most one slice in flight per partition (3 here), and starts no
+  // other until it has rejoined.
   const rebalances = (rt: RuntimeProcess): number => lines(rt).filter((l) => l.msg === 'joined consumer group').length;
-  assert.ok(refused.length <= rebalances(a) + rebalances(b), `${refused.length} slices refused in ${rebalances(a)} + ${rebalances(b)} joins`);
+  assert.ok(refused.length <= 3 * (rebalances(a) + rebalances(b)), `${refused.length} slices refused in ${rebalances(a)} + ${rebalances(b)} joins`);
   assert.ok(rebalances(a) >= 3, 'the first instance rejoined on both rebalances');
   assert.equal(await a.stop(), 0);
   t.diagnostic(`a processed ${processed(a)}, b ${processed(b)}; ${report.duplicates} duplicates from ${refused.length} refused slices`);
