@@ -40,11 +40,17 @@ export async function librdkafkaClient(settings: LibrdkafkaSettings, log: Logger
   };
 }
 
-/** Records one consume call may return; the fetch queue librdkafka keeps is bounded by bytes (queued.max.messages.kbytes). */
-const RECORDS_PER_ROUND = 5000;
+/**
+ * Records one consume call may return: about a slice per partition handled at once. librdkafka
+ * hands a rebalance to the application only inside a consume call, so a round is kept to what
+ * the runner finishes in one slice time (a kafkajs consumer notices a rebalance between slices
+ * too). Read-ahead is librdkafka's fetch queue, bounded by bytes (queued.max.messages.kbytes).
+ */
+const roundSize = (s: ConsumerSettings): number => Math.max(100, s.sliceSize * s.concurrency);
 /** How long a consume call waits for the first record. */
 const CONSUME_WAIT_MS = 100;
 const SEEK_TIMEOUT_MS = 5000;
+const COMMIT_CHECK_TIMEOUT_MS = 10_000;
 
 /** Kafka's error names as kafkajs spells them, where librdkafka's differ (the runner classifies by these). */
 const TYPE_BY_CODE: Record<number, string> = { 10: 'MESSAGE_TOO_LARGE', 16: 'NOT_COORDINATOR_FOR_GROUP' };
@@ -121,6 +127,9 @@ class RdkafkaConsumer implements BatchConsumer {
         'fetch.max.bytes': s.maxBytes,
         'max.partition.fetch.bytes': s.maxBytesPerPartition,
         'queued.max.messages.kbytes': Math.ceil(s.maxBytes / 1024),
+        // When that queue is full librdkafka pauses fetching for this long (default 1 s, which
+        // left the bench's consumer idle for most of a second at a time): look again soon.
+        'fetch.queue.backoff.ms': 10,
         'allow.auto.create.topics': false,
         rebalance_cb: (err: LibrdKafkaError, assignment: TopicPartition[]) => this.rebalanced(err, assignment),
       },
@@ -152,6 +161,7 @@ class RdkafkaConsumer implements BatchConsumer {
           this.epochs.set(key, (this.epochs.get(key) ?? 0) + 1);
         }
         c.unassign();
+        this.log.info({ partitions: assignment.map((p) => `${p.topic}/${p.partition}`) }, 'partitions revoked by a rebalance');
       }
     } catch (e) {
       this.log.warn({ reason: (e as Error).message }, 'rebalance handling failed');
@@ -173,19 +183,24 @@ class RdkafkaConsumer implements BatchConsumer {
   private async consumeLoop(eachBatch: (batch: PartitionBatch) => Promise<void>): Promise<void> {
     while (!this.stopping) {
       await this.applySeeks();
+      // A rebalance is served inside the consume call, and its callback may reach JavaScript
+      // after the call returned records fetched under the old assignment: a partition taken
+      // away since the call began drops its records (they are fetched again from the
+      // committed offset by whoever owns the partition now).
+      const epochs = new Map(this.epochs);
       const messages = await this.consumeRound();
       if (this.stopping) return;
       const batches = new Map<string, Message[]>();
       for (const m of messages) {
         const key = `${m.topic}/${m.partition}`;
-        if (this.paused.has(key) || this.seeks.has(key) || !this.assigned.has(key)) continue;
+        if (this.paused.has(key) || this.seeks.has(key) || !this.assigned.has(key) || (this.epochs.get(key) ?? 0) !== (epochs.get(key) ?? 0)) continue;
         let list = batches.get(key);
         if (!list) batches.set(key, (list = []));
         list.push(m);
       }
       const queue = [...batches.values()];
       const worker = async (): Promise<void> => {
-        for (let list = queue.shift(); list; list = queue.shift()) await this.runBatch(list, eachBatch);
+        for (let list = queue.shift(); list; list = queue.shift()) await this.runBatch(list, eachBatch, epochs.get(`${list[0]!.topic}/${list[0]!.partition}`) ?? 0);
       };
       await Promise.all(Array.from({ length: Math.min(this.settings.concurrency, queue.length) }, worker));
     }
@@ -193,7 +208,7 @@ class RdkafkaConsumer implements BatchConsumer {
 
   private consumeRound(): Promise<Message[]> {
     return new Promise((resolve, reject) =>
-      this.consumer.consume(RECORDS_PER_ROUND, (e, messages) => {
+      this.consumer.consume(roundSize(this.settings), (e, messages) => {
         if (!e) return resolve(messages);
         if (e.isFatal) return reject(kafkaError(this.mod, e, 'consume'));
         this.log.warn({ code: e.code, reason: e.message }, 'consume failed; trying again');
@@ -203,10 +218,10 @@ class RdkafkaConsumer implements BatchConsumer {
   }
 
   /** One partition's records: handed over, then what the runner did not finish is read again. */
-  private async runBatch(list: Message[], eachBatch: (batch: PartitionBatch) => Promise<void>): Promise<void> {
+  private async runBatch(list: Message[], eachBatch: (batch: PartitionBatch) => Promise<void>, epoch: number): Promise<void> {
     const { topic, partition } = list[0]!;
     const key = `${topic}/${partition}`;
-    const epoch = this.epochs.get(key) ?? 0;
+    const owned = (): boolean => this.assigned.has(key) && (this.epochs.get(key) ?? 0) === epoch;
     const first = String(list[0]!.offset);
     let committed = first;
     let highWatermark = '-1';
@@ -215,7 +230,7 @@ class RdkafkaConsumer implements BatchConsumer {
     } catch {
       // not known yet
     }
-    const isActive = (): boolean => !this.stopping && this.assigned.has(key) && (this.epochs.get(key) ?? 0) === epoch;
+    const isActive = (): boolean => !this.stopping && owned();
     const batch: PartitionBatch = {
       topic,
       partition,
@@ -223,14 +238,10 @@ class RdkafkaConsumer implements BatchConsumer {
       messages: list.map(toRecord),
       isActive,
       heartbeat: async () => undefined, // librdkafka heartbeats on its own thread
-      commit: (nextOffset) =>
-        new Promise<void>((resolve, reject) =>
-          this.consumer.commitCb([{ topic, partition, offset: Number(nextOffset) }], (e) => {
-            if (e) return reject(kafkaError(this.mod, e, `commit ${key}`));
-            committed = nextOffset;
-            resolve();
-          }),
-        ),
+      commit: async (nextOffset) => {
+        await this.commit(topic, partition, nextOffset, owned);
+        committed = nextOffset;
+      },
     };
     let failure: Error | undefined;
     try {
@@ -241,12 +252,33 @@ class RdkafkaConsumer implements BatchConsumer {
     const end = String(list[list.length - 1]!.offset + 1);
     // Records the runner did not commit are read again from the first of them (unless the
     // partition paused there and waits for resume(), or went to another member).
-    if (committed !== end && this.assigned.has(key) && !this.paused.has(key) && (this.epochs.get(key) ?? 0) === epoch && !this.stopping) {
+    if (committed !== end && owned() && !this.paused.has(key) && !this.stopping) {
       this.seeks.set(key, { topic, partition, offset: committed, resume: false });
     }
     if (!failure) return;
     if ((failure as { retriable?: unknown }).retriable === false || !this.settings.restartOnFailure()) throw failure;
     this.log.warn({ partition: key, reason: failure.message }, 'a batch failed; its uncommitted records are read again');
+  }
+
+  /**
+   * Commits one partition's offset and returns once the group coordinator holds it. The
+   * package's commit call only queues the commit (librdkafka reports its outcome through the
+   * poll loop, which waits for this very batch), so the offset is read back from the
+   * coordinator: an OffsetFetch queued after the commit is answered after it. A commit that
+   * did not take effect, or a partition taken away meanwhile (a new owner may already read
+   * it from the committed offset), fails as a refused commit does: the runner treats it
+   * alike — the slice's outputs are out, its next owner repeats them.
+   */
+  private async commit(topic: string, partition: number, nextOffset: string, owned: () => boolean): Promise<void> {
+    const refused = (why: string): Error => Object.assign(new Error(`commit ${topic}/${partition} at ${nextOffset}: ${why}`), { type: 'REBALANCE_IN_PROGRESS', retriable: true });
+    if (!owned()) throw refused('the partition was reassigned by a rebalance');
+    const tp = { topic, partition };
+    await new Promise<void>((resolve, reject) => this.consumer.commitCb([{ ...tp, offset: Number(nextOffset) }], (e) => (e ? reject(kafkaError(this.mod, e, `commit ${topic}/${partition}`)) : resolve())));
+    const held = await new Promise<number>((resolve, reject) =>
+      this.consumer.committed([tp], COMMIT_CHECK_TIMEOUT_MS, (e, tps) => (e ? reject(kafkaError(this.mod, e, `reading back the commit of ${topic}/${partition}`)) : resolve(tps[0]?.offset ?? -1))),
+    );
+    if (held < Number(nextOffset)) throw refused(`the coordinator holds ${held}: a rebalance refused the commit`);
+    if (!owned()) throw refused('the partition was reassigned by a rebalance while committing');
   }
 
   private async applySeeks(): Promise<void> {

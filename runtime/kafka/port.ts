@@ -56,6 +56,8 @@ export interface ConsumerSettings {
   readonly fromBeginning: boolean;
   /** Partitions whose batches are handled at the same time (one batch per partition at a time). */
   readonly concurrency: number;
+  /** Records the runner takes from a batch at once (a client that polls may size its rounds by it). */
+  readonly sliceSize: number;
   /** Asked after a failure the client could restart from by itself: false makes it a crash. */
   restartOnFailure(): boolean;
 }

@@ -217,6 +217,7 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
         maxBytesPerPartition: FETCH_MAX_BYTES_PER_PARTITION,
         fromBeginning: o.fromBeginning,
         concurrency: o.partitionsConsumedConcurrently,
+        sliceSize: o.sliceSize,
         restartOnFailure: () => !this.fatal && !this.stopping,
       },
       {

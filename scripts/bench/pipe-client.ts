@@ -29,6 +29,7 @@ const consumer = client.consumer(
     maxBytesPerPartition: FETCH_MAX_BYTES_PER_PARTITION,
     fromBeginning: config.fromBeginning,
     concurrency: config.partitionsConsumedConcurrently,
+    sliceSize,
     restartOnFailure: () => true,
   },
   {

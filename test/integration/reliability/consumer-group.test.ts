@@ -115,7 +115,8 @@ test('a second instance joining while a slow slice is in flight, then leaving wi
   // other until it has rejoined.
   const rebalances = (rt: RuntimeProcess): number => lines(rt).filter((l) => l.msg === 'joined consumer group').length;
   assert.ok(refused.length <= 3 * (rebalances(a) + rebalances(b)), `${refused.length} slices refused in ${rebalances(a)} + ${rebalances(b)} joins`);
-  assert.ok(rebalances(a) >= 3, 'the first instance rejoined on both rebalances');
+  // The second rejoin follows the second instance's leaving; the local broker may hold it up to the session timeout.
+  await until(async () => rebalances(a) >= 3, 15_000, 'the first instance to rejoin on both rebalances');
   assert.equal(await a.stop(), 0);
   t.diagnostic(`a processed ${processed(a)}, b ${processed(b)}; ${report.duplicates} duplicates from ${refused.length} refused slices`);
 });
