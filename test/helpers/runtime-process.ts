@@ -15,6 +15,13 @@ export interface RuntimeProcess {
 }
 
 /** Runs `mlstream serve` as a user would, as a separate process. */
+/**
+ * The Kafka client the spawned runtimes use: the default (kafkajs) unless the suite runs with
+ * KAFKA_CLIENT=librdkafka (docs/reliability.md). A few tests read a client's own log lines
+ * or request-shaped fault injection; they say which client they expect.
+ */
+export const RUNTIME_KAFKA_CLIENT: 'kafkajs' | 'librdkafka' = process.env.KAFKA_CLIENT === 'librdkafka' ? 'librdkafka' : 'kafkajs';
+
 export function startRuntime(env: Record<string, string>, args: string[] = []): RuntimeProcess {
   return startMlstream(['serve', ...args], env);
 }

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { skipWithoutFixtures } from '../helpers/fixtures.js';
 import { irisRecords } from '../helpers/iris.js';
 import { collectUntil, produceAll } from '../helpers/kafka.js';
+import { RUNTIME_KAFKA_CLIENT } from '../helpers/runtime-process.js';
 import { irisRig } from '../helpers/served-iris.js';
 
 /**
@@ -35,7 +36,11 @@ test('250 inputs of 4 KB of control bytes become 250 capped DECODE_ERROR records
   assert.equal(await runtime.stop(), 0);
 });
 
-test('an output Kafka refuses as MESSAGE_TOO_LARGE becomes a small error record; the others are delivered and the runtime keeps running', { skip, timeout: 120_000 }, async (t) => {
+// The broker fails "the next N produce requests": kafkajs sends a slice's outputs in one request,
+// librdkafka one request per partition, so the injection cannot single out one output there.
+const requestShaped = RUNTIME_KAFKA_CLIENT === 'librdkafka' ? 'fault injection by request count fits kafkajs requests only' : false;
+
+test('an output Kafka refuses as MESSAGE_TOO_LARGE becomes a small error record; the others are delivered and the runtime keeps running', { skip: skip || requestShaped, timeout: 120_000 }, async (t) => {
   const rig = await irisRig(t, 'oversized-refused');
   const records = irisRecords(3);
   await produceAll(rig.boot, 'messages', records.map((r) => ({ key: r.id, value: JSON.stringify(r.input), partition: 0 })));

@@ -4,7 +4,7 @@ import { account, committedOffsets, feed, readAll, summary, waitUntilCommitted }
 import { skipWithoutFixtures } from '../../helpers/fixtures.js';
 import { irisRecords, toKafkaMessages } from '../../helpers/iris.js';
 import { produceAll } from '../../helpers/kafka.js';
-import type { RuntimeProcess } from '../../helpers/runtime-process.js';
+import { RUNTIME_KAFKA_CLIENT, type RuntimeProcess } from '../../helpers/runtime-process.js';
 import { irisRig } from '../../helpers/served-iris.js';
 
 // A short session: the local broker holds every rebalance for the session timeout less 1 s.
@@ -33,8 +33,12 @@ test('produce errors (NOT_LEADER_FOR_PARTITION, REQUEST_TIMED_OUT, LEADER_NOT_AV
   }
   const runtime = start();
   await assertAllAnswered(boot, records.map((r) => r.id));
-  assert.ok(logged(runtime, /Failed to send messages/) >= 5, 'the runtime met the injected produce errors');
-  assert.ok(logged(runtime, /outputs delivered after retrying/) >= 1, 'a slice was delivered by a later attempt');
+  if (RUNTIME_KAFKA_CLIENT === 'kafkajs') {
+    // kafkajs reports each failed request and the runner resends the slice; librdkafka retries
+    // these errors inside the client, so only the outcome above is the same.
+    assert.ok(logged(runtime, /Failed to send messages/) >= 5, 'the runtime met the injected produce errors');
+    assert.ok(logged(runtime, /outputs delivered after retrying/) >= 1, 'a slice was delivered by a later attempt');
+  }
   assert.equal(runtime.child.exitCode, null, 'still serving');
 
   const more = irisRecords(3500).slice(3000);
@@ -51,7 +55,9 @@ test('outputs that cannot be delivered within KAFKA_DELIVERY_TIMEOUT_MS stop the
 
   const deliveryTimeoutMs = 3000;
   const first = start({ KAFKA_DELIVERY_TIMEOUT_MS: String(deliveryTimeoutMs) });
-  await first.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('Failed to send messages'), 30_000);
+  // kafkajs logs each failed request; librdkafka retries inside the client until the delivery
+  // timeout, so there the clock starts when the runtime consumes.
+  await first.waitForLog((l) => typeof l.msg === 'string' && (RUNTIME_KAFKA_CLIENT === 'kafkajs' ? l.msg.startsWith('Failed to send messages') : l.msg === 'consuming'), 30_000);
   const failingSince = Date.now();
   const code = await new Promise<number | null>((resolve) => first.child.once('exit', resolve));
   const elapsed = Date.now() - failingSince;
@@ -82,7 +88,7 @@ test('the broker going down for 3 s and coming back: records streamed before, du
   await broker.command('up -1');
   await feeding;
   await assertAllAnswered(boot, records.map((r) => r.id));
-  assert.ok(logged(runtime, /ECONNREFUSED|Connection error|closed connection/i) > 0, 'the runtime saw the outage');
+  assert.ok(logged(runtime, /ECONNREFUSED|Connection error|closed connection|Connection refused/i) > 0, 'the runtime saw the outage');
   assert.equal(runtime.child.exitCode, null, 'still serving');
   assert.equal(await runtime.stop(), 0);
 });
@@ -119,7 +125,8 @@ test('partition leaders of the input and output topics move between the brokers 
   }
   await feeding;
   await assertAllAnswered(boot, records.map((r) => r.id));
-  assert.ok(logged(runtime, /not the leader/i) > 0, 'the runtime was answered NOT_LEADER by a broker that lost leadership');
+  // kafkajs logs the NOT_LEADER answers; librdkafka follows the leader inside the client.
+  if (RUNTIME_KAFKA_CLIENT === 'kafkajs') assert.ok(logged(runtime, /not the leader/i) > 0, 'the runtime was answered NOT_LEADER by a broker that lost leadership');
   assert.equal(runtime.child.exitCode, null, 'still serving');
   assert.equal(await runtime.stop(), 0);
 });
