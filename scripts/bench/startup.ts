@@ -29,9 +29,10 @@ export async function measureStartup(root: string, work: string, broker: LocalBr
   await producer.connect();
   await producer.send({ topic: WAITING_TOPIC, acks: -1, messages: [{ key: 'startup', value: JSON.stringify({ id: 'startup', text: 'Win a free prize now' }) }] });
   await producer.disconnect();
-  const variants = [
-    { label: `mlstream, ${TEXT_PACKAGE} (compiled: bin/mlstream.js)`, args: [join(root, 'bin/mlstream.js'), 'serve'] },
-    { label: `mlstream, ${TEXT_PACKAGE}, TypeScript through tsx`, args: ['--import', 'tsx', join(root, 'runtime/cli.ts'), 'serve'] },
+  const variants: Array<{ label: string; args: string[]; env: Record<string, string> }> = [
+    { label: `mlstream, ${TEXT_PACKAGE} (compiled: bin/mlstream.js)`, args: [join(root, 'bin/mlstream.js'), 'serve'], env: {} },
+    { label: `mlstream, ${TEXT_PACKAGE}, compiled, KAFKA_CLIENT=librdkafka`, args: [join(root, 'bin/mlstream.js'), 'serve'], env: { KAFKA_CLIENT: 'librdkafka' } },
+    { label: `mlstream, ${TEXT_PACKAGE}, TypeScript through tsx`, args: ['--import', 'tsx', join(root, 'runtime/cli.ts'), 'serve'], env: {} },
   ];
   const seconds = variants.map((): number[] => []);
   for (let round = 0; round < rounds; round++) {
@@ -48,6 +49,7 @@ export async function measureStartup(root: string, work: string, broker: LocalBr
         KAFKA_ERRORS_TOPIC: `${out}-errors`,
         KAFKA_GROUP_ID: `${out}-group`,
         KAFKA_STARTING_OFFSET: 'earliest',
+        ...v.env,
       }, root);
       try {
         const deadline = Date.now() + 60_000;
