@@ -200,7 +200,7 @@ export function renderReport(d: ReportData, analysis: readonly string[], recomme
       `(other work on the machine inflates every figure alike; the ratios to row (1) are what compare). Local broker (\`scripts/broker\`, librdkafka's mock cluster) on the same machine. ` +
       `Input: ${f0(e.records)} records of the SpamAssassin corpus (${e.corpusMails} mails repeated with fresh ids, ${f0(e.meanRecordBytes)} bytes per record on average) preloaded into ${e.partitions} partitions before timing starts. ` +
       `Every process runs with the runtime's defaults plus ${settings} — the local broker keeps a rebalance open for the session timeout, and holds a fetch that finds no data for the whole wait even when data arrives meanwhile (a real broker answers at once). ` +
-      `The baselines (\`scripts/bench/pipe.ts\` with kafkajs, \`pipe-platformatic.ts\` with @platformatic/kafka, \`sklearn_pipe.py\` with kafka-python and scikit-learn) read the same settings and use the runner's fetch limits, slice size (${e.sliceSize}), acks=all producer and one commit per slice (per poll for Python). ` +
+      `The baselines (\`scripts/bench/pipe.ts\` with kafkajs, \`pipe-client.ts\` on the runtime's client interface with KAFKA_CLIENT=librdkafka, \`pipe-platformatic.ts\` with @platformatic/kafka, \`sklearn_pipe.py\` with kafka-python and scikit-learn) read the same settings and use the runner's fetch limits, slice size (${e.sliceSize}), acks=all producer and one commit per slice (per poll for Python). ` +
       'The iris row reads its own topic of the same number of records, each four doubles (the sample rows of a real Spark decision-tree export, cycled).',
     '',
     `![Steady throughput by row and latency by offered load](${d.chartFile})`,
