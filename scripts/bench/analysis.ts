@@ -94,6 +94,7 @@ export function analyze(d: ReportData): string[] {
         `because the stage packs every row's sparse feature vector into a dense float32 row for onnxruntime and ships the tensor to its worker thread (${f0(onnx.cpuUsPerRecord)} µs CPU per record end to end, ${f0(onnx.peakRssMiB)} MiB peak RSS with the worker's own heap and onnxruntime).`,
     );
   }
+  out.push(...clientLines(d, ok));
   const profile = d.profile;
   if (profile && !('error' in profile)) {
     const areas = profile.summary.byArea.slice(0, 4).map((a) => `${a.name} ${pct(a.selfShare)}`);
@@ -202,5 +203,30 @@ export function runnerRecommendations(d: ReportData): string[] {
     `${out.length + 1}. **Not measurable here:** fetch sizes (the local broker returns one produce request's records per partition per fetch, whatever maxBytes asks) and producer compression ` +
       '(kafkajs compresses on the event loop, which is already the bottleneck; worth trying only against a network-bound cluster).',
   );
+  return out;
+}
+
+/** The second Kafka client against the first, and the iris row's CPU budget at 100,000 records/s. */
+function clientLines(d: ReportData, ok: (key: string) => RowResult | undefined): string[] {
+  const out: string[] = [];
+  const pairs: Array<[string, RowResult | undefined, RowResult | undefined]> = [
+    ['the bare pipe', ok('plain'), ok('librdkafka')],
+    ['mlstream with spam-text', ok('spark'), ok('spark-librdkafka')],
+    ['the iris tree', ok('iris'), ok('iris-librdkafka')],
+  ];
+  const measured = pairs.filter(([, a, b]) => a && b).map(
+    ([what, a, b]) => `${what} ${f0(b!.steadyPerS)} records/s against ${f0(a!.steadyPerS)} (${pct(b!.steadyPerS / a!.steadyPerS)}), ${f0(b!.cpuUsPerRecord)} against ${f0(a!.cpuUsPerRecord)} µs CPU and ${f0(b!.peakRssMiB)} against ${f0(a!.peakRssMiB)} MiB peak RSS`,
+  );
+  if (measured.length) out.push(`- **The Kafka client.** On librdkafka (KAFKA_CLIENT=librdkafka) against kafkajs: ${measured.join('; ')}.`);
+  const iris = ok('iris');
+  if (iris) {
+    const rd = ok('iris-librdkafka');
+    const budget = (d.env.cores * 1e6) / 100_000;
+    const best = rd && rd.cpuUsPerRecord < iris.cpuUsPerRecord ? rd : iris;
+    out.push(
+      `- **The iris tree at 100,000 records/s** would leave ${budget.toFixed(0)} µs of CPU per record on ${d.env.cores} cores for everything — Kafka, decoding, validation, the tree, outputs — with the broker and the reader on the same cores. ` +
+        `It spends ${f0(iris.cpuUsPerRecord)} µs on kafkajs${rd ? ` and ${f0(rd.cpuUsPerRecord)} on librdkafka` : ''}: ${(best.cpuUsPerRecord / budget).toFixed(1)}× the budget, and the bare kafkajs pipe alone spends ${f0(ok('plain')?.cpuUsPerRecord ?? NaN)} µs per (larger) record.`,
+    );
+  }
   return out;
 }
