@@ -65,7 +65,7 @@ const TYPE_BY_CODE: Record<number, string> = { 10: 'MESSAGE_TOO_LARGE', 16: 'NOT
 const PERMANENT = new Set(['TOPIC_AUTHORIZATION_FAILED', 'CLUSTER_AUTHORIZATION_FAILED', 'GROUP_AUTHORIZATION_FAILED', 'INVALID_RECORD', 'INVALID_REQUIRED_ACKS', 'UNSUPPORTED_VERSION']);
 
 /** A librdkafka error as the runner reads errors: Kafka's error name in `type`, and whether to try again. */
-export function kafkaError(mod: Module, e: LibrdKafkaError | Error, context: string): Error & { type?: string; retriable: boolean; code?: number } {
+function kafkaError(mod: Module, e: LibrdKafkaError | Error, context: string): Error & { type?: string; retriable: boolean; code?: number } {
   const code = (e as LibrdKafkaError).code;
   let type: string | undefined;
   if (typeof code === 'number') {
@@ -77,6 +77,12 @@ export function kafkaError(mod: Module, e: LibrdKafkaError | Error, context: str
   }
   const fatal = (e as LibrdKafkaError).isFatal === true;
   return Object.assign(new Error(`${context}: ${e.message}`), { name: 'KafkaError', type, code, retriable: !fatal && !PERMANENT.has(type ?? '') });
+}
+
+/** Connects a librdkafka client (consumer or producer), failing with the reason as the runner reads errors. */
+function connect(mod: Module, client: KafkaConsumer | Producer, what: string): Promise<void> {
+  const c = client as unknown as { connect(options: { timeout: number }, cb: (e: LibrdKafkaError | null) => void): void };
+  return new Promise((resolve, reject) => c.connect({ timeout: 30_000 }, (e) => (e ? reject(kafkaError(mod, e, `${what} connect`)) : resolve())));
 }
 
 function toHeaders(headers: MessageHeader[] | undefined): Record<string, HeaderValue> | undefined {
@@ -176,7 +182,7 @@ class RdkafkaConsumer implements BatchConsumer {
   }
 
   connect(): Promise<void> {
-    return new Promise((resolve, reject) => this.consumer.connect({ timeout: 30_000 }, (e) => (e ? reject(kafkaError(this.mod, e, 'consumer connect')) : resolve())));
+    return connect(this.mod, this.consumer, 'consumer');
   }
 
   async subscribe(topics: readonly string[]): Promise<void> {
@@ -376,7 +382,7 @@ class RdkafkaSender implements OutputSender {
   }
 
   connect(): Promise<void> {
-    return new Promise((resolve, reject) => this.producer.connect({ timeout: 30_000 }, (e) => (e ? reject(kafkaError(this.mod, e, 'producer connect')) : resolve())));
+    return connect(this.mod, this.producer, 'producer');
   }
 
   send(request: readonly TopicRecords[]): Promise<void> {
@@ -462,7 +468,7 @@ class RdkafkaAdmin implements TopicAdmin {
   }
 
   connect(): Promise<void> {
-    return new Promise((resolve, reject) => this.producer.connect({ timeout: 30_000 }, (e) => (e ? reject(kafkaError(this.mod, e, 'admin connect')) : resolve())));
+    return connect(this.mod, this.producer, 'admin');
   }
 
   disconnect(): Promise<void> {

@@ -2,7 +2,7 @@ import type { Logger } from '../log.js';
 import type { InputMessage, OutputMessage } from '../engine/messages.js';
 import { DeliveryError, OutputProducer, describe, isRebalance, isRetriable, sleep, within } from './delivery.js';
 import { DeliveryReport } from './delivery-report.js';
-import type { BatchConsumer, KafkaClient, KafkaRecord, OutputRecord, PartitionBatch, TopicRecords } from './port.js';
+import type { BatchConsumer, ConsumerSettings, KafkaClient, KafkaRecord, OutputRecord, PartitionBatch, TopicRecords } from './port.js';
 
 export interface BatchHandlerResult {
   readonly predictions: OutputMessage[];
@@ -79,6 +79,25 @@ export interface RunnerOptions {
  */
 export const FETCH_MAX_BYTES = 10 * 1024 * 1024;
 export const FETCH_MAX_BYTES_PER_PARTITION = 1024 * 1024;
+
+/** Heartbeats go out this often while a slice is in hand: a tenth of the session timeout. */
+export const heartbeatIntervalOf = (sessionTimeoutMs: number): number => Math.max(100, Math.floor(sessionTimeoutMs / 10));
+
+/** What the runner asks of a consumer, from its options: fetch limits, concurrency, group timings. */
+export function consumerSettings(o: RunnerOptions, restartOnFailure: () => boolean): ConsumerSettings {
+  return {
+    groupId: o.groupId,
+    sessionTimeoutMs: o.sessionTimeoutMs,
+    heartbeatIntervalMs: heartbeatIntervalOf(o.sessionTimeoutMs),
+    maxWaitTimeInMs: o.maxWaitTimeInMs,
+    maxBytes: FETCH_MAX_BYTES,
+    maxBytesPerPartition: FETCH_MAX_BYTES_PER_PARTITION,
+    fromBeginning: o.fromBeginning,
+    concurrency: o.partitionsConsumedConcurrently,
+    sliceSize: o.sliceSize,
+    restartOnFailure,
+  };
+}
 
 /** Consumer crashes the client does not recover from that the runner answers with a new consumer, per window. */
 const MAX_CONSUMER_CRASHES = 3;
@@ -192,7 +211,7 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
 
   /** Heartbeats go out this often while a slice is in hand (kafkajs sends none by itself then; librdkafka does). */
   get heartbeatIntervalMs(): number {
-    return Math.max(100, Math.floor(this.options.sessionTimeoutMs / 10));
+    return heartbeatIntervalOf(this.options.sessionTimeoutMs);
   }
 
   /** Connects and starts consuming; resolves once the consumer runs. */
@@ -206,20 +225,8 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
   }
 
   private async startConsumer(): Promise<void> {
-    const o = this.options;
     const consumer = this.client.consumer(
-      {
-        groupId: o.groupId,
-        sessionTimeoutMs: o.sessionTimeoutMs,
-        heartbeatIntervalMs: this.heartbeatIntervalMs,
-        maxWaitTimeInMs: o.maxWaitTimeInMs,
-        maxBytes: FETCH_MAX_BYTES,
-        maxBytesPerPartition: FETCH_MAX_BYTES_PER_PARTITION,
-        fromBeginning: o.fromBeginning,
-        concurrency: o.partitionsConsumedConcurrently,
-        sliceSize: o.sliceSize,
-        restartOnFailure: () => !this.fatal && !this.stopping,
-      },
+      consumerSettings(this.options, () => !this.fatal && !this.stopping),
       {
         crashed: (error, restarting) => {
           if (!restarting) this.afterCrash(this.fatal ?? error);

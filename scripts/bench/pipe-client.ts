@@ -10,7 +10,7 @@
 import { loadConfig } from '../../runtime/config.js';
 import { HEADER_SOURCE } from '../../runtime/engine/messages.js';
 import { createRunnerClient } from '../../runtime/kafka/client.js';
-import { FETCH_MAX_BYTES, FETCH_MAX_BYTES_PER_PARTITION } from '../../runtime/kafka/runner.js';
+import { consumerSettings } from '../../runtime/kafka/runner.js';
 import { createLogger } from '../../runtime/log.js';
 import { PLAIN_VALUE } from './pipe-output.js';
 
@@ -20,18 +20,7 @@ const log = createLogger(config.logLevel);
 const client = await createRunnerClient(config, log);
 const sender = client.sender();
 const consumer = client.consumer(
-  {
-    groupId: config.groupId,
-    sessionTimeoutMs: config.sessionTimeoutMs,
-    heartbeatIntervalMs: Math.max(100, Math.floor(config.sessionTimeoutMs / 10)),
-    maxWaitTimeInMs: config.maxWaitTimeInMs,
-    maxBytes: FETCH_MAX_BYTES,
-    maxBytesPerPartition: FETCH_MAX_BYTES_PER_PARTITION,
-    fromBeginning: config.fromBeginning,
-    concurrency: config.partitionsConsumedConcurrently,
-    sliceSize,
-    restartOnFailure: () => true,
-  },
+  consumerSettings(config, () => true),
   {
     joined: () => log.info('joined consumer group'),
     crashed: (e, restarting) => {

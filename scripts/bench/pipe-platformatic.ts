@@ -11,7 +11,7 @@
 import { Consumer, Producer, type Message } from '@platformatic/kafka';
 import { loadConfig } from '../../runtime/config.js';
 import { HEADER_SOURCE } from '../../runtime/engine/messages.js';
-import { FETCH_MAX_BYTES, FETCH_MAX_BYTES_PER_PARTITION } from '../../runtime/kafka/runner.js';
+import { FETCH_MAX_BYTES, FETCH_MAX_BYTES_PER_PARTITION, heartbeatIntervalOf } from '../../runtime/kafka/runner.js';
 import { PLAIN_VALUE } from './pipe-output.js';
 
 const config = loadConfig({});
@@ -27,7 +27,7 @@ const consumer = new Consumer({
   groupId: config.groupId,
   bootstrapBrokers: config.brokers,
   sessionTimeout: config.sessionTimeoutMs,
-  heartbeatInterval: Math.max(100, Math.floor(config.sessionTimeoutMs / 10)),
+  heartbeatInterval: heartbeatIntervalOf(config.sessionTimeoutMs),
   maxWaitTime: config.maxWaitTimeInMs,
   maxBytes: FETCH_MAX_BYTES,
   maxBytesPerPartition: FETCH_MAX_BYTES_PER_PARTITION,

@@ -17,7 +17,7 @@ import { decodeJson } from '../../runtime/codecs/index.js';
 import { loadConfig } from '../../runtime/config.js';
 import { HEADER_SOURCE } from '../../runtime/engine/messages.js';
 import { createKafka } from '../../runtime/kafka/client.js';
-import { FETCH_MAX_BYTES, FETCH_MAX_BYTES_PER_PARTITION } from '../../runtime/kafka/runner.js';
+import { FETCH_MAX_BYTES, FETCH_MAX_BYTES_PER_PARTITION, heartbeatIntervalOf } from '../../runtime/kafka/runner.js';
 import { createLogger } from '../../runtime/log.js';
 import { compileRecordValidator } from '../../runtime/packages/validator.js';
 import { parseInputSchema } from '../../runtime/pipeline/input-schema.js';
@@ -64,7 +64,7 @@ const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allo
 const consumer = kafka.consumer({
   groupId: config.groupId,
   sessionTimeout: config.sessionTimeoutMs,
-  heartbeatInterval: Math.max(100, Math.floor(config.sessionTimeoutMs / 10)),
+  heartbeatInterval: heartbeatIntervalOf(config.sessionTimeoutMs),
   maxWaitTimeInMs: config.maxWaitTimeInMs,
   maxBytes: FETCH_MAX_BYTES,
   maxBytesPerPartition: FETCH_MAX_BYTES_PER_PARTITION,
