@@ -89,6 +89,11 @@ if [ ! -f dist/runtime/cli.js ] || [ -n "$(find runtime schemas -newer dist/runt
   npm run --silent build
 fi
 bash scripts/broker/build.sh
+# The librdkafka client's native part is compiled only when asked for (about 20 s once).
+if [ "${KAFKA_CLIENT:-kafkajs}" = "librdkafka" ]; then
+  say "building the librdkafka client (KAFKA_CLIENT=librdkafka)"
+  bash scripts/kafka-native/build.sh
+fi
 
 stop_pid runtime
 
