@@ -19,9 +19,8 @@ export interface LibrdkafkaSettings {
 }
 
 /**
- * The runner's Kafka client on librdkafka (@confluentinc/kafka-javascript's native API, not
- * its KafkaJS-style layer: the bench measured that layer at 50-84% of kafkajs, the native
- * calls at 103% with a third less CPU). librdkafka fetches, heartbeats and batches produce
+ * The runner's Kafka client on librdkafka (@confluentinc/kafka-javascript's native API; its
+ * KafkaJS-style layer was slower than kafkajs in an early experiment, not kept). librdkafka fetches, heartbeats and batches produce
  * requests on its own threads; this adapter groups what one consume call returns into
  * batches per partition and runs up to `concurrency` partitions at once.
  */
