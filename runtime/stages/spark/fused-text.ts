@@ -19,7 +19,7 @@ import { TypedArena } from '../../pipeline/arena.js';
 import type { Frame, SparseVector, Vector } from '../../pipeline/frame.js';
 import type { FusedStage, Stage } from '../../pipeline/stage.js';
 import { textPartOf, type HashingPart, type IdfPart, type StopWordsPart, type TokenizerPart, type VocabularyPart } from './text-parts.js';
-import { hashingTFIndex, hashingTFIndexOfBytes, TermCounts } from './text-vectors.js';
+import { fmix, hashingTFIndex, hashingTFIndexOfBytes, mixH1, mixK1, nonNegativeMod, SEED, TermCounts } from './text-vectors.js';
 import { AsciiVocabulary } from './ascii-vocabulary.js';
 import type { AsciiWordTrie } from './word-set.js';
 
@@ -109,6 +109,7 @@ class TextRows {
   vectorize(text: string): SparseVector {
     this.kept = 0;
     if (this.tokens.splitter === 'wordRuns') this.wordRuns(text);
+    else if (this.vectorizer.kind === 'hashing') this.spaceHash(text, this.tokens.splitter === 'spaceRuns', this.vectorizer);
     else this.spaceSplit(text, this.tokens.splitter === 'spaceRuns');
     const v = this.vectorizer;
     const minCount = v.kind === 'vocabulary' ? (v.minTF >= 1 ? v.minTF : this.kept * v.minTF) : 0;
@@ -141,6 +142,75 @@ class TextRows {
       start = i + 1;
     }
     this.range(text, start, last + 1);
+  }
+
+  /**
+   * `spaceSplit` into a hashing vectorizer, in one pass: each character is lower-cased, walked
+   * down the stop-word trie and folded into its token's MurmurHash3 state as it is read, so no
+   * token is copied, read again or looked up afterwards. A token holding a non-ASCII character
+   * still goes to `token` (the block state built from it is then ignored).
+   */
+  private spaceHash(text: string, runs: boolean, hashing: HashingPart): void {
+    let last = text.length - 1;
+    while (last >= 0 && isJavaSpace(text.charCodeAt(last))) last--;
+    if (last < 0) {
+      if (text.length === 0) this.range(text, 0, 0);
+      return;
+    }
+    const lower = this.tokens.lower;
+    const trie = this.trie;
+    const root = trie ? 0 : -1;
+    let start = 0;
+    let h1 = SEED;
+    let block = 0;
+    let shift = 0;
+    let seen = 0;
+    let node = root;
+    for (let i = 0; i <= last; i++) {
+      let c = text.charCodeAt(i);
+      if (isJavaSpace(c)) {
+        // text[last] is not a space, so a space here always ends a token before the last one.
+        this.hashedToken(text, start, i, h1, block, shift, seen, node, hashing);
+        if (runs) while (isJavaSpace(text.charCodeAt(i + 1))) i++;
+        start = i + 1;
+        h1 = SEED;
+        block = 0;
+        shift = 0;
+        seen = 0;
+        node = root;
+        continue;
+      }
+      seen |= c;
+      if (lower && c >= 65 && c <= 90) c += 32;
+      if (node >= 0) node = trie!.step(node, c);
+      // Little-endian 4-byte blocks, as murmur3 reads the token's bytes.
+      block |= c << shift;
+      shift += 8;
+      if (shift === 32) {
+        h1 = mixH1(h1, mixK1(block));
+        block = 0;
+        shift = 0;
+      }
+    }
+    this.hashedToken(text, start, last + 1, h1, block, shift, seen, node, hashing);
+  }
+
+  /** The end of a `spaceHash` token: `block` holds its last `shift / 8` bytes, not yet mixed in. */
+  private hashedToken(text: string, start: number, end: number, h1: number, block: number, shift: number, seen: number, node: number, hashing: HashingPart): void {
+    if (seen >= 0x80) {
+      const token = text.slice(start, end);
+      this.token(this.tokens.lower ? token.toLowerCase() : token);
+      return;
+    }
+    const length = end - start;
+    if (length < this.tokens.minLength) return;
+    if (node >= 0 && this.trie!.isWord(node)) return;
+    this.kept++;
+    // Spark 1.x/2.x hashing mixes each tail byte (ASCII here, so sign extension changes
+    // nothing) as a block of its own; Spark 3.x mixes the tail as one partial block.
+    if (hashing.legacy) for (let s = 0; s < shift; s += 8) h1 = mixH1(h1, mixK1((block >>> s) & 0xff));
+    else h1 ^= mixK1(block);
+    this.counts.add(nonNegativeMod(fmix(h1, length), hashing.size));
   }
 
   private wordRuns(text: string): void {

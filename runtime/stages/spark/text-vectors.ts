@@ -149,7 +149,7 @@ function sparkMajorVersion(version: string | undefined): number {
   return m ? Number(m[1]) : 3;
 }
 
-const SEED = 42;
+export const SEED = 42;
 
 /** The vector index HashingTF gives a term (`indexOf`). */
 export function hashingTFIndex(term: string, numFeatures: number, legacy: boolean): number {
@@ -164,7 +164,7 @@ export function hashingTFIndexOfBytes(bytes: Uint8Array, length: number, numFeat
   return nonNegativeMod(legacy ? murmur3Legacy(bytes, length, SEED) : murmur3(bytes, length, SEED), numFeatures);
 }
 
-function nonNegativeMod(h: number, n: number): number {
+export function nonNegativeMod(h: number, n: number): number {
   const mod = h % n;
   return mod < 0 ? mod + n : mod;
 }
@@ -204,19 +204,19 @@ function encodeUtf8(s: string): number {
   return n;
 }
 
-function mixK1(k1: number): number {
+export function mixK1(k1: number): number {
   k1 = Math.imul(k1, 0xcc9e2d51);
   k1 = (k1 << 15) | (k1 >>> 17);
   return Math.imul(k1, 0x1b873593);
 }
 
-function mixH1(h1: number, k1: number): number {
+export function mixH1(h1: number, k1: number): number {
   h1 ^= k1;
   h1 = (h1 << 13) | (h1 >>> 19);
   return (Math.imul(h1, 5) + 0xe6546b64) | 0;
 }
 
-function fmix(h1: number, length: number): number {
+export function fmix(h1: number, length: number): number {
   h1 ^= length;
   h1 ^= h1 >>> 16;
   h1 = Math.imul(h1, 0x85ebca6b);

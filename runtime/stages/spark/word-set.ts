@@ -51,6 +51,23 @@ export class AsciiWordTrie {
     }
   }
 
+  /**
+   * One character further down from `node` (the root is 0): the next node, or -1 once no
+   * word continues this way. `c` is the (lower-cased) character code; non-ASCII gives -1,
+   * and the caller sends such tokens down the general path anyway.
+   */
+  step(node: number, c: number): number {
+    const slot = c < 128 ? this.slots[c]! : -1;
+    if (slot < 0) return -1;
+    const child = this.children[node * this.width + slot]!;
+    return child === 0 ? -1 : child;
+  }
+
+  /** Whether a walk of `step`s that ended on `node` (≥ 0) spelled a whole word. */
+  isWord(node: number): boolean {
+    return this.terminal[node] === 1;
+  }
+
   /** `lookup` of a token held as `length` ASCII bytes (every byte below 128). */
   lookupBytes(bytes: Uint8Array, length: number): number {
     let node = 0;
