@@ -1,5 +1,8 @@
 import { pino, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
+import { lazyRequire } from './lazy.js';
+
+const pretty = lazyRequire<typeof PinoPretty>('pino-pretty');
 
 export type { Logger };
 
@@ -12,5 +15,5 @@ export function createLogger(level: string, fd: 1 | 2 = 1): Logger {
   const options = { level, base: { service: 'mlstream' } };
   const isTerminal = (fd === 1 ? process.stdout : process.stderr).isTTY;
   if (!isTerminal) return pino(options, pino.destination(fd));
-  return pino(options, pretty({ colorize: true, sync: true, destination: fd, ignore: 'pid,hostname,service', translateTime: 'SYS:HH:MM:ss.l' }));
+  return pino(options, pretty()({ colorize: true, sync: true, destination: fd, ignore: 'pid,hostname,service', translateTime: 'SYS:HH:MM:ss.l' }));
 }

@@ -8,7 +8,7 @@ import { Router } from './engine/routing.js';
 import { refusedOutputRecord } from './engine/error-record.js';
 import { dashboardRoutes } from './http/dashboard.js';
 import { LiveFeed } from './http/live.js';
-import { RuntimeMetrics } from './http/metrics.js';
+import type { RuntimeMetrics } from './http/metrics.js';
 import { boundPort, startHttp } from './http/server.js';
 import { healthRoute, modelRoutes, readyRoute, statusRoute, type ServingState } from './http/status.js';
 import { createRunnerClient } from './kafka/client.js';
@@ -60,7 +60,8 @@ export async function serve(config: Config, probeKafka: () => Promise<void> = as
     }
   }
   const counts = new ServingCounts();
-  const metrics = config.httpPort !== undefined ? new RuntimeMetrics(store) : undefined;
+  // prom-client is loaded only with the HTTP server that serves /metrics: tens of ms of start-up otherwise.
+  const metrics: RuntimeMetrics | undefined = config.httpPort !== undefined ? new (await import('./http/metrics.js')).RuntimeMetrics(store) : undefined;
   const live =
     config.httpPort !== undefined
       ? new LiveFeed(store, { maxClients: config.httpMaxSseClients, onClientRefused: (refused, open) => log.warn({ refused, open, max: config.httpMaxSseClients }, 'event streams refused: too many open (429)') })

@@ -1,4 +1,7 @@
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
+import { lazyRequire } from '../lazy.js';
+
+const loadProtobuf = lazyRequire<typeof protobuf>('protobufjs');
 import { ErrorCodes } from '../errors.js';
 import type { InputField, InputType } from '../pipeline/input-schema.js';
 import type { Decoded, Decoder } from './index.js';
@@ -15,6 +18,7 @@ import type { Decoded, Decoder } from './index.js';
  * The decoder also accepts unpacked repeated scalars, as every protobuf parser must.
  */
 function exampleType(): protobuf.Type {
+  const protobuf = loadProtobuf();
   const packed = { packed: true };
   const root = new protobuf.Root().define('tensorflow');
   root.add(new protobuf.Type('BytesList').add(new protobuf.Field('value', 1, 'bytes', 'repeated')));
@@ -32,7 +36,9 @@ function exampleType(): protobuf.Type {
   return root.lookupType('tensorflow.Example');
 }
 
-const Example = exampleType();
+/** Built on first use: a runtime that serves no tf.train.Example package never loads protobufjs. */
+let example: protobuf.Type | undefined;
+const Example = (): protobuf.Type => (example ??= exampleType());
 
 interface FeatureMessage {
   bytesList?: { value: Uint8Array[] } | null;
@@ -70,7 +76,7 @@ function shapeOf(type: InputType): Shape {
 function decodeExample(value: Buffer, shapes: ReadonlyMap<string, Shape>): Decoded {
   let message: ExampleMessage;
   try {
-    message = Example.decode(value) as unknown as ExampleMessage;
+    message = Example().decode(value) as unknown as ExampleMessage;
   } catch (e) {
     return { error: { code: ErrorCodes.DECODE_ERROR, message: `not a serialized tf.train.Example: ${(e as Error).message}` } };
   }
@@ -175,7 +181,7 @@ export function encodeTfExample(record: Record<string, unknown>, kinds?: Readonl
     const kind = kinds?.get(name) ?? inferKind(name, list);
     feature[name] = { [`${kind}List`]: { value: list.map((v) => listValue(name, v, kind)) } };
   }
-  return Example.encode({ features: { feature } }).finish();
+  return Example().encode({ features: { feature } }).finish();
 }
 
 function inferKind(name: string, list: unknown[]): FeatureKind {

@@ -49,7 +49,7 @@ export interface ModelVersion {
  */
 export const WARMUP_LIMIT_MS = 10_000;
 
-const validateConfig = new Ajv({ allErrors: true, strict: false }).addSchema(servingSchema).compile(configSchema);
+const validateConfig = new Ajv({ allErrors: true, strict: false, validateSchema: false }).addSchema(servingSchema).compile(configSchema);
 
 /**
  * Loads and checks a package completely: config, every stage, the wiring of columns, and a

@@ -38,7 +38,7 @@ export async function packageLayout(dir: string): Promise<PackageLayout> {
   return versions.length > 0 ? { kind: 'versioned', versions } : { kind: 'flat' };
 }
 
-const validateServing = new Ajv({ allErrors: true, strict: false }).compile(servingSchema);
+const validateServing = new Ajv({ allErrors: true, strict: false, validateSchema: false }).compile(servingSchema);
 
 /**
  * The serving settings of a package. Flat: read from its config.json (a broken one gives

@@ -8,7 +8,7 @@ import { LoadScope } from './load-scope.js';
 import { checkParquetFooter, parquetLimits } from './parquet-limits.js';
 import metadataSchema from '../../schemas/stage-metadata.schema.json' with { type: 'json' };
 
-const validateMetadata = new Ajv({ allErrors: true, strict: false }).compile(metadataSchema);
+const validateMetadata = new Ajv({ allErrors: true, strict: false, validateSchema: false }).compile(metadataSchema);
 
 /** The JSON line Spark writes into `metadata/part-00000` of every saved object. */
 export interface SparkMetadata {

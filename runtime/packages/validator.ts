@@ -56,9 +56,16 @@ export function recordSchema(fields: readonly InputField[]): Record<string, unkn
 /**
  * Compiled once per package version, with an Ajv instance of its own so that a replaced
  * version's compiled code is freed with it (a shared instance caches every schema forever).
+ *
+ * `validateSchema: false` here and on every Ajv instance the runtime makes for its own
+ * schemas (schemas/*.json, and `recordSchema`, which this module builds): checking a schema
+ * against JSON Schema's meta-schema compiles the meta-schema first, 15–40 ms per instance,
+ * and those instances were most of the start-up time before the first prediction. The
+ * schemas are the runtime's, not a user's, so test/unit/runtime-schemas.test.ts checks
+ * each one against the meta-schema once instead.
  */
 export function compileRecordValidator(fields: readonly InputField[]): ValidateFunction {
-  return new Ajv({ allErrors: false, strict: true, allowUnionTypes: true }).compile(recordSchema(fields));
+  return new Ajv({ allErrors: false, strict: true, allowUnionTypes: true, validateSchema: false }).compile(recordSchema(fields));
 }
 
 export type ValidationDetail = Pick<ErrorObject, 'instancePath' | 'keyword' | 'message' | 'params'>;

@@ -1,4 +1,7 @@
-import protobuf from 'protobufjs';
+import type Protobuf from 'protobufjs';
+import { lazyRequire } from '../lazy.js';
+
+const protobuf = lazyRequire<typeof Protobuf>('protobufjs');
 
 /**
  * skl2onnx ends classifiers with a ZipMap node (ai.onnx.ml) that turns the [N, C]
@@ -48,7 +51,7 @@ interface Field {
 }
 
 function fields(buf: Uint8Array): Field[] {
-  const reader = protobuf.Reader.create(buf);
+  const reader = protobuf().Reader.create(buf);
   const out: Field[] = [];
   while (reader.pos < reader.len) {
     const start = reader.pos;
@@ -90,7 +93,7 @@ function readZipMap(node: Uint8Array): ZipMapNode | undefined {
       for (const f of afs) {
         if (f.number !== ATTR_INTS) continue;
         if (f.wireType === LENGTH_DELIMITED) {
-          const r = protobuf.Reader.create(f.body!);
+          const r = protobuf().Reader.create(f.body!);
           while (r.pos < r.len) classLabels.push(Number(r.int64()));
         } else classLabels.push(f.varint!);
       }
@@ -100,12 +103,12 @@ function readZipMap(node: Uint8Array): ZipMapNode | undefined {
 }
 
 function lengthDelimited(field: number, body: Uint8Array): Uint8Array {
-  return protobuf.Writer.create().uint32((field << 3) | LENGTH_DELIMITED).bytes(body).finish();
+  return protobuf().Writer.create().uint32((field << 3) | LENGTH_DELIMITED).bytes(body).finish();
 }
 
 /** A graph output declared as a float tensor of unknown shape: onnxruntime infers the rest. */
 function floatOutput(name: string): Uint8Array {
-  const elemType = protobuf.Writer.create().uint32((1 << 3) | 0).int32(FLOAT).finish();
+  const elemType = protobuf().Writer.create().uint32((1 << 3) | 0).int32(FLOAT).finish();
   const typeProto = lengthDelimited(1, elemType);
   return Buffer.concat([lengthDelimited(VALUE_INFO_NAME, new TextEncoder().encode(name)), lengthDelimited(2, typeProto)]);
 }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Ajv } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import type { InferenceSession } from 'onnxruntime-node';
 import { ErrorCodes } from '../errors.js';
 import { PackageError } from '../packages/errors.js';
@@ -17,7 +17,9 @@ import stageSchema from '../../schemas/onnx-stage.schema.json' with { type: 'jso
  */
 export const ONNX_STAGE_CLASS = 'mlstream.OnnxModel';
 
-const validateMetadata = new Ajv({ allErrors: true, strict: false }).compile(stageSchema);
+// Compiled on first use: most runtimes never load a stage of this kind.
+let validateMetadataCompiled: ValidateFunction | undefined;
+const validateMetadataFn = (): ValidateFunction => (validateMetadataCompiled ??= new Ajv({ allErrors: true, strict: false, validateSchema: false }).compile(stageSchema));
 
 type Input = { readonly kind: 'columns'; readonly cols: readonly string[] } | { readonly kind: 'vector'; readonly col: string };
 
@@ -37,6 +39,7 @@ interface Plan {
 
 export const onnxModel: StageFactory = async (ctx) => {
   const metaFile = join(ctx.dir, 'metadata');
+  const validateMetadata = validateMetadataFn();
   if (!validateMetadata(ctx.metadata)) {
     const why = (validateMetadata.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
     throw new PackageError(`does not match schemas/onnx-stage.schema.json: ${why}`, metaFile);

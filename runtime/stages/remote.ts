@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
-import { Ajv } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import { ErrorCodes } from '../errors.js';
 import { PackageError } from '../packages/errors.js';
 import { argmax, PipelineError, toDense, type Column, type Frame } from '../pipeline/frame.js';
@@ -16,7 +16,9 @@ const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
 const MAX_BACKOFF_MS = 30_000;
 const ERROR_TEXT_MAX = 300;
 
-const validateParams = new Ajv({ allErrors: true, useDefaults: true, strict: false }).compile(paramsSchema);
+// Compiled on first use: most runtimes never load a stage of this kind.
+let validateParamsCompiled: ValidateFunction | undefined;
+const validateParamsFn = (): ValidateFunction => (validateParamsCompiled ??= new Ajv({ allErrors: true, useDefaults: true, strict: false, validateSchema: false }).compile(paramsSchema));
 
 type CallResult = { readonly outputs: Map<string, unknown[]> } | { readonly failure: string };
 
@@ -286,6 +288,7 @@ async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: 
 
 function readParams(ctx: StageContext, allowedHosts: readonly string[]): RemoteParams {
   const params: Record<string, unknown> = { ...ctx.metadata.defaultParamMap, ...ctx.metadata.paramMap };
+  const validateParams = validateParamsFn();
   if (!validateParams(params)) {
     const why = (validateParams.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
     throw new PackageError(`${REMOTE_MODEL_CLASS} params do not match schemas/remote-stage.schema.json: ${why}`, join(ctx.dir, 'metadata'));
