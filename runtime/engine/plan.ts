@@ -39,7 +39,12 @@ export interface ServingPlan {
   readonly model: ModelVersion;
   /** `name@version`, in every output's header and error record. */
   readonly tag: string;
-  run(messages: readonly InputMessage[], positions: readonly number[], topics: OutputTopics, limits: BatchLimits): Promise<PlanRun>;
+  /**
+   * `wantRecords` false leaves `records` empty: the prediction records (with each input's
+   * declared columns copied out) are for the sink and the dashboard, and building them
+   * for nobody cost every record an object or two.
+   */
+  run(messages: readonly InputMessage[], positions: readonly number[], topics: OutputTopics, limits: BatchLimits, wantRecords?: boolean): Promise<PlanRun>;
 }
 
 const plans = new WeakMap<ModelVersion, ServingPlan>();
@@ -66,7 +71,7 @@ function buildPlan(model: ModelVersion): ServingPlan {
   return {
     model,
     tag,
-    async run(messages, positions, topics, limits) {
+    async run(messages, positions, topics, limits, wantRecords = true) {
       const out: PlanRun = { predictions: [], errors: [], records: [], errorsByCode: {}, pipelineMs: 0, stageMs: new Map() };
       const fail = (m: InputMessage, position: number, id: unknown, error: ErrorBody): void => {
         out.errorsByCode[error.code] = (out.errorsByCode[error.code] ?? 0) + 1;
@@ -110,6 +115,7 @@ function buildPlan(model: ModelVersion): ServingPlan {
         const input = valid[row]!;
         const body = { id: input.id, ...bodies[k], model: model.name, version: model.version };
         out.predictions.push({ topic: topics.predictions, position: positions[i]!, key: m.key, value: JSON.stringify(body), headers: predictionHeaders(m, tag) });
+        if (!wantRecords) continue;
         const rawValue = raw?.[k];
         out.records.push({
           id: input.id,

@@ -75,7 +75,7 @@ async function run(m: Extract<ToWorker, { type: 'run' }>): Promise<void> {
     const model = await versions.get(m.key);
     if (!model) throw new Error(`version ${m.key} is not loaded in this worker`);
     const started = performance.now();
-    const done = await planFor(model).run(unpack(m.messages), m.positions, m.topics, m.limits);
+    const done = await planFor(model).run(unpack(m.messages), m.positions, m.topics, m.limits, m.wantRecords);
     send({ type: 'done', id: m.id, run: toWire(done, m.wantRecords, performance.now() - started) });
   } catch (e) {
     send({ type: 'failed', id: m.id, reason: (e as Error).message });

@@ -132,7 +132,7 @@ export class WorkerPool {
     if (!best || usPerRecord === undefined || usPerRecord < (this.options.offloadMinUsPerRecord ?? OFFLOAD_MIN_US_PER_RECORD)) {
       this.runs.main++;
       const started = performance.now();
-      return plan.run(messages, positions, topics, limits).then((run) => {
+      return plan.run(messages, positions, topics, limits, this.options.wantRecords).then((run) => {
         this.observe(key, performance.now() - started, messages.length);
         return run;
       });
@@ -152,7 +152,7 @@ export class WorkerPool {
         this.options.log.warn({ version: plan.tag, reason: e.message }, 'a worker could not run this batch; running it on the main thread');
         this.runs.workers--;
         this.runs.main++;
-        return plan.run(messages, positions, topics, limits);
+        return plan.run(messages, positions, topics, limits, this.options.wantRecords);
       },
     );
   }

@@ -98,6 +98,22 @@ test('a version cheaper per record than the threshold stays on the main thread',
   assert.deepEqual(pool.runs, { workers: 0, main: 3 });
 });
 
+test('prediction records are built only when a sink or the dashboard wants them, on either thread', { timeout: 120_000 }, async () => {
+  const { messages, positions } = slice();
+  for (const offloadMinUsPerRecord of [1e9, 0]) {
+    const { model, pool } = await loadedPool('spam-text', { wantRecords: false, offloadMinUsPerRecord });
+    const plan = planFor(model);
+    const wanted = await plan.run(messages, positions, topics, limits);
+    await pool.run(plan, messages, positions, topics, limits); // the first run teaches the pool the version's cost
+    const unwanted = await pool.run(plan, messages, positions, topics, limits);
+    assert.ok(wanted.records.length > 0 && wanted.records.length === wanted.predictions.length);
+    assert.equal(unwanted.records.length, 0);
+    assert.deepEqual(pool.runs, offloadMinUsPerRecord === 0 ? { workers: 1, main: 1 } : { workers: 0, main: 2 });
+    // Everything that goes to Kafka is the same either way.
+    assert.deepEqual(comparable({ ...unwanted, records: [] }), comparable({ ...wanted, records: [] }));
+  }
+});
+
 test('a worker that dies mid-run: its share runs again on the main thread, and another worker starts', { timeout: 120_000 }, async () => {
   const { model, pool } = await loadedPool('spam-text', { wantRecords: true, offloadMinUsPerRecord: 0 });
   const { messages, positions } = slice();
