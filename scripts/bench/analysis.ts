@@ -1,6 +1,7 @@
 import os from 'node:os';
 import type { LatencyResult } from './latency.js';
 import type { Outcome, ReportData, SliceChoice } from './report.js';
+import type { ProfileSummary } from './profile.js';
 import type { Sweep } from './stages.js';
 import type { RowResult } from './throughput.js';
 
@@ -95,11 +96,14 @@ export function analyze(d: ReportData): string[] {
     );
   }
   out.push(...clientLines(d, ok));
-  const profile = d.profile;
-  if (profile && !('error' in profile)) {
+  for (const profile of d.profiles) {
+    if ('error' in profile) continue;
     const areas = profile.summary.byArea.slice(0, 4).map((a) => `${a.name} ${pct(a.selfShare)}`);
-    const threads = profile.summary.threads.map((t) => `${pct(t.busyMs / Math.max(1, t.windowMs))} (${t.areas.map((a) => `${a.name} ${pct(a.selfShare)}`).join(', ')})`);
-    out.push(`- **Profile.** Busy time by area: ${areas.join(', ')}. Each thread busy for this share of its own work window: ${threads.join('; ')} — a thread near 100% is the bottleneck.`);
+    const threads = profile.summary.threads.map((t) => `${pct(t.busyMs / Math.max(1, t.windowMs))} (${t.areas.slice(0, 4).map((a) => `${a.name} ${pct(a.selfShare)}`).join(', ')})`);
+    out.push(`- **Profile, ${profile.label}.** Busy time by area: ${areas.join(', ')}. Each thread busy for this share of its own work window: ${threads.join('; ')} — a thread near 100% is the bottleneck.`);
+    const unprofiled = ok(profile.row.system.key.replace(/-profiled$/, ''));
+    const bound = unprofiled ? boundThread(profile.summary.threads, unprofiled, d.rows[0]) : undefined;
+    if (bound) out.push(bound);
   }
   if (spark) out.push(...settingLines(d, spark));
   for (const o of d.latency) {
@@ -229,4 +233,27 @@ function clientLines(d: ReportData, ok: (key: string) => RowResult | undefined):
     );
   }
   return out;
+}
+
+/** The areas that are mlstream's own per-record work rather than the Kafka client's or the runtime's. */
+const MODEL_AREAS = new Set(['engine (decode, outputs)', 'model stages', 'pipeline (frame)', 'AJV validation']);
+
+/**
+ * For a profiled row whose busiest thread is saturated: how far that thread could go (from the
+ * row's own unprofiled throughput and the profile's shares) if
+ * decoding, validation, the stages and the outputs cost nothing — what is left on it is the
+ * Kafka client, Node's sockets and buffers, and garbage collection.
+ */
+function boundThread(threads: ProfileSummary['threads'], row: RowResult, first: Outcome<RowResult> | undefined): string | undefined {
+  const t = threads[0];
+  if (!t || !first?.ok) return undefined;
+  const busy = t.busyMs / Math.max(1, t.windowMs);
+  if (busy < 0.9) return undefined;
+  const model = t.areas.filter((a) => MODEL_AREAS.has(a.name)).reduce((n, a) => n + a.selfShare, 0);
+  const rest = t.areas.filter((a) => !MODEL_AREAS.has(a.name)).slice(0, 3).map((a) => `${a.name} ${pct(a.selfShare)}`);
+  const ceiling = row.steadyPerS / busy / Math.max(0.01, 1 - model);
+  return (
+    `- **${row.system.label}: the busiest thread is saturated** (${pct(busy)} of its work window under the profiler; ${f0(row.steadyPerS)} records/s in its row). Decoding, validation, the stages and the outputs are ${pct(model)} of it; the rest is ${rest.join(', ')}. ` +
+    `Were the model work free, that thread would carry at most about ${f0(ceiling)} records/s, ${pct(ceiling / first.result.steadyPerS)} of row (1) — the remainder of any gap is the Kafka client's per-record work on that thread.`
+  );
 }

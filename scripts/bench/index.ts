@@ -42,7 +42,7 @@ const HELP = `npm run bench -- [options]
   --variant K=V,K=V     an extra spark row with runtime env changed; BROKER_RTT_MS=N delays every
                         broker answer by N ms for that row (repeatable; "none" for none)
   --env K=V             runtime env for every process under test (repeatable)
-  --profile auto|always|never  CPU-profile the spark row (auto: when the throughput target is missed)
+  --profile auto|always|never  CPU-profile the spark and iris rows (auto: each whose throughput target is missed)
   --out FILE            markdown report (default BENCHMARKS.md)
   --chart FILE          PNG chart (default benchmarks.png)`;
 
@@ -245,17 +245,25 @@ try {
   }
 
   const base = rows[0]?.ok ? rows[0].result.steadyPerS : NaN;
-  const spark = rows.find((o) => o.ok && o.result.system.key === 'spark');
-  const missed = spark?.ok ? spark.result.steadyPerS / base < TARGETS.throughputShare : false;
-  let profile: ReportData['profile'];
-  if (opts.profile === 'always' || (opts.profile === 'auto' && missed)) {
-    const dir = join(work, 'profile');
-    log('profiling the spark row (node --cpu-prof)');
-    const o = await attempt(all.spark, 'profiled', () => runRow(setup, profiled(all.spark, dir), `t${tag++}`));
+  const shareOf = (key: SystemKey): number => {
+    const o = rows.find((r) => r.ok && r.result.system.key === key);
+    return o?.ok ? o.result.steadyPerS / base : NaN;
+  };
+  // The text row is profiled, and the iris row too: each one whose throughput target is missed (or with --profile always).
+  const toProfile = [
+    { key: 'spark' as const, missed: shareOf('spark') < TARGETS.throughputShare },
+    { key: 'iris' as const, missed: shareOf('iris') < TARGETS.irisShare },
+  ].filter((t) => rowKeys.includes(t.key) && !all[t.key].unavailable && (opts.profile === 'always' || (opts.profile === 'auto' && t.missed)));
+  const profiles: ReportData['profiles'][number][] = [];
+  for (const { key } of toProfile) {
+    const system = all[key];
+    const dir = join(work, `profile-${key}`);
+    log(`profiling the ${key} row (node --cpu-prof)`);
+    const o = await attempt(system, 'profiled', () => runRow(setup, profiled(system, dir), `t${tag++}`));
     try {
-      profile = o.ok ? { row: o.result, summary: summarizeProfile(dir, root) } : { error: o.error };
+      profiles.push(o.ok ? { label: system.label, row: o.result, summary: summarizeProfile(dir, root) } : { label: system.label, error: o.error });
     } catch (e) {
-      profile = { error: (e as Error).message };
+      profiles.push({ label: system.label, error: (e as Error).message });
     }
   }
   await admin.disconnect();
@@ -293,7 +301,7 @@ try {
     latency,
     sweeps,
     slice: sliceSizeFindings(sweeps[0], variants, rows, benchConfig.sliceSize),
-    profile,
+    profiles,
     chartFile: relative(dirname(outFile), chartFile),
     totalS: (Date.now() - started) / 1000,
   };

@@ -29,7 +29,7 @@ export interface ThreadLoad {
   readonly mostly: string;
   readonly busyMs: number;
   readonly windowMs: number;
-  /** The thread's own busy time by area, largest first. */
+  /** The thread's own busy time by area (shares of its busy time), largest first. */
   readonly areas: readonly ProfileEntry[];
 }
 
@@ -108,7 +108,7 @@ export function summarizeProfile(dir: string, root: string, topN = 15): ProfileS
       threadAreas.set(a, (threadAreas.get(a) ?? 0) + ms);
     });
     const mostly = [...threadAreas].sort((x, y) => y[1] - x[1])[0]?.[0];
-    const areas = [...threadAreas].sort((x, y) => y[1] - x[1]).slice(0, 4).map(([name, ms]) => ({ name, selfShare: ms / threadBusy }));
+    const areas = [...threadAreas].sort((x, y) => y[1] - x[1]).map(([name, ms]) => ({ name, selfShare: ms / threadBusy }));
     if (mostly && threadBusy > 0) threads.push({ mostly, busyMs: threadBusy, windowMs, areas });
   }
   const ranked = (m: Map<string, number>, n: number): ProfileEntry[] =>

@@ -55,7 +55,8 @@ export interface ReportData {
   readonly latency: readonly Outcome<LatencyResult>[];
   readonly sweeps: readonly Sweep[];
   readonly slice: SliceChoice | undefined;
-  readonly profile: { readonly summary: ProfileSummary; readonly row: RowResult } | { readonly error: string } | undefined;
+  /** CPU profiles of rows run again under `node --cpu-prof`, each with its row's label. */
+  readonly profiles: ReadonlyArray<{ readonly label: string } & ({ readonly summary: ProfileSummary; readonly row: RowResult } | { readonly error: string })>;
   readonly chartFile: string;
   readonly totalS: number;
 }
@@ -171,10 +172,10 @@ function sweepTable(s: Sweep): string[] {
   return lines;
 }
 
-function profileLines(p: NonNullable<ReportData['profile']>): string[] {
-  if ('error' in p) return [`The profile could not be taken: ${p.error}`];
+function profileLines(p: ReportData['profiles'][number]): string[] {
+  if ('error' in p) return [`**${p.label}**: the profile could not be taken: ${p.error}`];
   return [
-    `\`node --cpu-prof\` on the mlstream process of the spam-text row (run again for the profile: ${f0(p.row.steadyPerS)} records/s with the profiler on), samples from its first decoded record to its last, all threads, idle excluded — ${f0(p.summary.busyMs)} ms busy:`,
+    `**${p.label}** — \`node --cpu-prof\` on its mlstream process (the row run again for the profile: ${f0(p.row.steadyPerS)} records/s with the profiler on), samples from its first decoded record to its last, all threads, idle excluded — ${f0(p.summary.busyMs)} ms busy:`,
     '',
     '| where | self time |',
     '|---|--:|',
@@ -241,7 +242,7 @@ export function renderReport(d: ReportData, analysis: readonly string[], recomme
           '',
         ]
       : []),
-    ...(d.profile ? ['## Profile', '', ...profileLines(d.profile), ''] : []),
+    ...(d.profiles.length ? ['## Profile', '', ...d.profiles.flatMap((p) => [...profileLines(p), '']), ''] : []),
     ...(analysis.length ? ['## What limits it', '', ...analysis, ''] : []),
     ...(recommendations.length ? ['## Recommended runner changes', '', ...recommendations, ''] : []),
   ].join('\n');
