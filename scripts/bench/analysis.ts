@@ -204,7 +204,7 @@ export function runnerRecommendations(d: ReportData): string[] {
     );
   }
   out.push(
-    `${out.length + 1}. **Not measurable here:** fetch sizes (the local broker returns one produce request's records per partition per fetch, whatever maxBytes asks) and producer compression ` +
+    `${out.length + 1}. **Not measurable here:** fetch sizes (the preloaded topics hold batches of about 1 MB per partition and a fetch always returns at least one whole batch, so smaller fetch limits change nothing in the throughput rows) and producer compression ` +
       '(kafkajs compresses on the event loop, which is already the bottleneck; worth trying only against a network-bound cluster).',
   );
   return out;

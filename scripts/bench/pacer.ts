@@ -6,8 +6,9 @@
  * (whole ms).
  *
  * Records due are sent together every `linger-ms`, as a producer with that linger would. The
- * local broker returns one produce request's records per partition per fetch, so a system
- * keeps up only while its consume → produce → commit cycle is shorter than the linger.
+ * local broker returns every stored batch that fits a fetch's byte limits (its Fetch is
+ * patched to, scripts/broker/patch-fetch.mjs), so a consumer that falls behind catches up
+ * with bigger fetches, as on a real broker.
  *
  * `node --import tsx scripts/bench/pacer.ts <bootstrap> <topic> <rate> <seconds> <times-file> <id-prefix> <linger-ms>`
  * Prints one JSON line when done: {"sent": n, "lateMs": worst lag behind schedule and linger}.

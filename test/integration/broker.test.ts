@@ -215,6 +215,49 @@ test('retention is patched: a partition keeps more than 5 MiB', { timeout: 20_00
   });
 });
 
+test('fetch is patched: one fetch returns every stored batch that fits, as a broker does', { timeout: 20_000 }, async () => {
+  const topic = 'batches';
+  await withBroker({ topics: [{ name: topic }] }, async (b) => {
+    const k = kafka(b);
+    const value = Buffer.alloc(1024, 'y');
+    await connected(k.producer({ allowAutoTopicCreation: false }), async (producer) => {
+      // 40 produce requests: 40 stored message sets of 10 records each.
+      for (let i = 0; i < 40; i++) {
+        await producer.send({ topic, acks: -1, messages: Array.from({ length: 10 }, (_, j) => ({ key: `${i}-${j}`, value })) });
+      }
+    });
+    // A consumer 400 records behind: the stock mock answers its first fetch with one set (10
+    // records). The patched one sends all 40 (~420 kB, within the 1 MiB partition limit) ...
+    const sizes = await firstFetchSizes(k, topic, 1024 * 1024);
+    assert.equal(sizes[0], 400, `first fetch sizes: ${sizes.join(', ')}`);
+    // ... and respects a smaller partition limit, sending whole sets only (the first always).
+    const limited = await firstFetchSizes(k, topic, 50 * 1024);
+    assert.ok(limited[0]! >= 10 && limited[0]! < 400 && limited[0]! % 10 === 0, `limited fetch sizes: ${limited.join(', ')}`);
+    assert.equal(limited.reduce((a, n) => a + n, 0), 400);
+  });
+});
+
+/** Records per fetch (kafkajs hands one fetch's records for a partition to one eachBatch) until 400 are read. */
+async function firstFetchSizes(k: Kafka, topic: string, maxBytesPerPartition: number): Promise<number[]> {
+  const consumer = k.consumer({ groupId: `fetch-${maxBytesPerPartition}`, maxBytesPerPartition, maxWaitTimeInMs: 100, sessionTimeout: 6000, heartbeatInterval: 500 });
+  const sizes: number[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve) => {
+      void consumer.run({
+        eachBatch: async ({ batch }) => {
+          sizes.push(batch.messages.length);
+          if (sizes.reduce((a, n) => a + n, 0) >= 400) resolve();
+        },
+      });
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return sizes;
+}
+
 test('fixed port for broker 1, and a clear error when it is taken', { timeout: 15_000 }, async () => {
   const port = await freePort();
   await withBroker({ brokers: 2, port }, async (b) => {
