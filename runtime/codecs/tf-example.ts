@@ -1,8 +1,6 @@
 import type protobuf from 'protobufjs';
-import { lazyRequire } from '../lazy.js';
-
-const loadProtobuf = lazyRequire<typeof protobuf>('protobufjs');
 import { ErrorCodes } from '../errors.js';
+import { lazy, lazyRequire } from '../lazy.js';
 import type { InputField, InputType } from '../pipeline/input-schema.js';
 import type { Decoded, Decoder } from './index.js';
 
@@ -36,9 +34,9 @@ function exampleType(): protobuf.Type {
   return root.lookupType('tensorflow.Example');
 }
 
+const loadProtobuf = lazyRequire<typeof protobuf>('protobufjs');
 /** Built on first use: a runtime that serves no tf.train.Example package never loads protobufjs. */
-let example: protobuf.Type | undefined;
-const Example = (): protobuf.Type => (example ??= exampleType());
+const Example = lazy(exampleType);
 
 interface FeatureMessage {
   bytesList?: { value: Uint8Array[] } | null;

@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Ajv, type ValidateFunction } from 'ajv';
+import { Ajv } from 'ajv';
 import type { InferenceSession } from 'onnxruntime-node';
 import { ErrorCodes } from '../errors.js';
+import { lazy } from '../lazy.js';
 import { PackageError } from '../packages/errors.js';
 import { argmax, type Frame, PipelineError, type Vector } from '../pipeline/frame.js';
 import type { ModelOutputs, Stage, StageContext, StageFactory } from '../pipeline/stage.js';
@@ -18,8 +19,7 @@ import stageSchema from '../../schemas/onnx-stage.schema.json' with { type: 'jso
 export const ONNX_STAGE_CLASS = 'mlstream.OnnxModel';
 
 // Compiled on first use: most runtimes never load a stage of this kind.
-let validateMetadataCompiled: ValidateFunction | undefined;
-const validateMetadataFn = (): ValidateFunction => (validateMetadataCompiled ??= new Ajv({ allErrors: true, strict: false, validateSchema: false }).compile(stageSchema));
+const validateMetadataFn = lazy(() => new Ajv({ allErrors: true, strict: false, validateSchema: false }).compile(stageSchema));
 
 type Input = { readonly kind: 'columns'; readonly cols: readonly string[] } | { readonly kind: 'vector'; readonly col: string };
 

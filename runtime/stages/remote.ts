@@ -1,7 +1,8 @@
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
-import { Ajv, type ValidateFunction } from 'ajv';
+import { Ajv } from 'ajv';
 import { ErrorCodes } from '../errors.js';
+import { lazy } from '../lazy.js';
 import { PackageError } from '../packages/errors.js';
 import { argmax, PipelineError, toDense, type Column, type Frame } from '../pipeline/frame.js';
 import type { ModelOutputs, Stage, StageContext, StageFactory } from '../pipeline/stage.js';
@@ -17,8 +18,7 @@ const MAX_BACKOFF_MS = 30_000;
 const ERROR_TEXT_MAX = 300;
 
 // Compiled on first use: most runtimes never load a stage of this kind.
-let validateParamsCompiled: ValidateFunction | undefined;
-const validateParamsFn = (): ValidateFunction => (validateParamsCompiled ??= new Ajv({ allErrors: true, useDefaults: true, strict: false, validateSchema: false }).compile(paramsSchema));
+const validateParamsFn = lazy(() => new Ajv({ allErrors: true, useDefaults: true, strict: false, validateSchema: false }).compile(paramsSchema));
 
 type CallResult = { readonly outputs: Map<string, unknown[]> } | { readonly failure: string };
 
