@@ -30,8 +30,9 @@ export const OFFLOAD_MIN_US_PER_RECORD = 15;
 /**
  * A pool thread's young generation. V8 sizes it from the machine's memory (32 MiB of new
  * space on a 24 GiB machine), but a worker's garbage is one slice's decoded records, frames
- * and outputs, which die with the slice: `npm run bench` measured 24 MiB at the same
- * throughput and ~25 MiB less peak RSS (12 MiB cost ~5% throughput in extra scavenges).
+ * and outputs, which die with the slice. Bench variants with a temporary override of this cap
+ * measured 24 MiB at the same throughput and ~25 MiB less peak RSS, 12 MiB ~5% slower
+ * (docs/performance.md, Memory).
  */
 const WORKER_YOUNG_GENERATION_MB = 24;
 
