@@ -11,6 +11,8 @@ export interface Config {
   readonly clientId: string;
   /** The Kafka client `mlstream serve` runs on: kafkajs, or librdkafka (@confluentinc/kafka-javascript, built by scripts/kafka-native/build.sh). */
   readonly kafkaClient: 'kafkajs' | 'librdkafka';
+  /** Who encodes the records `serve` produces on kafkajs: mlstream's one-buffer encoder (kafkajs-records.ts) or kafkajs's own. */
+  readonly kafkajsRecordEncoder: 'mlstream' | 'kafkajs';
   readonly groupId: string;
   readonly inputTopic: string;
   readonly predictionsTopic: string;
@@ -73,6 +75,7 @@ export const CONFIG_ENTRIES = {
   brokers: { env: 'KAFKA_BOOTSTRAP_SERVER', flag: 'bootstrap-server', default: 'localhost:9092', help: 'Kafka bootstrap servers, comma-separated' },
   clientId: { env: 'KAFKA_CLIENT_ID', flag: 'client-id', default: 'mlstream', help: 'Kafka client id' },
   kafkaClient: { env: 'KAFKA_CLIENT', flag: 'kafka-client', default: 'kafkajs', help: 'Kafka client of `serve`: kafkajs | librdkafka (@confluentinc/kafka-javascript built by scripts/kafka-native/build.sh; PLAINTEXT only)' },
+  kafkajsRecordEncoder: { env: 'KAFKAJS_RECORD_ENCODER', flag: 'kafkajs-record-encoder', default: 'mlstream', help: 'who encodes the records `serve` produces on kafkajs: mlstream (the same bytes, one buffer per record) | kafkajs (its own encoder)' },
   groupId: { env: 'KAFKA_GROUP_ID', flag: 'group-id', default: 'mlstream', help: 'consumer group id (instances with the same id share partitions)' },
   inputTopic: { env: 'KAFKA_INCOMING_MSG_TOPIC', flag: 'input-topic', default: 'messages', help: 'topic records are read from' },
   predictionsTopic: { env: 'KAFKA_PREDICTIONS_TOPIC', flag: 'predictions-topic', default: 'predictions', help: 'topic predictions are written to' },
@@ -163,6 +166,8 @@ export function loadConfig(flags: Partial<Record<ConfigKey, string>>, env: NodeJ
   }
   const kafkaClient = required('kafkaClient');
   if (kafkaClient !== 'kafkajs' && kafkaClient !== 'librdkafka') throw new ConfigError(`${describe('kafkaClient')} must be kafkajs or librdkafka, got "${kafkaClient}"`);
+  const kafkajsRecordEncoder = required('kafkajsRecordEncoder');
+  if (kafkajsRecordEncoder !== 'mlstream' && kafkajsRecordEncoder !== 'kafkajs') throw new ConfigError(`${describe('kafkajsRecordEncoder')} must be mlstream or kafkajs, got "${kafkajsRecordEncoder}"`);
   const brokers = required('brokers').split(',').map((b) => b.trim()).filter(Boolean);
   for (const b of brokers) {
     if (!/^[^\s:]+:\d{1,5}$/.test(b)) throw new ConfigError(`${describe('brokers')}: "${b}" is not host:port`);
@@ -171,6 +176,7 @@ export function loadConfig(flags: Partial<Record<ConfigKey, string>>, env: NodeJ
     brokers,
     clientId: required('clientId'),
     kafkaClient,
+    kafkajsRecordEncoder,
     groupId: required('groupId'),
     inputTopic: required('inputTopic'),
     predictionsTopic: required('predictionsTopic'),

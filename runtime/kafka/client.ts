@@ -2,6 +2,7 @@ import { Kafka, logLevel as KafkaLogLevel, type KafkaConfig, type LogEntry } fro
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { kafkajsClient } from './kafkajs-client.js';
+import { installRecordEncoder } from './kafkajs-records.js';
 import { librdkafkaClient } from './librdkafka-client.js';
 import type { KafkaClient } from './port.js';
 
@@ -49,7 +50,8 @@ export function createKafka(config: ClientSettings, log: Logger): Kafka {
  * The client `mlstream serve` runs on (KAFKA_CLIENT): kafkajs, or librdkafka, which is
  * loaded only when chosen (an optional dependency with a native part).
  */
-export async function createRunnerClient(config: ClientSettings & Pick<Config, 'kafkaClient' | 'deliveryTimeoutMs'>, log: Logger): Promise<KafkaClient> {
+export async function createRunnerClient(config: ClientSettings & Pick<Config, 'kafkaClient' | 'kafkajsRecordEncoder' | 'deliveryTimeoutMs'>, log: Logger): Promise<KafkaClient> {
   if (config.kafkaClient === 'librdkafka') return librdkafkaClient(config, log);
+  if (config.kafkajsRecordEncoder === 'mlstream' && !installRecordEncoder()) log.warn('kafkajs is not the 2.2 release mlstream\'s record encoder is written for; kafkajs encodes the records itself');
   return kafkajsClient(createKafka(config, log));
 }

@@ -1,0 +1,180 @@
+import { createRequire } from 'node:module';
+import { dirname, sep } from 'node:path';
+
+/**
+ * A faster encoder for the records kafkajs 2.2 puts in a produce request.
+ *
+ * kafkajs encodes each record, and each of its headers, with a fresh `Encoder`: a zero-filled
+ * 512-byte buffer per record and per header, plus a small buffer for every varint it writes.
+ * An mlstream output (three headers) cost about 12 µs of main-thread CPU that way on the bench
+ * machine, more than the pipe's whole per-record budget allows. This encoder writes the same
+ * bytes (the record layout of Kafka's message format v2: length, attributes, timestamp delta,
+ * offset delta, key, value, headers, every integer a zig-zag varint) into one buffer sized
+ * first, so a record costs one pooled allocation.
+ *
+ * It takes the place of kafkajs's own record encoder (`recordBatch/record/v0`, whose only user
+ * is the v3 produce request, which v4–v7 build on) through Node's module cache. A record it does not cover — a key,
+ * value or header value that is not a string, Buffer or (key/value only) null, or a timestamp
+ * delta outside 32 bits — goes to kafkajs's own encoder, so every input kafkajs accepts or
+ * refuses keeps its behaviour. test/unit/kafka-records.test.ts checks the bytes against
+ * kafkajs's encoder over random records.
+ */
+
+/** What kafkajs's record encoder receives: a message spread with its place in the batch. */
+export interface RecordInput {
+  readonly key?: unknown;
+  readonly value?: unknown;
+  readonly headers?: unknown;
+  readonly offsetDelta?: unknown;
+  readonly timestampDelta?: unknown;
+}
+
+/** What kafkajs's record batch reads from an encoded record (`writeEncoderArray`): the bytes, twice. */
+export interface EncodedRecord {
+  readonly buf: Buffer;
+  readonly buffer: Buffer;
+}
+
+type RecordEncoder = (record: RecordInput) => EncodedRecord;
+
+const NULL_LENGTH = -1;
+
+/** A string's or Buffer's UTF-8 length, -1 for null/undefined, undefined for anything else. */
+function lengthOf(v: unknown, nullable: boolean): number | undefined {
+  if (typeof v === 'string') return Buffer.byteLength(v, 'utf8');
+  if (Buffer.isBuffer(v)) return v.length;
+  return nullable && v == null ? NULL_LENGTH : undefined;
+}
+
+const zigZag = (n: number): number => ((n << 1) ^ (n >> 31)) >>> 0;
+
+function varintSize(n: number): number {
+  let u = zigZag(n);
+  let size = 1;
+  while (u >= 0x80) {
+    u >>>= 7;
+    size++;
+  }
+  return size;
+}
+
+const isInt32 = (v: unknown): v is number => typeof v === 'number' && (v | 0) === v;
+
+/**
+ * The record's bytes, or undefined when it holds something this encoder leaves to kafkajs.
+ * Header order is kafkajs's: the object's keys in order, an array value as one header per element.
+ */
+export function encodeRecord(record: RecordInput): EncodedRecord | undefined {
+  const offsetDelta = record.offsetDelta ?? 0;
+  const timestampDelta = record.timestampDelta ?? 0;
+  if (!isInt32(offsetDelta) || !isInt32(timestampDelta)) return undefined;
+  const { key, value } = record;
+  const keyLength = lengthOf(key, true);
+  const valueLength = lengthOf(value, true);
+  if (keyLength === undefined || valueLength === undefined) return undefined;
+  const headers = record.headers ?? {};
+  if (typeof headers !== 'object' || headers === null) return undefined;
+  const names: string[] = [];
+  const values: Array<string | Buffer> = [];
+  const lengths: number[] = [];
+  for (const name of Object.keys(headers)) {
+    const v = (headers as Record<string, unknown>)[name];
+    for (const one of Array.isArray(v) ? (v as unknown[]) : [v]) {
+      const length = lengthOf(one, false);
+      if (length === undefined) return undefined;
+      names.push(name);
+      values.push(one as string | Buffer);
+      lengths.push(length);
+    }
+  }
+  const nameLengths = names.map((n) => Buffer.byteLength(n, 'utf8'));
+  let body = 1 + varintSize(timestampDelta) + varintSize(offsetDelta);
+  body += varintSize(keyLength) + Math.max(0, keyLength) + varintSize(valueLength) + Math.max(0, valueLength);
+  body += varintSize(names.length);
+  for (let h = 0; h < names.length; h++) body += varintSize(nameLengths[h]!) + nameLengths[h]! + varintSize(lengths[h]!) + lengths[h]!;
+
+  // Every byte is written below, so the pooled, unfilled buffer leaks nothing; were the sizes
+  // ever to disagree with the writes, kafkajs's own encoder takes the record instead.
+  const out = Buffer.allocUnsafe(varintSize(body) + body);
+  let at = 0;
+  const varint = (n: number): void => {
+    let u = zigZag(n);
+    while (u >= 0x80) {
+      out[at++] = (u & 0x7f) | 0x80;
+      u >>>= 7;
+    }
+    out[at++] = u;
+  };
+  const bytes = (v: string | Buffer, length: number): void => {
+    if (typeof v === 'string') out.write(v, at, length, 'utf8');
+    else v.copy(out, at);
+    at += length;
+  };
+  varint(body);
+  out[at++] = 0; // attributes: none are defined for a record
+  varint(timestampDelta);
+  varint(offsetDelta);
+  varint(keyLength);
+  if (keyLength > 0) bytes(key as string | Buffer, keyLength);
+  varint(valueLength);
+  if (valueLength > 0) bytes(value as string | Buffer, valueLength);
+  varint(names.length);
+  for (let h = 0; h < names.length; h++) {
+    varint(nameLengths[h]!);
+    bytes(names[h]!, nameLengths[h]!);
+    varint(lengths[h]!);
+    bytes(values[h]!, lengths[h]!);
+  }
+  if (at !== out.length) return undefined;
+  return { buf: out, buffer: out };
+}
+
+const KAFKAJS_RECORD = 'kafkajs/src/protocol/recordBatch/record/v0/index.js';
+const KAFKAJS_PRODUCE_V3 = 'kafkajs/src/protocol/requests/produce/v3/request.js';
+const FAST = Symbol.for('mlstream.kafkajs-records');
+
+let installed: boolean | undefined;
+
+/**
+ * Puts `encodeRecord` in front of kafkajs's record encoder for this process (once; later calls
+ * return the first answer). False, leaving kafkajs as it is, when kafkajs is not a 2.2 release
+ * laid out as expected. The produce request modules from v3 on (each version's module holds
+ * the one below it, v3 holds the record encoder) are dropped from the cache, so kafkajs's next
+ * produce, which requires its version's module afresh, takes the new encoder even where a
+ * produce ran before.
+ */
+export function installRecordEncoder(): boolean {
+  if (installed !== undefined) return installed;
+  installed = false;
+  const require = createRequire(import.meta.url);
+  let recordPath: string;
+  let produceV3Path: string;
+  try {
+    const version = (require('kafkajs/package.json') as { version: string }).version;
+    if (!/^2\.2\.\d+$/.test(version)) return false;
+    recordPath = require.resolve(KAFKAJS_RECORD);
+    produceV3Path = require.resolve(KAFKAJS_PRODUCE_V3);
+  } catch {
+    return false;
+  }
+  const original = require(recordPath) as RecordEncoder & { [FAST]?: true };
+  const cached = require.cache[recordPath];
+  if (typeof original !== 'function' || !cached) return false;
+  if (!original[FAST]) {
+    const fast = Object.assign((record: RecordInput): EncodedRecord => encodeRecord(record) ?? original(record), { [FAST]: true as const });
+    cached.exports = fast;
+    for (const path of produceRequestModules(require.cache, produceV3Path)) delete require.cache[path];
+  }
+  installed = true;
+  return true;
+}
+
+/** The cached produce request modules of version 3 and later (`…/requests/produce/vN/request.js`). */
+export function produceRequestModules(cache: NodeJS.Require['cache'], produceV3Path: string): string[] {
+  const produceDir = dirname(dirname(produceV3Path)) + sep;
+  return Object.keys(cache).filter((path) => {
+    if (!path.startsWith(produceDir)) return false;
+    const version = /^v(\d+)[\\/]request\.js$/.exec(path.slice(produceDir.length));
+    return version !== null && Number(version[1]) >= 3;
+  });
+}
