@@ -56,7 +56,8 @@ const RECORD_OVERHEAD_BYTES = 70;
 
 function messageBytes(m: Message): number {
   let n = RECORD_OVERHEAD_BYTES + byteLength(m.key) + byteLength(m.value);
-  for (const [k, v] of Object.entries(m.headers ?? {})) n += k.length + byteLength(v as string | Buffer | undefined);
+  const headers = m.headers;
+  if (headers) for (const k in headers) n += k.length + byteLength(headers[k] as string | Buffer | undefined);
   return n;
 }
 

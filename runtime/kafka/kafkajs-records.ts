@@ -60,9 +60,48 @@ function varintSize(n: number): number {
 
 const isInt32 = (v: unknown): v is number => typeof v === 'number' && (v | 0) === v;
 
+/** A header value's bytes after its length: -1 (not covered) unless a string or Buffer. */
+const headerValueLength = (v: unknown): number => {
+  const length = lengthOf(v, false);
+  return length === undefined ? -1 : length;
+};
+
+/** Bytes one header takes, or -1 when its value is not covered. */
+function headerSize(name: string, value: unknown): number {
+  const valueLength = headerValueLength(value);
+  if (valueLength < 0) return -1;
+  const nameLength = Buffer.byteLength(name, 'utf8');
+  return varintSize(nameLength) + nameLength + varintSize(valueLength) + valueLength;
+}
+
+function writeVarint(out: Buffer, at: number, n: number): number {
+  let u = zigZag(n);
+  while (u >= 0x80) {
+    out[at++] = (u & 0x7f) | 0x80;
+    u >>>= 7;
+  }
+  out[at++] = u;
+  return at;
+}
+
+/** Length-prefixed bytes: a varint length (-1 for null), then the UTF-8 of a string or a Buffer's bytes. */
+function writeBytes(out: Buffer, at: number, v: string | Buffer | null | undefined, length: number): number {
+  at = writeVarint(out, at, length);
+  if (length <= 0) return at;
+  if (typeof v === 'string') out.write(v, at, length, 'utf8');
+  else v!.copy(out, at);
+  return at + length;
+}
+
+function writeHeader(out: Buffer, at: number, name: string, value: string | Buffer): number {
+  at = writeBytes(out, at, name, Buffer.byteLength(name, 'utf8'));
+  return writeBytes(out, at, value, headerValueLength(value));
+}
+
 /**
  * The record's bytes, or undefined when it holds something this encoder leaves to kafkajs.
- * Header order is kafkajs's: the object's keys in order, an array value as one header per element.
+ * Header order is kafkajs's: the object's keys in order, an array value as one header per
+ * element. Sized in one pass and written in a second, with nothing allocated but the output.
  */
 export function encodeRecord(record: RecordInput): EncodedRecord | undefined {
   const offsetDelta = record.offsetDelta ?? 0;
@@ -72,58 +111,38 @@ export function encodeRecord(record: RecordInput): EncodedRecord | undefined {
   const keyLength = lengthOf(key, true);
   const valueLength = lengthOf(value, true);
   if (keyLength === undefined || valueLength === undefined) return undefined;
-  const headers = record.headers ?? {};
+  const headers = (record.headers ?? {}) as Record<string, unknown>;
   if (typeof headers !== 'object' || headers === null) return undefined;
-  const names: string[] = [];
-  const values: Array<string | Buffer> = [];
-  const lengths: number[] = [];
-  for (const name of Object.keys(headers)) {
-    const v = (headers as Record<string, unknown>)[name];
-    for (const one of Array.isArray(v) ? (v as unknown[]) : [v]) {
-      const length = lengthOf(one, false);
-      if (length === undefined) return undefined;
-      names.push(name);
-      values.push(one as string | Buffer);
-      lengths.push(length);
+  const names = Object.keys(headers);
+  let count = 0;
+  let headerBytes = 0;
+  for (const name of names) {
+    const v = headers[name];
+    const list = Array.isArray(v) ? (v as unknown[]) : undefined;
+    for (let k = 0, n = list ? list.length : 1; k < n; k++) {
+      const size = headerSize(name, list ? list[k] : v);
+      if (size < 0) return undefined;
+      headerBytes += size;
+      count++;
     }
   }
-  const nameLengths = names.map((n) => Buffer.byteLength(n, 'utf8'));
-  let body = 1 + varintSize(timestampDelta) + varintSize(offsetDelta);
-  body += varintSize(keyLength) + Math.max(0, keyLength) + varintSize(valueLength) + Math.max(0, valueLength);
-  body += varintSize(names.length);
-  for (let h = 0; h < names.length; h++) body += varintSize(nameLengths[h]!) + nameLengths[h]! + varintSize(lengths[h]!) + lengths[h]!;
+  const body =
+    1 + varintSize(timestampDelta) + varintSize(offsetDelta) + varintSize(keyLength) + Math.max(0, keyLength) + varintSize(valueLength) + Math.max(0, valueLength) + varintSize(count) + headerBytes;
 
   // Every byte is written below, so the pooled, unfilled buffer leaks nothing; were the sizes
   // ever to disagree with the writes, kafkajs's own encoder takes the record instead.
   const out = Buffer.allocUnsafe(varintSize(body) + body);
-  let at = 0;
-  const varint = (n: number): void => {
-    let u = zigZag(n);
-    while (u >= 0x80) {
-      out[at++] = (u & 0x7f) | 0x80;
-      u >>>= 7;
-    }
-    out[at++] = u;
-  };
-  const bytes = (v: string | Buffer, length: number): void => {
-    if (typeof v === 'string') out.write(v, at, length, 'utf8');
-    else v.copy(out, at);
-    at += length;
-  };
-  varint(body);
+  let at = writeVarint(out, 0, body);
   out[at++] = 0; // attributes: none are defined for a record
-  varint(timestampDelta);
-  varint(offsetDelta);
-  varint(keyLength);
-  if (keyLength > 0) bytes(key as string | Buffer, keyLength);
-  varint(valueLength);
-  if (valueLength > 0) bytes(value as string | Buffer, valueLength);
-  varint(names.length);
-  for (let h = 0; h < names.length; h++) {
-    varint(nameLengths[h]!);
-    bytes(names[h]!, nameLengths[h]!);
-    varint(lengths[h]!);
-    bytes(values[h]!, lengths[h]!);
+  at = writeVarint(out, at, timestampDelta);
+  at = writeVarint(out, at, offsetDelta);
+  at = writeBytes(out, at, key as string | Buffer | null | undefined, keyLength);
+  at = writeBytes(out, at, value as string | Buffer | null | undefined, valueLength);
+  at = writeVarint(out, at, count);
+  for (const name of names) {
+    const v = headers[name];
+    if (Array.isArray(v)) for (const one of v as Array<string | Buffer>) at = writeHeader(out, at, name, one);
+    else at = writeHeader(out, at, name, v as string | Buffer);
   }
   if (at !== out.length) return undefined;
   return { buf: out, buffer: out };
