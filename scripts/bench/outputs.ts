@@ -53,8 +53,8 @@ export async function collect(kafka: Kafka, topics: readonly string[], onBatch: 
     groupId: `bench-collector-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`,
     sessionTimeout: 6000,
     heartbeatInterval: 500,
-    // The mock broker holds an empty fetch for the whole wait: a short one keeps arrival times exact.
-    maxWaitTimeInMs: 5,
+    // The local broker answers a waiting fetch as soon as outputs arrive, so arrival times are exact.
+    maxWaitTimeInMs: 500,
     maxBytes: 50 * 1024 * 1024,
     maxBytesPerPartition: 10 * 1024 * 1024,
   });

@@ -4,7 +4,7 @@
 #
 # Idempotent and safe to run concurrently (flock): each stage is skipped when its
 # stamp matches. Stages:
-#   1. librdkafka.a  - keyed by the hash of this script and patch-fetch.mjs (~30-45 s on 2 cores)
+#   1. librdkafka.a  - keyed by the hash of this script and the patch-*.mjs (~30-45 s on 2 cores)
 #   2. the launcher  - keyed by the hash of this script + launcher.c (~1 s)
 # Progress goes to stderr; on success the binary path is the only stdout line.
 #
@@ -53,8 +53,8 @@ if command -v flock >/dev/null 2>&1; then
 fi
 
 hash_of() { cat "$@" | sha256sum | cut -d' ' -f1; }
-lib_key="$(hash_of "$here/build.sh" "$here/patch-fetch.mjs")"
-bin_key="$(hash_of "$here/build.sh" "$here/patch-fetch.mjs" "$here/launcher.c")"
+lib_key="$(hash_of "$here/build.sh" "$here/patch-fetch.mjs" "$here/patch-fetch-wait.mjs")"
+bin_key="$(hash_of "$here/build.sh" "$here/patch-fetch.mjs" "$here/patch-fetch-wait.mjs" "$here/launcher.c")"
 
 stamp_ok() { [[ -f "$1" && "$(cat "$1")" == "$2" ]]; }
 
@@ -107,6 +107,9 @@ build_lib() {
   log "patching the mock's Fetch to return every message set that fits, as a broker does"
   node "$here/patch-fetch.mjs" "$srcdir/src/rdkafka_mock_handlers.c" ||
     die "fetch patch did not apply (librdkafka source changed?)"
+  log "patching the mock's Fetch to wait for data, as a broker does, instead of answering empty after MaxWait"
+  node "$here/patch-fetch-wait.mjs" "$srcdir/src" ||
+    die "fetch-wait patch did not apply (librdkafka source changed?)"
 
   log "configuring (minimal: no ssl/sasl/zlib/zstd/curl/lz4-ext/syslog)"
   # --cxx=$cc: configure insists on a C++ compiler although only the C library

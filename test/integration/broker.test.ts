@@ -16,6 +16,8 @@ function kafka(broker: LocalBroker, retries = 10): Kafka {
   });
 }
 
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
 async function withBroker(opts: Parameters<typeof startLocalBroker>[0], fn: (b: LocalBroker) => Promise<void>): Promise<void> {
   const broker = await startLocalBroker(opts);
   try {
@@ -234,6 +236,43 @@ test('fetch is patched: one fetch returns every stored batch that fits, as a bro
     const limited = await firstFetchSizes(k, topic, 50 * 1024);
     assert.ok(limited[0]! >= 10 && limited[0]! < 400 && limited[0]! % 10 === 0, `limited fetch sizes: ${limited.join(', ')}`);
     assert.equal(limited.reduce((a, n) => a + n, 0), 400);
+  });
+});
+
+test('fetch waits for data: a record produced while a fetch waits is answered at once, not at the end of the wait', { timeout: 30_000 }, async () => {
+  const topic = 'waiting';
+  await withBroker({ topics: [{ name: topic }] }, async (b) => {
+    const k = kafka(b);
+    // A 4 s wait: the stock mock answered an empty fetch only after all of it, whatever arrived meanwhile.
+    const consumer = k.consumer({ groupId: 'wait-group', maxWaitTimeInMs: 4000, sessionTimeout: 10_000, heartbeatInterval: 1000 });
+    const sentAt = new Map<string, number>();
+    const lateness: number[] = [];
+    let done: () => void = () => {};
+    const all = new Promise<void>((resolve) => (done = resolve));
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topic, fromBeginning: true });
+      const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+      void consumer.run({
+        eachMessage: async ({ message }) => {
+          lateness.push(Date.now() - sentAt.get(String(message.key))!);
+          if (lateness.length === 5) done();
+        },
+      });
+      await joined;
+      await connected(k.producer({ allowAutoTopicCreation: false }), async (producer) => {
+        // Each record lands while the consumer's fetch of an empty partition is waiting.
+        for (let i = 0; i < 5; i++) {
+          await sleep(700);
+          sentAt.set(`r${i}`, Date.now());
+          await producer.send({ topic, acks: -1, messages: [{ key: `r${i}`, value: 'v' }] });
+        }
+      });
+      await all;
+    } finally {
+      await consumer.disconnect();
+    }
+    assert.ok(Math.max(...lateness) < 1000, `ms from produce to consume: ${lateness.join(', ')}`);
   });
 });
 

@@ -1,0 +1,42 @@
+/**
+ * `npx tsx scripts/bench/record-codec.ts`: CPU per record of kafkajs's record encoder against
+ * mlstream's (runtime/kafka/kafkajs-records.ts) for an mlstream output (three headers) and a
+ * bare record, and of kafkajs's record decoder, in this process. The figures quoted in
+ * docs/performance.md ("kafkajs's record encoder") come from this command.
+ */
+import { createRequire } from 'node:module';
+import { encodeRecord, type RecordInput } from '../../runtime/kafka/kafkajs-records.js';
+
+const require = createRequire(import.meta.url);
+const kafkajsEncode = require('kafkajs/src/protocol/recordBatch/record/v0/index.js') as (r: RecordInput) => { buffer: Buffer };
+const kafkajsDecode = require('kafkajs/src/protocol/recordBatch/record/v0/decoder.js') as (d: unknown, context: object) => unknown;
+const Decoder = require('kafkajs/src/protocol/decoder.js') as new (b: Buffer) => unknown;
+
+const key = Buffer.from('3f2a-81c7');
+const value = JSON.stringify({ id: '3f2a-81c7', prediction: 1, label: 'spam', probability: [0.08, 0.92], model: 'spam-text', version: '0123456789ab' });
+const headers = { 'mlstream-source': 'messages/3/1234567', 'mlstream-model': 'spam-text@0123456789ab', 'mlstream-source-timestamp': '1733300000000' };
+const ROUNDS = 200_000;
+
+function usPerCall(run: (i: number) => unknown): number {
+  for (let i = 0; i < ROUNDS / 10; i++) run(i);
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < ROUNDS; i++) run(i);
+  return Number(process.hrtime.bigint() - started) / ROUNDS / 1000;
+}
+
+const rows: Array<[string, number]> = [];
+for (const [what, h] of [
+  ['output, 3 headers', headers],
+  ['record, no headers', {}],
+] as const) {
+  rows.push([`kafkajs encoder, ${what}`, usPerCall((i) => kafkajsEncode({ offsetDelta: i % 250, timestampDelta: 0, key, value, headers: h }).buffer)]);
+  rows.push([`mlstream encoder, ${what}`, usPerCall((i) => encodeRecord({ offsetDelta: i % 250, timestampDelta: 0, key, value, headers: h }))]);
+}
+const encoded = kafkajsEncode({ offsetDelta: 7, timestampDelta: 3, key, value, headers }).buffer;
+let lengthBytes = 1;
+while (encoded[lengthBytes - 1]! >= 0x80) lengthBytes++;
+const body = encoded.subarray(lengthBytes);
+const context = { firstOffset: '1234560', firstTimestamp: '1733300000000', maxTimestamp: '1733300000100', magicByte: 2, isControlBatch: false, timestampType: 0 };
+rows.push(['kafkajs decoder, output, 3 headers', usPerCall(() => kafkajsDecode(new Decoder(body), context))]);
+
+for (const [what, us] of rows) process.stdout.write(`${what.padEnd(40)} ${us.toFixed(2)} µs/record\n`);
