@@ -20,6 +20,9 @@ import { PostgresSink } from './sinks/postgres.js';
 import { builtinRegistry } from './stages/index.js';
 import { loadPlugins } from './pipeline/plugins.js';
 
+/** How long the first slices wait for the packages found at start to load (main.ts, below). */
+const START_LOADS_WAIT_MS = 5000;
+
 /**
  * The composition root: the only place Kafka, packages, the pipeline and HTTP meet.
  * Resolves when the runtime has stopped; the exit code says how. `probeKafka` (the command
@@ -82,10 +85,19 @@ export async function serve(config: Config, probeKafka: () => Promise<void> = as
   const limits = { maxMessageBytes: config.maxMessageBytes, errorRawMaxBytes: config.errorRawMaxBytes, errorRecordMaxBytes: config.errorRecordMaxBytes };
   const sliceOptions = { limits, noModelPolicy: config.noModelPolicy, errorsTopic: config.errorsTopic, ...(pool.size > 0 ? { runPlan: pool.run.bind(pool) } : {}) };
   let router: Router | undefined;
+  // The packages found at start load while the consumer joins its group. The first slices wait
+  // for those loads (a few seconds at most) instead of pausing their partitions, which costs a
+  // whole fetch wait to come back from (KAFKA_MAX_WAIT_MS, 1 s by default) or, with
+  // NO_MODEL_POLICY=error, would turn records into NO_MODEL errors while their package is loading.
+  let startLoads: Promise<unknown> | undefined = Promise.race([store.idle(), new Promise((r) => setTimeout(r, START_LOADS_WAIT_MS).unref())]);
   const runner = new StreamRunner(
     await createRunnerClient(config, log),
     config,
     async (messages) => {
+      if (startLoads) {
+        await startLoads;
+        startLoads = undefined;
+      }
       const snapshot = store.snapshot();
       try {
         if (router?.generation !== snapshot.generation) {

@@ -58,3 +58,24 @@ test('the compiled runtime runs spam-text on its worker pool: every record answe
   assert.ok(stopped.runs.workers > 0 && stopped.runs.workers >= stopped.runs.main, `shares on the worker: ${JSON.stringify(stopped.runs)}`);
   runtime = undefined;
 });
+
+test('records waiting at start wait for the packages found at start to load: no pause, and no NO_MODEL error with NO_MODEL_POLICY=error', { timeout: 180_000 }, async (t) => {
+  const work = mkdtempSync(join(tmpdir(), 'mlstream-start-'));
+  cpSync(join(repoRoot, 'model-packages/spam-text'), join(work, 'models', 'spam-text'), { recursive: true });
+  const broker = await startLocalBroker({ topics: [{ name: 'messages' }, { name: 'predictions' }, { name: 'errors' }] });
+  let runtime: RuntimeProcess | undefined;
+  t.after(async () => {
+    await runtime?.stop();
+    await broker.stop();
+    rmSync(work, { recursive: true, force: true });
+  });
+  const ids = ['s1', 's2', 's3'];
+  await produceAll(broker.bootstrap, 'messages', ids.map((id) => ({ key: id, value: JSON.stringify({ id, text: 'Win a FREE prize now, click here' }) })));
+  // The group is joined and the records fetched before the package has loaded (it takes longer than the join).
+  runtime = startRuntime({ KAFKA_BOOTSTRAP_SERVER: broker.bootstrap, MODELS_DIR: join(work, 'models'), KAFKA_GROUP_ID: 'start', NO_MODEL_POLICY: 'error' });
+  const received = await collectUntil(broker.bootstrap, ['predictions', 'errors'], (r) => r.length >= ids.length, 90_000);
+  assert.deepEqual(received.map((r) => `${r.topic}:${(r.value as { id: string }).id}`).sort(), ids.map((id) => `predictions:${id}`));
+  const messages = runtime.logs.map((l) => (JSON.parse(l) as { msg: string }).msg);
+  assert.ok(messages.includes('model packages found; loading them in the background'));
+  assert.ok(!messages.some((m) => m.startsWith('partition paused')), 'no partition paused at start');
+});
