@@ -60,17 +60,25 @@ function varintSize(n: number): number {
 
 const isInt32 = (v: unknown): v is number => typeof v === 'number' && (v | 0) === v;
 
-/** A header value's bytes after its length: -1 (not covered) unless a string or Buffer. */
-const headerValueLength = (v: unknown): number => {
-  const length = lengthOf(v, false);
-  return length === undefined ? -1 : length;
-};
+/**
+ * The byte lengths of the record being encoded's header names and values, in order (name,
+ * value, name, value, ...): measured once while sizing, read again while writing. Reused from
+ * record to record (encoding is synchronous), so headers cost no allocation.
+ */
+let headerLengths = new Int32Array(16);
 
-/** Bytes one header takes, or -1 when its value is not covered. */
-function headerSize(name: string, value: unknown): number {
-  const valueLength = headerValueLength(value);
-  if (valueLength < 0) return -1;
+/** Measures one header into headerLengths at `slot`; its bytes, or -1 when its value is not covered. */
+function measureHeader(slot: number, name: string, value: unknown): number {
+  const valueLength = lengthOf(value, false);
+  if (valueLength === undefined) return -1;
   const nameLength = Buffer.byteLength(name, 'utf8');
+  if (slot + 2 > headerLengths.length) {
+    const grown = new Int32Array(headerLengths.length * 2);
+    grown.set(headerLengths);
+    headerLengths = grown;
+  }
+  headerLengths[slot] = nameLength;
+  headerLengths[slot + 1] = valueLength;
   return varintSize(nameLength) + nameLength + varintSize(valueLength) + valueLength;
 }
 
@@ -93,15 +101,16 @@ function writeBytes(out: Buffer, at: number, v: string | Buffer | null | undefin
   return at + length;
 }
 
-function writeHeader(out: Buffer, at: number, name: string, value: string | Buffer): number {
-  at = writeBytes(out, at, name, Buffer.byteLength(name, 'utf8'));
-  return writeBytes(out, at, value, headerValueLength(value));
+function writeHeader(out: Buffer, at: number, slot: number, name: string, value: string | Buffer): number {
+  at = writeBytes(out, at, name, headerLengths[slot]!);
+  return writeBytes(out, at, value, headerLengths[slot + 1]!);
 }
 
 /**
  * The record's bytes, or undefined when it holds something this encoder leaves to kafkajs.
  * Header order is kafkajs's: the object's keys in order, an array value as one header per
- * element. Sized in one pass and written in a second, with nothing allocated but the output.
+ * element. Sized in one pass and written in a second, with nothing allocated but the output
+ * (and the key array of the headers).
  */
 export function encodeRecord(record: RecordInput): EncodedRecord | undefined {
   const offsetDelta = record.offsetDelta ?? 0;
@@ -120,7 +129,7 @@ export function encodeRecord(record: RecordInput): EncodedRecord | undefined {
     const v = headers[name];
     const list = Array.isArray(v) ? (v as unknown[]) : undefined;
     for (let k = 0, n = list ? list.length : 1; k < n; k++) {
-      const size = headerSize(name, list ? list[k] : v);
+      const size = measureHeader(2 * count, name, list ? list[k] : v);
       if (size < 0) return undefined;
       headerBytes += size;
       count++;
@@ -139,10 +148,11 @@ export function encodeRecord(record: RecordInput): EncodedRecord | undefined {
   at = writeBytes(out, at, key as string | Buffer | null | undefined, keyLength);
   at = writeBytes(out, at, value as string | Buffer | null | undefined, valueLength);
   at = writeVarint(out, at, count);
+  let slot = 0;
   for (const name of names) {
     const v = headers[name];
-    if (Array.isArray(v)) for (const one of v as Array<string | Buffer>) at = writeHeader(out, at, name, one);
-    else at = writeHeader(out, at, name, v as string | Buffer);
+    const list = Array.isArray(v) ? (v as unknown[]) : undefined;
+    for (let k = 0, n = list ? list.length : 1; k < n; k++, slot += 2) at = writeHeader(out, at, slot, name, (list ? list[k] : v) as string | Buffer);
   }
   if (at !== out.length) return undefined;
   return { buf: out, buffer: out };

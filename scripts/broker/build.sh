@@ -53,8 +53,8 @@ if command -v flock >/dev/null 2>&1; then
 fi
 
 hash_of() { cat "$@" | sha256sum | cut -d' ' -f1; }
-lib_key="$(hash_of "$here/build.sh" "$here/patch-fetch.mjs" "$here/patch-fetch-wait.mjs")"
-bin_key="$(hash_of "$here/build.sh" "$here/patch-fetch.mjs" "$here/patch-fetch-wait.mjs" "$here/launcher.c")"
+lib_key="$(hash_of "$here/build.sh" "$here/patch-source.mjs" "$here/patch-fetch.mjs" "$here/patch-fetch-wait.mjs")"
+bin_key="$(hash_of "$here/build.sh" "$here/patch-source.mjs" "$here/patch-fetch.mjs" "$here/patch-fetch-wait.mjs" "$here/launcher.c")"
 
 stamp_ok() { [[ -f "$1" && "$(cat "$1")" == "$2" ]]; }
 

@@ -13,8 +13,8 @@
 // `node patch-fetch-wait.mjs <librdkafka src dir>`; exits non-zero when the code it changes
 // is not there exactly once (a different librdkafka), so build.sh stops instead of building a
 // broker that behaves otherwise.
-import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { patchFile } from './patch-source.mjs';
 
 const dir = process.argv[2];
 if (!dir) {
@@ -22,22 +22,7 @@ if (!dir) {
   process.exit(2);
 }
 
-/** Replaces `from` (which must occur exactly once) by `to` in the source text. */
-function replaceOnce(source, from, to, file) {
-  const at = source.indexOf(from);
-  if (at < 0 || source.indexOf(from, at + 1) >= 0) {
-    process.stderr.write(`patch-fetch-wait: expected code not found exactly once in ${file}:\n${from}\n`);
-    process.exit(1);
-  }
-  return source.slice(0, at) + to + source.slice(at + from.length);
-}
-
-function patch(file, edits) {
-  const path = join(dir, file);
-  let source = readFileSync(path, 'utf8');
-  for (const [from, to] of edits) source = replaceOnce(source, from, to, file);
-  writeFileSync(path, source);
-}
+const patch = (file, edits) => patchFile(join(dir, file), edits, 'patch-fetch-wait');
 
 patch('rdkafka_mock_handlers.c', [
   [

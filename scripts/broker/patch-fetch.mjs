@@ -9,14 +9,13 @@
 // `node patch-fetch.mjs <path to rdkafka_mock_handlers.c>`; exits non-zero when the code
 // it replaces is not there (a different librdkafka), so build.sh stops instead of building
 // an unpatched broker.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { patchFile } from './patch-source.mjs';
 
 const file = process.argv[2];
 if (!file) {
   process.stderr.write('usage: node patch-fetch.mjs <rdkafka_mock_handlers.c>\n');
   process.exit(2);
 }
-const source = readFileSync(file, 'utf8');
 const original = `                                /* Response: Records */
                                 size_t written = rd_kafka_buf_write_kbytes(
                                     resp, &mset->bytes);
@@ -53,9 +52,4 @@ const patched = `                                /* Response: Records (mlstream:
                                 written = 4 + len;
                                 partsize += written;
                                 totsize += written;`;
-const at = source.indexOf(original);
-if (at < 0 || source.indexOf(original, at + 1) >= 0) {
-  process.stderr.write(`patch-fetch: the single-message-set Fetch code was not found exactly once in ${file}\n`);
-  process.exit(1);
-}
-writeFileSync(file, source.slice(0, at) + patched + source.slice(at + original.length));
+patchFile(file, [[original, patched]], 'patch-fetch');
