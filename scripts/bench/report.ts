@@ -4,7 +4,10 @@ import type { Sweep } from './stages.js';
 import type { StartupResult } from './startup.js';
 import type { RowResult, System } from './throughput.js';
 
-export type Outcome<T> = { readonly ok: true; readonly result: T } | { readonly ok: false; readonly system: System; readonly detail: string; readonly error: string };
+export type Outcome<T> =
+  | { readonly ok: true; readonly result: T }
+  /** `notRun`: the system cannot run on this machine (System.unavailable says why); not a failure. */
+  | { readonly ok: false; readonly system: System; readonly detail: string; readonly error: string; readonly notRun?: boolean };
 
 export interface Environment {
   readonly command: string;
@@ -77,7 +80,7 @@ function rowTable(rows: readonly Outcome<RowResult>[], base: number, numbered: b
   rows.forEach((o, i) => {
     const n = numbered ? `(${i + 1})` : '';
     if (!o.ok) {
-      lines.push(`| ${n} | ${o.system.label} | **FAILED**: ${o.error.split('\n')[0]} | | | | | | | | | | |`);
+      lines.push(`| ${n} | ${o.system.label} | ${o.notRun ? 'not run' : '**FAILED**'}: ${o.error.split('\n')[0]} | | | | | | | | | | |`);
       return;
     }
     const r = o.result;

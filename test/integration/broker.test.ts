@@ -319,3 +319,19 @@ test('stop() ends the broker process', { timeout: 10_000 }, async () => {
   await b.stop(); // idempotent
   await assert.rejects(b.command('ping'), /gone/);
 });
+
+test('the bench reads the broker\'s protocol versions and names the APIs a client shares no version of', { timeout: 15_000 }, async () => {
+  const { brokerApiVersions, versionGaps } = await import('../../scripts/bench/protocol-versions.js');
+  await withBroker({ topics: [{ name: 'versions', partitions: 1 }] }, async (b) => {
+    const client = new Map<number, readonly [number, number]>([...[0, 1, 2, 3, 8, 9, 11, 12, 13, 14, 18].map((k) => [k, [0, 3]] as [number, [number, number]]), [10, [4, 6]]]);
+    const before = await brokerApiVersions(b.bootstrap);
+    assert.deepEqual(before.get(10), [0, 3], 'the mock offers FindCoordinator v0-3');
+    assert.deepEqual(versionGaps(before, client), ['FindCoordinator (broker v0–3, client v4–6)']);
+    // The mock can be told to offer other versions: the probe reads what it offers now.
+    await b.command('apiversion 10 0 5');
+    const after = await brokerApiVersions(b.bootstrap);
+    assert.deepEqual(after.get(10), [0, 5]);
+    assert.deepEqual(versionGaps(after, client), []);
+    assert.deepEqual(versionGaps(after, new Map([...client].filter(([k]) => k !== 9))), ['OffsetFetch (not implemented by the client)']);
+  });
+});
