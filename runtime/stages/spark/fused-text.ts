@@ -94,6 +94,8 @@ class TextRows {
   private readonly trie: AsciiWordTrie | undefined;
   /** Tokens of the current row that survived the stop words (CountVectorizer's fractional minTF counts them). */
   private kept = 0;
+  /** size − 1 when the hashing size is a power of two (the usual numFeatures), else −1. */
+  private readonly mask: number;
 
   constructor(
     private readonly tokens: TokenizerPart,
@@ -104,6 +106,8 @@ class TextRows {
     this.counts = new TermCounts(vectorizer.size);
     this.vocabulary = vectorizer.kind === 'vocabulary' ? new AsciiVocabulary(vectorizer.vocabulary) : undefined;
     this.trie = stopWords?.trie;
+    const size = vectorizer.size;
+    this.mask = vectorizer.kind === 'hashing' && size > 0 && (size & (size - 1)) === 0 ? size - 1 : -1;
   }
 
   vectorize(text: string): SparseVector {
@@ -210,7 +214,9 @@ class TextRows {
     // nothing) as a block of its own; Spark 3.x mixes the tail as one partial block.
     if (hashing.legacy) for (let s = 0; s < shift; s += 8) h1 = mixH1(h1, mixK1((block >>> s) & 0xff));
     else h1 ^= mixK1(block);
-    this.counts.add(nonNegativeMod(fmix(h1, length), hashing.size));
+    const h = fmix(h1, length);
+    // Java's nonNegativeMod; for a power-of-two size that is the low bits of the two's complement hash.
+    this.counts.add(this.mask >= 0 ? h & this.mask : nonNegativeMod(h, hashing.size));
   }
 
   private wordRuns(text: string): void {

@@ -24,57 +24,99 @@ const DENSE_COUNTS_LIMIT = 1 << 20;
 /**
  * Term counts of one row, keyed by vector index; reused from row to row, so counting
  * allocates nothing per token. Up to DENSE_COUNTS_LIMIT, counts live in an array indexed by
- * vector index and only the distinct indices are sorted; beyond it every index is kept and
- * the sorted run lengths are the counts.
+ * vector index, and a two-level bitmap of the indices seen gives them back in ascending order
+ * (a bit per index, and a bit per non-zero word of those); beyond the limit every index is
+ * kept and the sorted run lengths are the counts. The bitmap replaces sorting the distinct
+ * indices: TypedArray sort took about 6 µs for the ~250 distinct terms of a 2.6 kB mail, the
+ * walk well under one.
  */
 export class TermCounts {
   private readonly dense: Int32Array | undefined;
-  /** Dense: the distinct indices seen. Sorting: every index seen. */
-  private seen = new Int32Array(1024);
+  /** Dense: bit i of word i >>> 5 is set once index i is counted. */
+  private readonly words: Int32Array;
+  /** Dense: bit w of summary word w >>> 5 is set once `words[w]` is non-zero. */
+  private readonly summary: Int32Array;
+  /** Sorting: every index seen. Dense: the distinct indices, written in order by `take`. */
+  private seen: Int32Array = new Int32Array(1024);
   private n = 0;
 
   constructor(size: number) {
     this.dense = size <= DENSE_COUNTS_LIMIT ? new Int32Array(size) : undefined;
+    this.words = new Int32Array(this.dense ? (size + 31) >>> 5 : 0);
+    this.summary = new Int32Array((this.words.length + 31) >>> 5);
   }
 
   add(index: number): void {
-    if (this.dense && this.dense[index]!++ > 0) return;
-    if (this.n === this.seen.length) {
-      const grown = new Int32Array(this.n * 2);
-      grown.set(this.seen);
-      this.seen = grown;
+    const dense = this.dense;
+    if (dense) {
+      if (dense[index]!++ > 0) return;
+      const w = index >>> 5;
+      if (this.words[w] === 0) this.summary[w >>> 5]! |= 1 << (w & 31);
+      this.words[w]! |= 1 << (index & 31);
+      this.n++;
+      return;
     }
+    if (this.n === this.seen.length) this.seen = grow(this.seen, this.n * 2);
     this.seen[this.n++] = index;
   }
 
   /** The counts at or above minCount as a sparse vector (indices ascending), then clears. */
   take(arena: TypedArena, size: number, minCount = 0, binary = false): SparseVector {
-    const sorted = this.seen.subarray(0, this.n).sort();
-    this.n = 0;
     const dense = this.dense;
+    const sorted = dense ? this.ascendingDistinct() : this.seen.subarray(0, this.n).sort();
+    this.n = 0;
     // Each distinct index once with its count: from the dense array, or as a run of equal indices.
-    const runs = (visit: (index: number, count: number) => void): void => {
-      for (let k = 0; k < sorted.length; ) {
-        const start = k++;
-        if (!dense) while (k < sorted.length && sorted[k] === sorted[start]) k++;
-        visit(sorted[start]!, dense ? dense[sorted[start]!]! : k - start);
-      }
-    };
     let kept = 0;
-    runs((_, count) => {
-      if (count >= minCount) kept++;
-    });
+    for (let k = 0; k < sorted.length; ) {
+      const start = k++;
+      if (!dense) while (k < sorted.length && sorted[k] === sorted[start]) k++;
+      if ((dense ? dense[sorted[start]!]! : k - start) >= minCount) kept++;
+    }
     const indices = arena.int32(kept);
     const values = arena.float64(kept);
     let m = 0;
-    runs((index, count) => {
-      if (count < minCount) return;
+    for (let k = 0; k < sorted.length; ) {
+      const start = k++;
+      if (!dense) while (k < sorted.length && sorted[k] === sorted[start]) k++;
+      const index = sorted[start]!;
+      const count = dense ? dense[index]! : k - start;
+      if (count < minCount) continue;
       indices[m] = index;
       values[m++] = binary ? 1 : count;
-    });
+    }
     if (dense) for (const index of sorted) dense[index] = 0;
     return { size, indices, values };
   }
+
+  /** Dense mode: the distinct indices counted, ascending, from the bitmap (which it clears). */
+  private ascendingDistinct(): Int32Array {
+    if (this.seen.length < this.n) this.seen = grow(this.seen, this.n);
+    const out = this.seen;
+    const { words, summary } = this;
+    let m = 0;
+    for (let s = 0; s < summary.length; s++) {
+      let sBits = summary[s]!;
+      if (sBits === 0) continue;
+      summary[s] = 0;
+      while (sBits !== 0) {
+        const w = (s << 5) + 31 - Math.clz32(sBits & -sBits);
+        sBits &= sBits - 1;
+        let bits = words[w]!;
+        words[w] = 0;
+        while (bits !== 0) {
+          out[m++] = (w << 5) + 31 - Math.clz32(bits & -bits);
+          bits &= bits - 1;
+        }
+      }
+    }
+    return out.subarray(0, m);
+  }
+}
+
+function grow(array: Int32Array, length: number): Int32Array {
+  const grown = new Int32Array(Math.max(length, array.length * 2));
+  grown.set(array);
+  return grown;
 }
 
 /** A stage turning one array<string> column into one vector column of a fixed size. */

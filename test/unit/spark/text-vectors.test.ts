@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { describe, it } from 'node:test';
 import { ParamReader, readMetadata, readParquetRows, type SparkMetadata } from '../../../runtime/packages/spark-format.js';
 import { loadSparkObject } from '../../../runtime/packages/spark-loader.js';
 import { dot, Frame, type SparseVector, type Vector } from '../../../runtime/pipeline/frame.js';
 import { buildFrame, parseInputSchema } from '../../../runtime/pipeline/input-schema.js';
+import { TypedArena } from '../../../runtime/pipeline/arena.js';
 import { Pipeline } from '../../../runtime/pipeline/pipeline.js';
 import { StageRegistry } from '../../../runtime/pipeline/registry.js';
 import type { Stage, StageContext } from '../../../runtime/pipeline/stage.js';
 import { textStages } from '../../../runtime/stages/spark/text.js';
-import { hashingTFIndex, murmur3, murmur3Legacy } from '../../../runtime/stages/spark/text-vectors.js';
+import { hashingTFIndex, murmur3, murmur3Legacy, TermCounts } from '../../../runtime/stages/spark/text-vectors.js';
 import { denseFromStruct, matrixFromStruct } from '../../../runtime/stages/spark/udt.js';
 import { fixture, readSparkCsv, skipWithoutFixtures } from '../../helpers/fixtures.js';
 
@@ -262,5 +264,33 @@ describe('text pipelines from real Spark saves', { skip: skipWithoutFixtures }, 
     const args = [dir, stageDirs, '6_LogisticRegression_548f3bf7584a', 'Tweet content', rows] as const;
     assert.ok((await accuracy(...args)) > 0.85);
     assert.ok((await accuracy(...args, '2.4.0')) < 0.6);
+  });
+});
+
+describe('TermCounts', () => {
+  it('gives back each distinct index once, ascending, with its count, row after row, on both the bitmap and the sorting path', () => {
+    // Sizes around the 32-bit word and summary boundaries, and one past the dense limit (sorting).
+    const sizes = fc.constantFrom(1, 31, 32, 33, 1023, 1024, 1025, 16384, 70_001, (1 << 20) + 1);
+    const row = (size: number) => fc.array(fc.oneof(fc.integer({ min: 0, max: size - 1 }), fc.constantFrom(0, size - 1, Math.min(size - 1, 31), Math.min(size - 1, 32))), { maxLength: 400 });
+    fc.assert(
+      fc.property(
+        sizes.chain((size) => fc.tuple(fc.constant(size), fc.array(row(size), { minLength: 1, maxLength: 4 }), fc.integer({ min: 0, max: 3 }), fc.boolean())),
+        ([size, rows, minCount, binary]) => {
+          const counts = new TermCounts(size);
+          const arena = new TypedArena(64);
+          for (const indices of rows) {
+            for (const i of indices) counts.add(i);
+            const reference = new Map<number, number>();
+            for (const i of indices) reference.set(i, (reference.get(i) ?? 0) + 1);
+            const expected = [...reference].filter(([, c]) => c >= minCount).sort((a, b) => a[0] - b[0]);
+            const v = counts.take(arena, size, minCount, binary);
+            assert.equal(v.size, size);
+            assert.deepEqual([...v.indices], expected.map(([i]) => i));
+            assert.deepEqual([...v.values], expected.map(([, c]) => (binary ? 1 : c)));
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
