@@ -77,6 +77,12 @@ function fusedTextStage(chain: readonly Stage[], tokens: TokenizerPart, stopWord
   return stage;
 }
 
+/** What ASCII_LOWER and ASCII_SAME give for Java's `\s` characters: no character code. */
+const SPACE = -1;
+/** Per ASCII code: SPACE for Java's `\s` (space, \t \n \u000B \f \r), else the code (ASCII_SAME) or its lower case (ASCII_LOWER). */
+const ASCII_SAME = Int8Array.from({ length: 128 }, (_, c) => (isJavaSpace(c) ? SPACE : c));
+const ASCII_LOWER = Int8Array.from({ length: 128 }, (_, c) => (isJavaSpace(c) ? SPACE : c >= 65 && c <= 90 ? c + 32 : c));
+
 function isJavaSpace(c: number): boolean {
   return c === 32 || (c >= 9 && c <= 13);
 }
@@ -170,9 +176,11 @@ class TextRows {
     let shift = 0;
     let seen = 0;
     let node = root;
+    const ascii = lower ? ASCII_LOWER : ASCII_SAME;
     for (let i = 0; i <= last; i++) {
-      let c = text.charCodeAt(i);
-      if (isJavaSpace(c)) {
+      const code = text.charCodeAt(i);
+      let c = code < 128 ? ascii[code]! : code;
+      if (c === SPACE) {
         // text[last] is not a space, so a space here always ends a token before the last one.
         this.hashedToken(text, start, i, h1, block, shift, seen, node, hashing);
         if (runs) while (isJavaSpace(text.charCodeAt(i + 1))) i++;
@@ -184,8 +192,7 @@ class TextRows {
         node = root;
         continue;
       }
-      seen |= c;
-      if (lower && c >= 65 && c <= 90) c += 32;
+      seen |= code;
       if (node >= 0) node = trie!.step(node, c);
       // Little-endian 4-byte blocks, as murmur3 reads the token's bytes.
       block |= c << shift;
