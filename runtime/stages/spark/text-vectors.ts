@@ -66,8 +66,10 @@ export class TermCounts {
     const sorted = dense ? this.ascendingDistinct() : this.seen.subarray(0, this.n).sort();
     this.n = 0;
     // Each distinct index once with its count: from the dense array, or as a run of equal indices.
-    let kept = 0;
-    for (let k = 0; k < sorted.length; ) {
+    // Every count is at least 1: with minCount ≤ 1 every distinct index is kept, uncounted.
+    const all = minCount <= 1 && dense !== undefined;
+    let kept = all ? sorted.length : 0;
+    for (let k = 0; k < sorted.length && !all; ) {
       const start = k++;
       if (!dense) while (k < sorted.length && sorted[k] === sorted[start]) k++;
       if ((dense ? dense[sorted[start]!]! : k - start) >= minCount) kept++;
@@ -80,11 +82,11 @@ export class TermCounts {
       if (!dense) while (k < sorted.length && sorted[k] === sorted[start]) k++;
       const index = sorted[start]!;
       const count = dense ? dense[index]! : k - start;
+      if (dense) dense[index] = 0;
       if (count < minCount) continue;
       indices[m] = index;
       values[m++] = binary ? 1 : count;
     }
-    if (dense) for (const index of sorted) dense[index] = 0;
     return { size, indices, values };
   }
 
