@@ -38,10 +38,11 @@ export interface Targets {
   readonly firstOutputS: number;
   readonly p99Ms: number;
   readonly p99AtLoad: number;
-  readonly rssMiB: number;
+  /** The issue's "200 MB", in megabytes (10^6 bytes); peak RSS is measured in MiB. */
+  readonly rssMB: number;
 }
 
-export const TARGETS: Targets = { throughputShare: 0.8, pythonFactor: 3, irisShare: 0.95, irisFastClientPerS: 100_000, firstOutputS: 1, p99Ms: 50, p99AtLoad: 5000, rssMiB: 200 };
+export const TARGETS: Targets = { throughputShare: 0.8, pythonFactor: 3, irisShare: 0.95, irisFastClientPerS: 100_000, firstOutputS: 1, p99Ms: 50, p99AtLoad: 5000, rssMB: 200 };
 
 export interface SliceChoice {
   /** The configured default. */
@@ -114,6 +115,7 @@ function targetLines(d: ReportData): string[] {
   // The dedicated start-up measurement when it ran (its median), else the throughput row's first output.
   const first = compiled?.length ? median(compiled) : (spark?.firstOutputS ?? NaN);
   const rss = spark?.peakRssMiB ?? NaN;
+  const rssTargetMiB = (TARGETS.rssMB * 1e6) / 1048576;
   // NaN (a row not run or failed) is reported as not measured rather than as missed.
   const status = (value: number, met: boolean, miss: string): string => (Number.isNaN(value) ? 'not measured in this run' : met ? 'met' : `**missed**: ${miss}`);
   const shareOfPipe = (perS: number, target: number): string =>
@@ -127,7 +129,7 @@ function targetLines(d: ReportData): string[] {
     `| mlstream + iris tree with the librdkafka client ≥ ${f0(TARGETS.irisFastClientPerS)} records/s | ${f0(irisFast)} records/s (${pct(irisFast / pipe)} of the kafkajs pipe) | ${status(irisFast, irisFast >= TARGETS.irisFastClientPerS, `by ${f0(TARGETS.irisFastClientPerS - irisFast)} records/s; the kafkajs pipe itself reaches ${f0(pipe)} on this broker`)} |`,
     `| first output ≤ ${TARGETS.firstOutputS} s after the process starts (spam-text) | ${first.toFixed(2)} s | ${status(first, first <= TARGETS.firstOutputS, `by ${(first - TARGETS.firstOutputS).toFixed(2)} s`)} |`,
     `| p99 ≤ ${TARGETS.p99Ms} ms at ${f0(TARGETS.p99AtLoad)} records/s (spam-text) | ${f1(p99)} ms | ${status(p99, p99 <= TARGETS.p99Ms, `by ${f1(p99 - TARGETS.p99Ms)} ms (${f1(p99 / TARGETS.p99Ms)}× the target)${pipeP99}`)} |`,
-    `| peak RSS ≤ ${TARGETS.rssMiB} MB (spam-text) | ${f0(rss)} MiB | ${status(rss, rss <= TARGETS.rssMiB, `by ${f0(rss - TARGETS.rssMiB)} MiB${pipeRss}`)} |`,
+    `| peak RSS ≤ ${TARGETS.rssMB} MB (${f1(rssTargetMiB)} MiB; spam-text) | ${f0(rss)} MiB | ${status(rss, rss <= rssTargetMiB, `by ${f0(rss - rssTargetMiB)} MiB${pipeRss}`)} |`,
   ];
 }
 
