@@ -179,7 +179,7 @@ class TextRows {
     const ascii = lower ? ASCII_LOWER : ASCII_SAME;
     for (let i = 0; i <= last; i++) {
       const code = text.charCodeAt(i);
-      let c = code < 128 ? ascii[code]! : code;
+      const c = code < 128 ? ascii[code]! : code;
       if (c === SPACE) {
         // text[last] is not a space, so a space here always ends a token before the last one.
         this.hashedToken(text, start, i, h1, block, shift, seen, node, hashing);
