@@ -92,8 +92,10 @@ test('with producing slowed to 300 ms a request and a 160 MB backlog, fetching w
   const baseline = rssMb(runtime);
   // Each delayed answer slows one produce request. kafkajs sends a slice's outputs in one request;
   // librdkafka in several at once (one per partition, and a slice's first record often alone), so it
-  // takes many more delayed answers to be held back for the same seconds.
-  await broker.command(`broker-errors 1 Produce NONE ${RUNTIME_KAFKA_CLIENT === 'kafkajs' ? 30 : 600} 300`);
+  // takes many more delayed answers to be held back for the same seconds. Both counts outlast the 8 s
+  // watch below with room to spare: kafkajs uses about 3 answers a second here, librdkafka about 110
+  // (600 answers lasted 5-7 s, and the backlog then drained within the watch; CI failed on that).
+  await broker.command(`broker-errors 1 Produce NONE ${RUNTIME_KAFKA_CLIENT === 'kafkajs' ? 40 : 2000} 300`);
   let peak = baseline;
   for (let i = 0; i < 40; i++) {
     await sleep(200);
