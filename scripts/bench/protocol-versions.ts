@@ -33,7 +33,9 @@ const API_VERSIONS_KEY = 18;
  * response: size, correlation_id, error_code, then [api_key, min, max] as INT16s.
  */
 export function brokerApiVersions(bootstrap: string, timeoutMs = 5000): Promise<Map<number, VersionRange>> {
-  const [host, port] = [bootstrap.slice(0, bootstrap.lastIndexOf(':')), Number(bootstrap.slice(bootstrap.lastIndexOf(':') + 1))];
+  const colon = bootstrap.lastIndexOf(':');
+  const host = bootstrap.slice(0, colon);
+  const port = Number(bootstrap.slice(colon + 1));
   const clientId = Buffer.from('mlstream-bench');
   const request = Buffer.alloc(4 + 2 + 2 + 4 + 2 + clientId.length);
   request.writeInt32BE(request.length - 4, 0);
