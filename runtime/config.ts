@@ -33,6 +33,8 @@ export interface Config {
   readonly partitionsConsumedConcurrently: number;
   /** Worker threads running decoding, validation, stages and output encoding; 0: all on the main thread. */
   readonly workers: number;
+  /** The main thread runs a slice itself when the workers have one queued and its event loop was busy less than this share (0: never). */
+  readonly mainShare: number;
   /** Records handed to the engine at once; each slice is produced and committed on its own. */
   readonly sliceSize: number;
   readonly sessionTimeoutMs: number;
@@ -93,6 +95,7 @@ export const CONFIG_ENTRIES = {
   errorRawMaxBytes: { env: 'ERROR_RAW_MAX_BYTES', flag: 'error-raw-max-bytes', default: '4096', help: 'raw input kept in an error record is truncated to this many bytes' },
   partitionsConsumedConcurrently: { env: 'KAFKA_PARTITIONS_CONCURRENTLY', flag: 'partitions-concurrently', default: undefined, help: 'partitions processed at the same time (unset: the larger of 4 and workers + 1, so no fetched partition waits for the others\' round trips)' },
   workers: { env: 'MLSTREAM_WORKERS', flag: 'workers', default: undefined, help: 'worker threads running decoding, validation, the stages and output encoding (unset: cores − 1, at least 1; 0: all on the main thread)' },
+  mainShare: { env: 'MLSTREAM_MAIN_SHARE', flag: 'main-share', default: '0.75', help: 'the main thread also runs a slice when every worker holding its version has one running and one waiting, and the main thread was busy less than this share of the last 100 ms (0: never; 1: whenever the workers have a queue)' },
   sliceSize: { env: 'SLICE_SIZE', flag: 'slice-size', default: '250', help: 'records run through the model at once; outputs are produced and offsets committed per slice, heartbeats go between slices' },
   sessionTimeoutMs: { env: 'KAFKA_SESSION_TIMEOUT_MS', flag: 'session-timeout-ms', default: '30000', help: 'consumer group session timeout' },
   maxWaitTimeInMs: { env: 'KAFKA_MAX_WAIT_MS', flag: 'max-wait-ms', default: '1000', help: 'longest a fetch waits for data' },
@@ -140,6 +143,12 @@ export function loadConfig(flags: Partial<Record<ConfigKey, string>>, env: NodeJ
     const s = required(key);
     const n = Number(s);
     if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${describe(key)} must be an integer in [${min}, ${max}], got "${s}"`);
+    return n;
+  };
+  const share = (key: ConfigKey): number => {
+    const s = required(key);
+    const n = Number(s);
+    if (s.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new ConfigError(`${describe(key)} must be a number in [0, 1], got "${s}"`);
     return n;
   };
   const bool = (key: ConfigKey): boolean => {
@@ -195,6 +204,7 @@ export function loadConfig(flags: Partial<Record<ConfigKey, string>>, env: NodeJ
     // Measured by `npm run bench` (docs/performance.md): at 2,000 records/s over 4 partitions, one or two at a time fell behind, four kept up.
     partitionsConsumedConcurrently: raw('partitionsConsumedConcurrently') === undefined ? Math.max(4, workers + 1) : int('partitionsConsumedConcurrently', 1, 1024),
     workers,
+    mainShare: share('mainShare'),
     sliceSize: int('sliceSize', 1, 100_000),
     sessionTimeoutMs: int('sessionTimeoutMs', 1000, 3_600_000),
     maxWaitTimeInMs: int('maxWaitTimeInMs', 0, 60_000),

@@ -1,3 +1,4 @@
+import { performance as perfHooks, type EventLoopUtilization } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../log.js';
 import type { ModelVersion } from '../packages/package.js';
@@ -16,6 +17,12 @@ export interface PoolOptions {
   readonly log: Logger;
   /** Versions cheaper than this per record run on the main thread (default OFFLOAD_MIN_US_PER_RECORD). */
   readonly offloadMinUsPerRecord?: number;
+  /**
+   * The main thread runs a share itself when every worker holding the version already has
+   * one running and one waiting, and the main thread's event loop was busy less than this share of the last
+   * window (default MAIN_SHARE; 0: never).
+   */
+  readonly mainShare?: number;
 }
 
 /**
@@ -35,6 +42,21 @@ export const OFFLOAD_MIN_US_PER_RECORD = 15;
  * (docs/performance.md, Memory).
  */
 const WORKER_YOUNG_GENERATION_MB = 24;
+
+/**
+ * Work sharing: with one worker on two cores, the worker thread is the busiest thread on a
+ * text model (81% of its window against the main thread's 60% in a profiled bench row), and
+ * a share handed to it while it still has one queued only waits there. The main thread takes
+ * such a share itself while its event loop has room — it is then not copied over or cloned
+ * back either. Measured with `npm run bench -- --rows plain,spark --variant
+ * MLSTREAM_MAIN_SHARE=0 …` (docs/performance.md, Work sharing): 0.75 beat 0 in each of three
+ * runs (+7 to +19%) and beat 0.6 and 0.9.
+ */
+export const MAIN_SHARE = 0.75;
+/** Shares a worker has in hand (one running, one waiting) before the main thread takes the next: 2 beat 3 in the same bench. */
+const SHARE_BEHIND = 2;
+/** How long a window the main thread's load is measured over. */
+const LOAD_WINDOW_MS = 100;
 
 /** Respawns of crashed workers before the pool gives up on them (plans then run on the main thread). */
 const MAX_RESPAWNS = 5;
@@ -85,8 +107,15 @@ export class WorkerPool {
   private readonly cost = new Map<string, number>();
   private nextId = 1;
   private respawns = 0;
-  /** Version shares run by a worker, and on the main thread (no worker had the version yet, or one failed). */
-  readonly runs = { workers: 0, main: 0 };
+  /**
+   * Version shares run by a worker; on the main thread because no worker could (none had the
+   * version yet, one failed, or the version is cheap); and on the main thread while the
+   * workers were busy (work sharing).
+   */
+  readonly runs = { workers: 0, main: 0, shared: 0 };
+  private loadMark: EventLoopUtilization = perfHooks.eventLoopUtilization();
+  private loadMarkAt = performance.now();
+  private mainLoad = 0;
   private closed = false;
   private readonly url: URL;
   private readonly init: ToWorker;
@@ -122,7 +151,11 @@ export class WorkerPool {
     }
   }
 
-  /** One version's share of a slice, on the least busy worker that has the version, else here. */
+  /**
+   * One version's share of a slice: on the least busy worker that has the version; here when
+   * none has it or the version is cheap; and here too when that worker is busy and this
+   * thread has room (work sharing).
+   */
   run(plan: ServingPlan, messages: readonly InputMessage[], positions: readonly number[], topics: OutputTopics, limits: BatchLimits): Promise<PlanRun> {
     const key = versionKey(plan.model);
     let best: PoolWorker | undefined;
@@ -130,8 +163,11 @@ export class WorkerPool {
       if (w.loaded.has(key) && (!best || w.pending.size < best.pending.size)) best = w;
     }
     const usPerRecord = this.cost.get(key);
-    if (!best || usPerRecord === undefined || usPerRecord < (this.options.offloadMinUsPerRecord ?? OFFLOAD_MIN_US_PER_RECORD)) {
-      this.runs.main++;
+    const cheap = usPerRecord === undefined || usPerRecord < (this.options.offloadMinUsPerRecord ?? OFFLOAD_MIN_US_PER_RECORD);
+    const shared = best !== undefined && !cheap && best.pending.size >= SHARE_BEHIND && this.mainHasRoom();
+    if (!best || cheap || shared) {
+      if (shared) this.runs.shared++;
+      else this.runs.main++;
       const started = performance.now();
       return plan.run(messages, positions, topics, limits, this.options.wantRecords).then((run) => {
         this.observe(key, performance.now() - started, messages.length);
@@ -170,6 +206,20 @@ export class WorkerPool {
       };
       check();
     });
+  }
+
+  /** Whether the main thread's event loop was busy less than `mainShare` of the last window. */
+  private mainHasRoom(): boolean {
+    const limit = this.options.mainShare ?? MAIN_SHARE;
+    if (limit <= 0) return false;
+    const now = performance.now();
+    if (now - this.loadMarkAt >= LOAD_WINDOW_MS) {
+      const mark = perfHooks.eventLoopUtilization();
+      this.mainLoad = perfHooks.eventLoopUtilization(mark, this.loadMark).utilization;
+      this.loadMark = mark;
+      this.loadMarkAt = now;
+    }
+    return this.mainLoad < limit;
   }
 
   private observe(key: string, ms: number, records: number): void {

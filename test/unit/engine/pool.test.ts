@@ -51,7 +51,7 @@ function slice(): { messages: InputMessage[]; positions: number[] } {
 }
 
 /** A shipped package loaded here and in a one-worker pool, once the worker has it. */
-async function loadedPool(name: string, options: { wantRecords: boolean; offloadMinUsPerRecord: number }): Promise<{ model: ModelVersion; pool: WorkerPool }> {
+async function loadedPool(name: string, options: { wantRecords: boolean; offloadMinUsPerRecord: number; mainShare?: number }): Promise<{ model: ModelVersion; pool: WorkerPool }> {
   const model = await loadPackage(join(repoRoot, 'model-packages', name), builtinRegistry());
   models.push(model);
   const pool = new WorkerPool({ size: 1, plugins: [], log, ...options });
@@ -71,9 +71,9 @@ for (const name of ['spam-text', 'spam-text-onnx']) {
     const here = await plan.run(messages, positions, topics, limits);
     // The first run has no cost estimate yet, so it runs here; the next one goes to the worker.
     await pool.run(plan, messages, positions, topics, limits);
-    assert.deepEqual(pool.runs, { workers: 0, main: 1 });
+    assert.deepEqual(pool.runs, { workers: 0, main: 1, shared: 0 });
     const there = await pool.run(plan, messages, positions, topics, limits);
-    assert.deepEqual(pool.runs, { workers: 1, main: 1 });
+    assert.deepEqual(pool.runs, { workers: 1, main: 1, shared: 0 });
 
     assert.deepEqual(comparable(there), comparable(here));
     assert.equal(here.predictions.length, 5);
@@ -86,7 +86,7 @@ for (const name of ['spam-text', 'spam-text-onnx']) {
     // Unloaded from the pool: the next share runs on the main thread, with the same answer.
     pool.sync([]);
     const after = await pool.run(plan, messages, positions, topics, limits);
-    assert.deepEqual(pool.runs, { workers: 1, main: 2 });
+    assert.deepEqual(pool.runs, { workers: 1, main: 2, shared: 0 });
     assert.deepEqual(comparable(after), comparable(here));
   });
 }
@@ -95,7 +95,7 @@ test('a version cheaper per record than the threshold stays on the main thread',
   const { model, pool } = await loadedPool('spam-text', { wantRecords: false, offloadMinUsPerRecord: 1e9 });
   const { messages, positions } = slice();
   for (let i = 0; i < 3; i++) await pool.run(planFor(model), messages, positions, topics, limits);
-  assert.deepEqual(pool.runs, { workers: 0, main: 3 });
+  assert.deepEqual(pool.runs, { workers: 0, main: 3, shared: 0 });
 });
 
 test('prediction records are built only when a sink or the dashboard wants them, on either thread', { timeout: 120_000 }, async () => {
@@ -108,7 +108,7 @@ test('prediction records are built only when a sink or the dashboard wants them,
     const unwanted = await pool.run(plan, messages, positions, topics, limits);
     assert.ok(wanted.records.length > 0 && wanted.records.length === wanted.predictions.length);
     assert.equal(unwanted.records.length, 0);
-    assert.deepEqual(pool.runs, offloadMinUsPerRecord === 0 ? { workers: 1, main: 1 } : { workers: 0, main: 2 });
+    assert.deepEqual(pool.runs, offloadMinUsPerRecord === 0 ? { workers: 1, main: 1, shared: 0 } : { workers: 0, main: 2, shared: 0 });
     // Everything that goes to Kafka is the same either way.
     assert.deepEqual(comparable({ ...unwanted, records: [] }), comparable({ ...wanted, records: [] }));
   }
@@ -123,8 +123,23 @@ test('a worker that dies mid-run: its share runs again on the main thread, and a
   // Reaching into the pool: nothing outside it should be able to kill its threads.
   await (pool as unknown as { workers: { thread: { terminate(): Promise<number> } }[] }).workers[0]!.thread.terminate();
   assert.deepEqual(comparable(await pending), comparable(here));
-  assert.deepEqual(pool.runs, { workers: 0, main: 2 });
+  assert.deepEqual(pool.runs, { workers: 0, main: 2, shared: 0 });
   assert.equal(await pool.whenLoaded(model), true, 'a new worker loaded the version');
   await pool.run(plan, messages, positions, topics, limits);
-  assert.deepEqual(pool.runs, { workers: 1, main: 2 });
+  assert.deepEqual(pool.runs, { workers: 1, main: 2, shared: 0 });
+});
+
+test('work sharing: a share that would wait behind two on the busy worker runs on the main thread when it has room; with mainShare 0 it waits', { timeout: 120_000 }, async () => {
+  const { messages, positions } = slice();
+  // mainShare 1: the main thread always has room unless its event loop never idled (the
+  // pool's load window here spans the idle waits for the worker to load the version).
+  for (const mainShare of [1, 0]) {
+    const { model, pool } = await loadedPool('spam-text', { wantRecords: true, offloadMinUsPerRecord: 0, mainShare });
+    const plan = planFor(model);
+    const here = await pool.run(plan, messages, positions, topics, limits); // the first run teaches the pool the version's cost
+    // Three shares at once: the worker gets the first two, the third would wait behind both.
+    const runs = await Promise.all([0, 1, 2].map(() => pool.run(plan, messages, positions, topics, limits)));
+    assert.deepEqual(pool.runs, mainShare === 1 ? { workers: 2, main: 1, shared: 1 } : { workers: 3, main: 1, shared: 0 });
+    for (const run of runs) assert.deepEqual(comparable(run), comparable(here), 'the same answer on either thread');
+  }
 });
