@@ -100,6 +100,21 @@ export function startChild(args: string[], env: Record<string, string>, cwd: str
 
 let clockTicks: number | undefined;
 
+/**
+ * CPU time of the whole machine so far, in seconds summed over its cores (/proc/stat's `cpu`
+ * line): busy is everything but idle and iowait, so it counts every process — the one under
+ * test, the local broker, the benchmark itself, the kernel's network stack and anything else
+ * running.
+ */
+export function machineCpu(): { busyS: number; totalS: number } {
+  clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+  // user nice system idle iowait irq softirq steal (guest time is already inside user).
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).slice(1, 9).map(Number) as [number, number, number, number, number, number, number, number];
+  const total = user + nice + system + idle + iowait + irq + softirq + steal;
+  return { busyS: (total - idle - iowait) / clockTicks, totalS: total / clockTicks };
+}
+
 /** User + system CPU seconds the process has used so far (/proc/<pid>/stat). */
 export function cpuSeconds(pid: number): number {
   clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;

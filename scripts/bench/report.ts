@@ -75,18 +75,18 @@ const idsCell = (r: { ids: { ok: boolean; missing: number; duplicated: number; u
 
 function rowTable(rows: readonly Outcome<RowResult>[], base: number, numbered: boolean): string[] {
   const lines = [
-    '| | system | wall s | first output s | steady records/s | vs (1) | all runs, records/s | CPU s | CPU µs/record | peak RSS MiB | broker CPU s | predictions / errors | ids |',
-    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|',
+    '| | system | wall s | first output s | steady records/s | vs (1) | all runs, records/s | CPU s | CPU µs/record | peak RSS MiB | broker CPU s | machine busy | machine CPU µs/record | predictions / errors | ids |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|',
   ];
   rows.forEach((o, i) => {
     const n = numbered ? `(${i + 1})` : '';
     if (!o.ok) {
-      lines.push(`| ${n} | ${o.system.label} | ${o.notRun ? 'not run' : '**FAILED**'}: ${o.error.split('\n')[0]} | | | | | | | | | | |`);
+      lines.push(`| ${n} | ${o.system.label} | ${o.notRun ? 'not run' : '**FAILED**'}: ${o.error.split('\n')[0]} | | | | | | | | | | | | |`);
       return;
     }
     const r = o.result;
     lines.push(
-      `| ${n} | ${r.system.label} | ${f1(r.wallS)} | ${f1(r.firstOutputS)} | ${f0(r.steadyPerS)} | ${pct(r.steadyPerS / base)} | ${(r.steadyRuns ?? [r.steadyPerS]).map(f0).join(', ')} | ${f1(r.cpuS)} | ${f0(r.cpuUsPerRecord)} | ${f0(r.peakRssMiB)} | ${r.brokerCpuS.toFixed(2)} | ${f0(r.predictions)} / ${f0(r.errors)} | ${idsCell(r)} |`,
+      `| ${n} | ${r.system.label} | ${f1(r.wallS)} | ${f1(r.firstOutputS)} | ${f0(r.steadyPerS)} | ${pct(r.steadyPerS / base)} | ${(r.steadyRuns ?? [r.steadyPerS]).map(f0).join(', ')} | ${f1(r.cpuS)} | ${f0(r.cpuUsPerRecord)} | ${f0(r.peakRssMiB)} | ${r.brokerCpuS.toFixed(2)} | ${pct(r.machineBusyShare)} | ${f0(r.machineUsPerRecord)} | ${f0(r.predictions)} / ${f0(r.errors)} | ${idsCell(r)} |`,
     );
   });
   return lines;
@@ -220,7 +220,7 @@ export function renderReport(d: ReportData, analysis: readonly string[], recomme
     '',
     '## Throughput',
     '',
-    `Wall time runs from starting the process to its last output (producer timestamps); steady throughput counts the outputs after the first slice, from the first output to the last, so start-up and the consumer group's first join are left out. CPU and peak RSS (VmHWM) are the process's own, from /proc; CPU µs/record counts from the first output on; broker CPU is the local broker's during the row. ` +
+    `Wall time runs from starting the process to its last output (producer timestamps); steady throughput counts the outputs after the first slice, from the first output to the last, so start-up and the consumer group's first join are left out. CPU and peak RSS (VmHWM) are the process's own, from /proc; CPU µs/record counts from the first output on; broker CPU is the local broker's during the row. Machine busy is the share of all the machine's cores busy (every process and the kernel, from /proc/stat) from the first output to the last, and machine CPU µs/record that busy time per record output then: near 100%, a row is bounded by the machine's CPU; well below it, by waiting. ` +
       `Each row ran ${e.repeat} time(s) over the same preloaded records with a fresh consumer group, the repetitions going round all rows in turn; the best run is shown (other work on the machine only ever slows a run down) and every run's throughput is listed. Every input id is checked to appear exactly once in predictions ∪ errors, in every run.`,
     '',
     ...rowTable(d.rows, base, true),

@@ -1,5 +1,5 @@
 import type { Admin, Kafka } from 'kafkajs';
-import { cpuSeconds, peakRssMiB, startChild, type Child } from './child.js';
+import { cpuSeconds, machineCpu, peakRssMiB, startChild, type Child } from './child.js';
 import { checkIds, countMessages, readAll, type IdCheck } from './outputs.js';
 import type { LocalBroker } from '../broker/index.js';
 
@@ -37,6 +37,13 @@ export interface RowResult {
   readonly peakRssMiB: number;
   /** CPU the local broker spent from the process's start to its last output. */
   readonly brokerCpuS: number;
+  /**
+   * The whole machine from the first output to the last (every process and the kernel):
+   * the share of all its cores' time that was busy, and busy CPU µs per record output in
+   * that window. Near 100%, the row is bounded by the machine's CPU; well below, by waiting.
+   */
+  readonly machineBusyShare: number;
+  readonly machineUsPerRecord: number;
   readonly predictions: number;
   readonly errors: number;
   readonly ids: IdCheck;
@@ -83,6 +90,8 @@ export async function runRow(setup: RowSetup, system: System, tag: string): Prom
   let brokerCpu = 0;
   let cpuAtFirst: number | undefined;
   let cpuAtEnd = 0;
+  let machineAtFirst: { busyS: number; totalS: number; count: number } | undefined;
+  let machine = { share: NaN, usPerRecord: NaN };
   let rss = 0;
   let exitCode: number | null;
   try {
@@ -91,13 +100,21 @@ export async function runRow(setup: RowSetup, system: System, tag: string): Prom
     for (;;) {
       const cpu = cpuSeconds(child.pid);
       const count = await countMessages(setup.admin, topics);
-      if (count > 0 && cpuAtFirst === undefined) cpuAtFirst = cpu;
+      if (count > 0 && cpuAtFirst === undefined) {
+        cpuAtFirst = cpu;
+        machineAtFirst = { ...machineCpu(), count };
+      }
       if (count !== last) {
         last = count;
         lastChange = Date.now();
       }
       if (count >= setup.records) {
         cpuAtEnd = cpuSeconds(child.pid);
+        const m = machineCpu();
+        if (machineAtFirst && m.totalS > machineAtFirst.totalS && count > machineAtFirst.count) {
+          const busy = m.busyS - machineAtFirst.busyS;
+          machine = { share: busy / (m.totalS - machineAtFirst.totalS), usPerRecord: (busy * 1e6) / (count - machineAtFirst.count) };
+        }
         rss = peakRssMiB(child.pid);
         brokerCpu = cpuSeconds(setup.broker.pid) - brokerCpuBefore;
         break;
@@ -110,7 +127,7 @@ export async function runRow(setup: RowSetup, system: System, tag: string): Prom
     exitCode = await child.stop();
   }
   const outputs = await readAll(setup.kafka, setup.admin, topics);
-  return summarize(setup, system, child, errorsTopic, outputs, { cpuS: cpuAtEnd, cpuAtFirst: cpuAtFirst ?? 0, rss, brokerCpu, exitCode });
+  return summarize(setup, system, child, errorsTopic, outputs, { cpuS: cpuAtEnd, cpuAtFirst: cpuAtFirst ?? 0, rss, brokerCpu, machine, exitCode });
 }
 
 function summarize(
@@ -119,7 +136,7 @@ function summarize(
   child: Child,
   errorsTopic: string,
   outputs: Awaited<ReturnType<typeof readAll>>,
-  m: { cpuS: number; cpuAtFirst: number; rss: number; brokerCpu: number; exitCode: number | null },
+  m: { cpuS: number; cpuAtFirst: number; rss: number; brokerCpu: number; machine: { share: number; usPerRecord: number }; exitCode: number | null },
 ): RowResult {
   let first = Infinity;
   let last = -Infinity;
@@ -141,6 +158,8 @@ function summarize(
     cpuUsPerRecord: ((m.cpuS - m.cpuAtFirst) * 1e6) / setup.records,
     peakRssMiB: m.rss,
     brokerCpuS: m.brokerCpu,
+    machineBusyShare: m.machine.share,
+    machineUsPerRecord: m.machine.usPerRecord,
     predictions: outputs.length - errors,
     errors,
     ids: checkIds(outputs, setup.expectedIds()),
