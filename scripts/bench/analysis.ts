@@ -254,7 +254,7 @@ function clientLines(d: ReportData, ok: (key: string) => RowResult | undefined):
     const budget = (d.env.cores * 1e6) / 100_000;
     const best = rd && rd.cpuUsPerRecord < iris.cpuUsPerRecord ? rd : iris;
     out.push(
-      `- **The iris tree at 100,000 records/s** would leave ${budget.toFixed(0)} µs of CPU per record on ${d.env.cores} cores for everything — Kafka, decoding, validation, the tree, outputs — with the broker and the reader on the same cores. ` +
+      `- **The iris tree at 100,000 records/s** would leave ${budget.toFixed(0)} µs of CPU per record on ${d.env.cores} cores for everything — Kafka, decoding, validation, the tree, outputs — with the broker and the kernel's network stack on the same cores. ` +
         `It spends ${f0(iris.cpuUsPerRecord)} µs on kafkajs${rd ? ` and ${f0(rd.cpuUsPerRecord)} on librdkafka` : ''}: ${(best.cpuUsPerRecord / budget).toFixed(1)}× the budget, and the bare kafkajs pipe alone spends ${f0(ok('plain')?.cpuUsPerRecord ?? NaN)} µs per (larger) record.`,
     );
   }
