@@ -77,6 +77,7 @@ export async function serve(config: Config, probeKafka: () => Promise<void> = as
 
   // Decoding, validation, the stages and output encoding run on worker threads; Kafka stays here.
   const pool = new WorkerPool({ size: config.workers, mainShare: config.mainShare, plugins: config.plugins, remoteAllowedHosts: config.remoteAllowedHosts, wantRecords: sink !== undefined || config.httpPort !== undefined, log });
+  metrics?.watchPool(pool.runs);
   const syncPool = (): void => pool.sync(store.loaded());
   store.on('changed', syncPool);
   syncPool();

@@ -6,6 +6,9 @@ import type { ModelVersion } from '../packages/package.js';
 import type { ModelStore, Refusal } from '../packages/store.js';
 import type { Route } from './server.js';
 
+const POOL_THREADS = ['workers', 'main', 'shared'] as const;
+type PoolThread = (typeof POOL_THREADS)[number];
+
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const BATCH_SIZE_BUCKETS = [1, 5, 10, 50, 100, 250, 500, 1000, 2500, 5000];
@@ -31,6 +34,8 @@ export class RuntimeMetrics {
   private readonly reloads: Counter<'model'>;
   private readonly refusals: Counter<'model'>;
   private readonly seenModels = new Set<string>();
+  /** The worker pool's share counters, once `watchPool` is given them (read at scrape time). */
+  private poolRuns: Readonly<Record<PoolThread, number>> | undefined;
   private readonly stageClasses = new Map<string, ReadonlyMap<string, string>>();
   private readonly onLoaded = (m: ModelVersion): void => this.countLoad(m);
   private readonly onRefused = (r: Refusal): void => this.refusals.inc({ model: r.name });
@@ -94,11 +99,34 @@ export class RuntimeMetrics {
       },
     });
 
+    const runsOf = (): Readonly<Record<PoolThread, number>> | undefined => this.poolRuns;
+    const reported: Record<PoolThread, number> = { workers: 0, main: 0, shared: 0 };
+    new Counter({
+      name: 'mlstream_pool_shares_total',
+      help: 'Package versions\' shares of slices run, by thread: workers (the pool), main (no worker could, or the version is cheap), shared (the main thread while the workers were busy: work sharing)',
+      labelNames: ['thread'],
+      registers,
+      collect() {
+        const runs = runsOf();
+        for (const thread of POOL_THREADS) {
+          // A counter only goes up: add what the pool counted since the last scrape.
+          const delta = (runs?.[thread] ?? 0) - reported[thread];
+          this.inc({ thread }, Math.max(0, delta));
+          reported[thread] += Math.max(0, delta);
+        }
+      },
+    });
+
     // The store may have loaded packages before the metrics existed; those count as loads.
     for (const m of store.loaded()) this.countLoad(m);
     for (const r of store.allRefusals()) this.onRefused(r);
     store.on('loaded', this.onLoaded);
     store.on('refused', this.onRefused);
+  }
+
+  /** Exposes the worker pool's share counters (`WorkerPool.runs`) as mlstream_pool_shares_total. */
+  watchPool(runs: Readonly<Record<PoolThread, number>>): void {
+    this.poolRuns = runs;
   }
 
   /** The runner's afterCommit hook. */

@@ -122,3 +122,33 @@ async function waitUntil(cond: () => boolean, timeoutMs = 20_000): Promise<void>
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+test('the worker pool\'s shares by thread, read from the pool at each scrape and only ever going up', async (t) => {
+  const work = mkdtempSync(join(tmpdir(), 'mlstream-metrics-'));
+  const store = new ModelStore(work, builtinRegistry(), log, { watch: false });
+  await store.start();
+  const metrics = new RuntimeMetrics(store);
+  t.after(async () => {
+    metrics.close();
+    await store.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+  const scrape = async (): Promise<number[]> => {
+    const m = parsePrometheusText(await metrics.registry.metrics());
+    return ['workers', 'main', 'shared'].map((thread) => sampleValue(m, 'mlstream_pool_shares_total', { thread })!);
+  };
+  assert.deepEqual(await scrape(), [0, 0, 0], 'exposed before any pool is watched');
+  const runs = { workers: 0, main: 0, shared: 0 };
+  metrics.watchPool(runs);
+  runs.workers = 7;
+  runs.main = 1;
+  runs.shared = 3;
+  assert.deepEqual(await scrape(), [7, 1, 3]);
+  // A worker that failed a run gives it back to the main thread: workers goes down by one.
+  runs.workers = 6;
+  runs.main = 2;
+  runs.shared = 5;
+  assert.deepEqual(await scrape(), [7, 2, 5], 'a counter never goes down');
+  runs.workers = 9;
+  assert.deepEqual(await scrape(), [9, 2, 5]);
+});
