@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { processBatch } from '../../runtime/engine/batch.js';
 import type { InputMessage } from '../../runtime/engine/messages.js';
 import { RuntimeMetrics } from '../../runtime/http/metrics.js';
@@ -26,6 +26,21 @@ function messages(values: Array<string | null>, partition: number, firstOffset: 
     value: v === null ? null : Buffer.from(v),
     timestamp: String(timestamp),
   }));
+}
+
+/** A model store over a fresh folder (filled by `fill`) and metrics over it, all removed after the test. */
+async function metricsOverStore(t: TestContext, fill: (dir: string) => void, options: ConstructorParameters<typeof ModelStore>[3]): Promise<{ work: string; store: ModelStore; metrics: RuntimeMetrics }> {
+  const work = mkdtempSync(join(tmpdir(), 'mlstream-metrics-store-'));
+  fill(work);
+  const store = new ModelStore(work, builtinRegistry(), log, options);
+  await store.start();
+  const metrics = new RuntimeMetrics(store);
+  t.after(async () => {
+    metrics.close();
+    await store.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+  return { work, store, metrics };
 }
 
 test('error codes, records out, batch sizes and lag add up across slices, in a registry of each instance\'s own', async (t) => {
@@ -73,16 +88,7 @@ test('error codes, records out, batch sizes and lag add up across slices, in a r
 });
 
 test('model versions loaded, reloads and refusals follow the model store', { skip: skipWithoutFixtures, timeout: 60_000 }, async (t) => {
-  const work = mkdtempSync(join(tmpdir(), 'mlstream-metrics-store-'));
-  installIrisPackage(work);
-  const store = new ModelStore(work, builtinRegistry(), log, { settleMs: 100 });
-  await store.start();
-  const metrics = new RuntimeMetrics(store);
-  t.after(async () => {
-    metrics.close();
-    await store.close();
-    rmSync(work, { recursive: true, force: true });
-  });
+  const { work, store, metrics } = await metricsOverStore(t, installIrisPackage, { settleMs: 100 });
   const scrape = async () => parsePrometheusText(await metrics.registry.metrics());
   const first = store.current()!;
   let m = await scrape();
@@ -124,15 +130,7 @@ async function waitUntil(cond: () => boolean, timeoutMs = 20_000): Promise<void>
 }
 
 test('the worker pool\'s shares by thread, read from the pool at each scrape and only ever going up', async (t) => {
-  const work = mkdtempSync(join(tmpdir(), 'mlstream-metrics-'));
-  const store = new ModelStore(work, builtinRegistry(), log, { watch: false });
-  await store.start();
-  const metrics = new RuntimeMetrics(store);
-  t.after(async () => {
-    metrics.close();
-    await store.close();
-    rmSync(work, { recursive: true, force: true });
-  });
+  const { metrics } = await metricsOverStore(t, () => undefined, { watch: false });
   const scrape = async (): Promise<number[]> => {
     const m = parsePrometheusText(await metrics.registry.metrics());
     return ['workers', 'main', 'shared'].map((thread) => sampleValue(m, 'mlstream_pool_shares_total', { thread })!);
