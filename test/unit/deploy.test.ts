@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { CONFIG_ENTRIES } from '../../runtime/config.js';
 import { processBatch } from '../../runtime/engine/batch.js';
-import { RuntimeMetrics } from '../../runtime/http/metrics.js';
 import { createLogger } from '../../runtime/log.js';
 import { ModelStore } from '../../runtime/packages/store.js';
 import { PostgresSink, quoteTableName } from '../../runtime/sinks/postgres.js';
@@ -14,6 +13,7 @@ import { builtinRegistry } from '../../runtime/stages/index.js';
 import { haveSparkFixtures, repoRoot } from '../helpers/fixtures.js';
 import { installIrisPackage, irisRecords } from '../helpers/iris.js';
 import { skipWithoutPostgres, testDatabaseUrl, uniqueTableName, withClient } from '../helpers/postgres.js';
+import { metricsOverStore } from '../helpers/metrics-store.js';
 import { parsePrometheusText } from '../helpers/prometheus-text.js';
 
 /*
@@ -85,15 +85,7 @@ test('the observability profile adds PostgreSQL, Prometheus and Grafana, wired t
 const PROMQL_WORDS = new Set(['sum', 'max', 'min', 'avg', 'count', 'rate', 'increase', 'irate', 'histogram_quantile', 'by', 'without', 'on', 'ignoring', 'and', 'or', 'unless']);
 
 test("every PromQL query in the Grafana dashboard uses metrics and labels the runtime really exposes", async (t) => {
-  const work = mkdtempSync(join(tmpdir(), 'mlstream-deploy-'));
-  const store = new ModelStore(work, builtinRegistry(), createLogger('silent'), { watch: false });
-  await store.start();
-  const metrics = new RuntimeMetrics(store);
-  t.after(async () => {
-    metrics.close();
-    await store.close();
-    rmSync(work, { recursive: true, force: true });
-  });
+  const { metrics } = await metricsOverStore(t, () => undefined, { watch: false });
   const families = parsePrometheusText(await metrics.registry.metrics());
   const labelsOf = new Map<string, Set<string>>();
   for (const m of metrics.registry.getMetricsAsArray() as unknown as Array<{ name: string; type: string; labelNames?: string[] }>) {

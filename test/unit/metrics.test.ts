@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { processBatch } from '../../runtime/engine/batch.js';
 import type { InputMessage } from '../../runtime/engine/messages.js';
 import { RuntimeMetrics } from '../../runtime/http/metrics.js';
@@ -11,6 +11,7 @@ import { ModelStore } from '../../runtime/packages/store.js';
 import { builtinRegistry } from '../../runtime/stages/index.js';
 import { skipWithoutFixtures } from '../helpers/fixtures.js';
 import { IRIS_PACKAGE, installIrisPackage, irisRecords } from '../helpers/iris.js';
+import { metricsOverStore } from '../helpers/metrics-store.js';
 import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js';
 
 const topics = { predictions: 'preds', errors: 'errs' };
@@ -26,21 +27,6 @@ function messages(values: Array<string | null>, partition: number, firstOffset: 
     value: v === null ? null : Buffer.from(v),
     timestamp: String(timestamp),
   }));
-}
-
-/** A model store over a fresh folder (filled by `fill`) and metrics over it, all removed after the test. */
-async function metricsOverStore(t: TestContext, fill: (dir: string) => void, options: ConstructorParameters<typeof ModelStore>[3]): Promise<{ work: string; store: ModelStore; metrics: RuntimeMetrics }> {
-  const work = mkdtempSync(join(tmpdir(), 'mlstream-metrics-store-'));
-  fill(work);
-  const store = new ModelStore(work, builtinRegistry(), log, options);
-  await store.start();
-  const metrics = new RuntimeMetrics(store);
-  t.after(async () => {
-    metrics.close();
-    await store.close();
-    rmSync(work, { recursive: true, force: true });
-  });
-  return { work, store, metrics };
 }
 
 test('error codes, records out, batch sizes and lag add up across slices, in a registry of each instance\'s own', async (t) => {
