@@ -19,8 +19,8 @@ export interface PoolOptions {
   readonly offloadMinUsPerRecord?: number;
   /**
    * The main thread runs a share itself when every worker holding the version already has
-   * one running and one waiting, and the main thread's event loop was busy less than this share of the last
-   * window (default MAIN_SHARE; 0: never).
+   * one running and one waiting, and the main thread's event loop was busy less than this
+   * share of the last window (default MAIN_SHARE; 0: never).
    */
   readonly mainShare?: number;
 }
@@ -46,11 +46,12 @@ const WORKER_YOUNG_GENERATION_MB = 24;
 /**
  * Work sharing: with one worker on two cores, the worker thread is the busiest thread on a
  * text model (81% of its window against the main thread's 60% in a profiled bench row), and
- * a share handed to it while it still has one queued only waits there. The main thread takes
- * such a share itself while its event loop has room — it is then not copied over or cloned
- * back either. Measured with `npm run bench -- --rows plain,spark --variant
- * MLSTREAM_MAIN_SHARE=0 …` (docs/performance.md, Work sharing): 0.75 beat 0 in each of three
- * runs (+7 to +19%) and beat 0.6 and 0.9.
+ * a share handed to it while it already has one running and one waiting only waits there.
+ * The main thread takes such a share itself while its event loop has room — it is then not
+ * copied over or cloned back either. Measured with `npm run bench -- --rows plain,spark
+ * --variant MLSTREAM_MAIN_SHARE=0 …` and a temporary switch (docs/performance.md, Work
+ * sharing): 0.75 beat 0 in each of five comparisons (+3 to +19%), and 0.6 and 0.9 were no
+ * better.
  */
 export const MAIN_SHARE = 0.75;
 /** Shares a worker has in hand (one running, one waiting) before the main thread takes the next: 2 beat 3 in the same bench. */
