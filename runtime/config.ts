@@ -33,7 +33,7 @@ export interface Config {
   readonly partitionsConsumedConcurrently: number;
   /** Worker threads running decoding, validation, stages and output encoding; 0: all on the main thread. */
   readonly workers: number;
-  /** The main thread runs a slice itself when the workers have one queued and its event loop was busy less than this share (0: never). */
+  /** The main thread runs a slice itself when its worker has one running and one waiting and its event loop was busy less than this share (0: never). */
   readonly mainShare: number;
   /** Records handed to the engine at once; each slice is produced and committed on its own. */
   readonly sliceSize: number;

@@ -110,9 +110,9 @@ export class RuntimeMetrics {
         const runs = runsOf();
         for (const thread of POOL_THREADS) {
           // A counter only goes up: add what the pool counted since the last scrape.
-          const delta = (runs?.[thread] ?? 0) - reported[thread];
-          this.inc({ thread }, Math.max(0, delta));
-          reported[thread] += Math.max(0, delta);
+          const delta = Math.max(0, (runs?.[thread] ?? 0) - reported[thread]);
+          this.inc({ thread }, delta);
+          reported[thread] += delta;
         }
       },
     });

@@ -100,6 +100,12 @@ export function startChild(args: string[], env: Record<string, string>, cwd: str
 
 let clockTicks: number | undefined;
 
+/** Clock ticks per second, the unit of /proc's CPU times (asked once). */
+function ticksPerSecond(): number {
+  clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  return clockTicks;
+}
+
 /**
  * CPU time of the whole machine so far, in seconds summed over its cores (/proc/stat's `cpu`
  * line): busy is everything but idle and iowait, so it counts every process — the one under
@@ -107,21 +113,20 @@ let clockTicks: number | undefined;
  * running.
  */
 export function machineCpu(): { busyS: number; totalS: number } {
-  clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  const ticks = ticksPerSecond();
   const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
   // user nice system idle iowait irq softirq steal (guest time is already inside user).
   const [user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).slice(1, 9).map(Number) as [number, number, number, number, number, number, number, number];
   const total = user + nice + system + idle + iowait + irq + softirq + steal;
-  return { busyS: (total - idle - iowait) / clockTicks, totalS: total / clockTicks };
+  return { busyS: (total - idle - iowait) / ticks, totalS: total / ticks };
 }
 
 /** User + system CPU seconds the process has used so far (/proc/<pid>/stat). */
 export function cpuSeconds(pid: number): number {
-  clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // The command name may hold spaces or parentheses; fields are counted after its last ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / clockTicks;
+  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond();
 }
 
 /** Peak resident set (VmHWM) in MiB. */
