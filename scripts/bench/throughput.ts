@@ -113,7 +113,8 @@ export async function runRow(setup: RowSetup, system: System, tag: string): Prom
         const m = machineCpu();
         if (machineAtFirst && m.totalS > machineAtFirst.totalS && count > machineAtFirst.count) {
           const busy = m.busyS - machineAtFirst.busyS;
-          machine = { share: busy / (m.totalS - machineAtFirst.totalS), usPerRecord: (busy * 1e6) / (count - machineAtFirst.count) };
+          // The idle counter may step back a tick under full load: a share is at most 1.
+          machine = { share: Math.min(1, busy / (m.totalS - machineAtFirst.totalS)), usPerRecord: (busy * 1e6) / (count - machineAtFirst.count) };
         }
         rss = peakRssMiB(child.pid);
         brokerCpu = cpuSeconds(setup.broker.pid) - brokerCpuBefore;

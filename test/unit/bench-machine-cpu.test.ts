@@ -19,7 +19,9 @@ test('machineCpu counts this process spinning as busy time, and all cores in its
   assert.ok(own >= 0.3, `this process spun for ${own} s of CPU`);
   // Clock ticks are 10 ms: allow two ticks of rounding either side.
   assert.ok(busy >= own - 0.02, `machine busy ${busy} s covers this process's ${own} s`);
-  assert.ok(busy <= total, 'busy is part of the total');
+  // The kernel's idle counter can step back by a tick on a fully loaded machine (found when
+  // this test ran beside a compile), so busy may exceed the total by that much, no more.
+  assert.ok(busy <= total + 0.02, `busy ${busy} s is part of the total ${total} s`);
   const cores = availableParallelism();
   assert.ok(Math.abs(total - cores * wallS) <= cores * 0.05 + 0.02, `total ${total} s ≈ ${cores} cores × ${wallS} s`);
 });
