@@ -37,6 +37,8 @@ export interface Config {
   readonly mainShare: number;
   /** Records handed to the engine at once; each slice is produced and committed on its own. */
   readonly sliceSize: number;
+  /** Fetch a partition's next batch while its current one is worked on (kafkajs; librdkafka prefetches by itself). */
+  readonly fetchAhead: boolean;
   readonly sessionTimeoutMs: number;
   readonly maxWaitTimeInMs: number;
   readonly deliveryTimeoutMs: number;
@@ -96,6 +98,7 @@ export const CONFIG_ENTRIES = {
   partitionsConsumedConcurrently: { env: 'KAFKA_PARTITIONS_CONCURRENTLY', flag: 'partitions-concurrently', default: undefined, help: 'partitions processed at the same time (unset: the larger of 4 and workers + 1, so no fetched partition waits for the others\' round trips)' },
   workers: { env: 'MLSTREAM_WORKERS', flag: 'workers', default: undefined, help: 'worker threads running decoding, validation, the stages and output encoding (unset: cores − 1, at least 1; 0: all on the main thread)' },
   mainShare: { env: 'MLSTREAM_MAIN_SHARE', flag: 'main-share', default: '0.75', help: 'the main thread also runs a slice when every worker holding its version has one running and one waiting, and the main thread was busy less than this share of the last 100 ms (0: never; 1: whenever the workers have a queue)' },
+  fetchAhead: { env: 'KAFKA_FETCH_AHEAD', flag: 'fetch-ahead', default: 'true', help: 'kafkajs fetches a partition\'s next batch while its current one is worked on (at most two batches of 512 KiB per partition in hand): true | false (false: one batch of 1 MiB, fetched once every partition\'s batch is done)' },
   sliceSize: { env: 'SLICE_SIZE', flag: 'slice-size', default: '250', help: 'records run through the model at once; outputs are produced and offsets committed per slice, heartbeats go between slices' },
   sessionTimeoutMs: { env: 'KAFKA_SESSION_TIMEOUT_MS', flag: 'session-timeout-ms', default: '30000', help: 'consumer group session timeout' },
   maxWaitTimeInMs: { env: 'KAFKA_MAX_WAIT_MS', flag: 'max-wait-ms', default: '1000', help: 'longest a fetch waits for data' },
@@ -206,6 +209,7 @@ export function loadConfig(flags: Partial<Record<ConfigKey, string>>, env: NodeJ
     workers,
     mainShare: share('mainShare'),
     sliceSize: int('sliceSize', 1, 100_000),
+    fetchAhead: bool('fetchAhead'),
     sessionTimeoutMs: int('sessionTimeoutMs', 1000, 3_600_000),
     maxWaitTimeInMs: int('maxWaitTimeInMs', 0, 60_000),
     deliveryTimeoutMs: int('deliveryTimeoutMs', 1000, 3_600_000),

@@ -31,6 +31,7 @@ class KafkajsConsumer implements BatchConsumer {
       retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 5000, restartOnFailure: async () => s.restartOnFailure() },
     });
     this.consumer.on(this.consumer.events.CRASH, (e) => events.crashed(e.payload.error, e.payload.restart));
+    this.consumer.on(this.consumer.events.REBALANCING, () => events.rebalancing?.());
     this.consumer.on(this.consumer.events.GROUP_JOIN, (e) =>
       events.joined({ groupId: e.payload.groupId, memberId: e.payload.memberId, assignment: e.payload.memberAssignment }),
     );
@@ -62,14 +63,23 @@ class KafkajsConsumer implements BatchConsumer {
           // a stop has begun, so SIGTERM finishes the slice in hand and commits it.
           commit: async (nextOffset) => {
             await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: nextOffset }] }] });
-            resolveOffset((BigInt(nextOffset) - 1n).toString());
+          },
+          // kafkajs fetches a partition from its resolved offset (eachBatchAutoResolve is off).
+          // After a rejoin the resolved offsets are the new assignment's: a partition no longer
+          // held has none, and kafkajs reads it from the committed offset if it comes back.
+          release: (nextOffset) => {
+            try {
+              resolveOffset((BigInt(nextOffset) - 1n).toString());
+            } catch {
+              // not assigned here any more
+            }
           },
         });
       },
     });
   }
 
-  /** kafkajs fetches a resumed partition from its last resolved offset, which is `offset`. */
+  /** kafkajs fetches a resumed partition from its last resolved offset, which the runner released to `offset`. */
   pause(topic: string, partition: number): void {
     this.consumer.pause([{ topic, partitions: [partition] }]);
   }

@@ -44,6 +44,13 @@ export interface PartitionBatch {
   heartbeat(): Promise<void>;
   /** Commits `nextOffset` (the offset after the last record done) for this partition; still works during a graceful stop. */
   commit(nextOffset: string): Promise<void>;
+  /**
+   * Sets where the client's next fetch of this partition starts (nothing is committed).
+   * A client offering it fetches again as soon as `eachBatch` returns, so the runner can
+   * finish a batch while the next one is fetched (RunnerOptions.fetchAhead); a client that
+   * reads on from what was committed leaves it out.
+   */
+  release?(nextOffset: string): void;
 }
 
 export interface ConsumerSettings {
@@ -66,6 +73,8 @@ export interface ConsumerEvents {
   joined(info: { readonly groupId: string; readonly memberId?: string; readonly assignment: Record<string, number[]> }): void;
   /** The consumer stopped on a failure; `restarting`: the client starts again by itself. */
   crashed(error: Error, restarting: boolean): void;
+  /** The client found the group rebalancing and is about to rejoin. */
+  rebalancing?(): void;
 }
 
 export interface BatchConsumer {

@@ -70,15 +70,23 @@ export interface RunnerOptions {
   readonly deliveryTimeoutMs: number;
   /** Produce requests stay under this many bytes (default 900000). */
   readonly maxRequestBytes?: number;
+  /**
+   * Fetch a partition's next batch while its current one is still worked on (clients that
+   * offer `release`: kafkajs). Default true.
+   */
+  readonly fetchAhead?: boolean;
 }
 
 /**
  * What one fetch may hold in memory. The fetch loop does not fetch again until every batch
- * of the previous fetch is produced and committed, so these (per broker) and one slice of
- * outputs bound the records in hand: a slow produce side pauses fetching.
+ * of the previous fetch is handed over, and with fetch-ahead a partition's batch is handed
+ * over only once the batch before it is done, so at most two fetches per partition are in
+ * hand (one without fetch-ahead): a slow produce side pauses fetching. With fetch-ahead a
+ * partition fetches half as much at once, so the bytes in hand stay those of one 1 MiB fetch.
  */
 export const FETCH_MAX_BYTES = 10 * 1024 * 1024;
 export const FETCH_MAX_BYTES_PER_PARTITION = 1024 * 1024;
+export const FETCH_AHEAD_MAX_BYTES_PER_PARTITION = FETCH_MAX_BYTES_PER_PARTITION / 2;
 
 /** Heartbeats go out this often while a slice is in hand: a tenth of the session timeout. */
 export const heartbeatIntervalOf = (sessionTimeoutMs: number): number => Math.max(100, Math.floor(sessionTimeoutMs / 10));
@@ -91,7 +99,7 @@ export function consumerSettings(o: RunnerOptions, restartOnFailure: () => boole
     heartbeatIntervalMs: heartbeatIntervalOf(o.sessionTimeoutMs),
     maxWaitTimeInMs: o.maxWaitTimeInMs,
     maxBytes: FETCH_MAX_BYTES,
-    maxBytesPerPartition: FETCH_MAX_BYTES_PER_PARTITION,
+    maxBytesPerPartition: o.fetchAhead === false ? FETCH_MAX_BYTES_PER_PARTITION : FETCH_AHEAD_MAX_BYTES_PER_PARTITION,
     fromBeginning: o.fromBeginning,
     concurrency: o.partitionsConsumedConcurrently,
     sliceSize: o.sliceSize,
@@ -123,6 +131,22 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
   private crashTimes: number[] = [];
   /** Set when the group starts rebalancing, cleared on the next join: no new slice starts in between. */
   private rebalance: unknown;
+  /** Per partition, with fetch-ahead: its batch still worked on after `eachBatch` returned. */
+  private readonly lanes = new Map<string, Lane>();
+  /**
+   * Bumped when the group starts rebalancing, on every join, on a consumer crash and on a
+   * subscription change: a lane started before starts no further slice.
+   */
+  private epoch = 0;
+  /** Bumped on every join and consumer crash: a lane started before commits nothing more. */
+  private generation = 0;
+  /** Partition → the offset after the last slice this runner committed there. */
+  private readonly committedNext = new Map<string, bigint>();
+  /** The fatal failure of a lane has been reported (it is reported once). */
+  private fatalReported = false;
+  /** Lanes running now, and those waiting their turn (partitionsConsumedConcurrently bounds the first). */
+  private lanesRunning = 0;
+  private readonly laneTurns: (() => void)[] = [];
   /** Input topics the consumer is subscribed to: the default one and those packages are bound to. */
   private topics: string[];
   /** Topics known to exist (inputs subscribed to, outputs produced to). */
@@ -203,6 +227,8 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
       const old = this.consumer;
       this.consumer = undefined;
       this.waiting.clear();
+      this.epoch++;
+      await this.lanesDone();
       await old.disconnect();
       if (!this.stopping) await this.startConsumer();
     });
@@ -229,10 +255,21 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
       consumerSettings(this.options, () => !this.fatal && !this.stopping),
       {
         crashed: (error, restarting) => {
+          this.epoch++;
+          this.generation++;
           if (!restarting) this.afterCrash(this.fatal ?? error);
+        },
+        rebalancing: () => {
+          this.epoch++;
         },
         joined: ({ groupId, memberId, assignment }) => {
           this.rebalance = undefined;
+          this.epoch++;
+          this.generation++;
+          for (const key of [...this.committedNext.keys()]) {
+            const cut = key.lastIndexOf('/');
+            if (!assignment[key.slice(0, cut)]?.includes(Number(key.slice(cut + 1)))) this.committedNext.delete(key);
+          }
           this.log.info({ groupId, memberId, assignment }, 'joined consumer group');
         },
       },
@@ -265,21 +302,112 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
     }, CONSUMER_RESTART_DELAY_MS);
   }
 
+  /**
+   * Without fetch-ahead, the batch is worked on here and the client fetches again once every
+   * partition's batch is done. With it, the batch goes to the partition's lane and this
+   * returns at once, so the next fetch overlaps the work: a barrier of fetch round trip,
+   * decoding and the slowest partition's last slices no longer idles the engine. A
+   * partition's next batch waits here until its lane is done, so batches of one partition
+   * still run (and commit) in order and at most one batch per partition waits in memory.
+   */
   private async eachBatch(batch: PartitionBatch): Promise<void> {
     if (this.fatal) throw this.fatal;
+    if (!batch.release || this.options.fetchAhead === false) {
+      await this.runBatch(batch, undefined);
+      return;
+    }
+    const key = `${batch.topic}/${batch.partition}`;
+    const before = this.lanes.get(key);
+    if (before) {
+      await before.done;
+      if (before.error !== undefined) {
+        // Handed to the client once, as a failure of this batch would be: it retries, from the
+        // first record the lane did not commit (released there).
+        const e = before.error;
+        before.error = undefined;
+        throw e;
+      }
+    }
+    if (this.fatal) throw this.fatal;
+    if (this.rebalance) throw this.rebalance;
+    // Not released: the client fetches these records again (from where the lane released).
+    if (!batch.isActive() || this.stopping || this.waiting.has(key)) return;
+    const all = batch.messages;
+    const end = (BigInt(all[all.length - 1]!.offset) + 1n).toString();
+    // A lane's commit can land after a rejoin read the committed offsets: its records come
+    // again and are skipped (done and committed here already).
+    const floor = this.committedNext.get(key);
+    let first = 0;
+    if (floor !== undefined) while (first < all.length && BigInt(all[first]!.offset) < floor) first++;
+    batch.release(end);
+    if (first === all.length) return;
+    const epoch = this.epoch;
+    const generation = this.generation;
+    const lane: Lane = { done: Promise.resolve() };
+    const state: LaneState = { current: () => this.epoch === epoch && !this.rebalance, committable: () => this.generation === generation };
+    lane.done = this.laneTurn()
+      .then(() => this.runBatch(first === 0 ? batch : { ...batch, messages: all.slice(first) }, state))
+      .catch((e: unknown) => this.laneFailed(key, lane, e))
+      .finally(() => this.laneEnded());
+    this.lanes.set(key, lane);
+  }
+
+  /** Resolves when a lane may run: at most partitionsConsumedConcurrently at once, in the order they came. */
+  private laneTurn(): Promise<void> {
+    if (this.lanesRunning < this.options.partitionsConsumedConcurrently) {
+      this.lanesRunning++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.laneTurns.push(resolve));
+  }
+
+  private laneEnded(): void {
+    const next = this.laneTurns.shift();
+    if (next) next();
+    else this.lanesRunning--;
+  }
+
+  /** A lane's batch failed: a fatal failure stops the runtime, any other goes to the client with the partition's next batch. */
+  private laneFailed(key: string, lane: Lane, e: unknown): void {
+    if (this.fatal) {
+      if (!this.fatalReported) {
+        this.fatalReported = true;
+        this.afterCrash(this.fatal);
+      }
+      return;
+    }
+    if (isRebalance(e)) return; // logged as a refused commit; the client rejoins by itself
+    lane.error = e;
+    this.log.warn({ partition: key, reason: describe(e) }, 'a batch failed; its records are read again from the first one not committed');
+  }
+
+  /** Every lane done: a stop or a subscription change lets the slices in hand finish and commit first. */
+  private async lanesDone(): Promise<void> {
+    await Promise.all([...this.lanes.values()].map((l) => l.done));
+  }
+
+  /**
+   * A batch, slice by slice. `lane` is set when it runs after `eachBatch` returned: then a
+   * rebalance, a stop or a pause ends it quietly and the client's next fetch of the
+   * partition is released back to the first record not committed.
+   */
+  private async runBatch(batch: PartitionBatch, lane: LaneState | undefined): Promise<void> {
     const { heartbeat } = batch;
     const stopBeating = keepBeating(heartbeat, this.heartbeatIntervalMs, (e) => {
       if (isRebalance(e)) this.rebalance ??= e;
     });
+    const all = batch.messages;
+    // The first record not committed yet.
+    let pending = all[0]!.offset;
     try {
-      const all = batch.messages;
       const key = `${batch.topic}/${batch.partition}`;
       // While a slice's outputs are produced and its offsets committed, the next slice of the
       // same partition is already in the engine (on the worker pool): commits stay in order,
       // and a slice computed but not delivered (a stop, a rebalance, a pause) only costs the work.
       let next: Prepared<R> | undefined;
       for (let start = 0; start < all.length; start += this.options.sliceSize) {
-        if (!batch.isActive()) return;
+        if (!batch.isActive() || this.stopping) return;
+        if (lane && !lane.current()) return;
         // A slice started now would likely be refused its commit and repeated by the next owner.
         if (this.rebalance) throw this.rebalance;
         this.inFlight.set(key, Date.now());
@@ -288,8 +416,9 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
         next = following < all.length ? this.prepare(batch.topic, batch.partition, all.slice(following, following + this.options.sliceSize), true) : undefined;
         // Its failures, if any, surface when it is awaited as the current slice (or not at all).
         next?.result.catch(() => undefined);
-        const complete = await this.processSlice(batch, current).finally(() => this.inFlight.delete(key));
-        if (!complete) return;
+        const done = await this.processSlice(batch, current, lane).finally(() => this.inFlight.delete(key));
+        if (done !== undefined) pending = done;
+        if (done === undefined || done !== String(BigInt(current.inputs[current.inputs.length - 1]!.offset) + 1n)) return;
         await heartbeat();
       }
     } catch (e) {
@@ -300,6 +429,8 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
       throw e;
     } finally {
       stopBeating();
+      // After a rejoin the client reads the partition from the committed offset by itself.
+      if (lane && lane.committable() && pending !== (BigInt(all[all.length - 1]!.offset) + 1n).toString()) batch.release?.(pending);
     }
   }
 
@@ -316,8 +447,12 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
     return { inputs, started, result };
   }
 
-  /** One slice: outputs produced, then offsets committed. False when the partition paused part-way. */
-  private async processSlice(batch: PartitionBatch, { inputs, started, result: pending }: Prepared<R>): Promise<boolean> {
+  /**
+   * One slice: outputs produced, then offsets committed. Returns the offset after the last
+   * record committed (the slice's end unless the partition paused part-way), or undefined
+   * when a lane's commit was given up because the group changed meanwhile.
+   */
+  private async processSlice(batch: PartitionBatch, { inputs, started, result: pending }: Prepared<R>, lane?: LaneState): Promise<string | undefined> {
     const { topic, partition } = batch;
     const result = await pending;
     const processed = Math.max(0, Math.min(inputs.length, result.processed ?? inputs.length));
@@ -339,15 +474,17 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
         throw new DeliveryError(`the sink did not take ${what}: ${describe(e)}`);
       });
       const next = (BigInt(last) + 1n).toString();
-      await this.commit(() => batch.commit(next), what);
+      if (!(await this.commit(() => batch.commit(next), what, lane?.committable))) return undefined;
+      if (lane) this.committedNext.set(`${topic}/${partition}`, BigInt(next));
+      else batch.release?.(next);
       this.lastCommitAt = Date.now();
       this.records += processed;
       this.slices++;
       this.hooks.afterCommit?.(result, done, performance.now() - started, batch.highWatermark);
     }
-    if (processed === inputs.length) return true;
+    if (processed === inputs.length) return (BigInt(inputs[processed - 1]!.offset) + 1n).toString();
     this.pauseAt(topic, partition, inputs[processed]!.offset, result.wait ?? { reason: 'the record waits for its package', model: '' });
-    return false;
+    return inputs[processed]!.offset;
   }
 
   /** Stops fetching a partition whose next record has no loaded package; nothing from `offset` on is committed. */
@@ -399,12 +536,19 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
    * for the client to rejoin; the slice's outputs are out already,
    * so the partition's next owner repeats them (duplicates, never loss).
    */
-  private async commit(commitOnce: () => Promise<void>, what: string): Promise<void> {
+  private async commit(commitOnce: () => Promise<void>, what: string, committable?: () => boolean): Promise<boolean> {
     const deadlineAt = Date.now() + this.options.deliveryTimeoutMs;
     for (let attempt = 1; ; attempt++) {
+      // A lane outlived its group generation (a rejoin or a new consumer): the partition may be
+      // another member's now, which reads it from the committed offset, so committing would
+      // hide a repeat rather than prevent one.
+      if (committable && !committable()) {
+        this.log.warn({ slice: what }, 'commit refused by a rebalance; the next owner of the partition repeats this slice');
+        return false;
+      }
       try {
         await commitOnce();
-        return;
+        return true;
       } catch (e) {
         if (isRebalance(e)) {
           this.rebalance ??= e;
@@ -429,12 +573,30 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
     this.crashed = undefined;
     await this.restarting.catch(() => undefined);
     const bound = this.options.deliveryTimeoutMs + STOP_MARGIN_MS;
-    await within(Promise.resolve(this.consumer?.disconnect()), bound, `the consumer did not stop within ${bound} ms`);
+    const consumer = this.consumer;
+    await within((async () => {
+      await this.lanesDone();
+      await consumer?.disconnect();
+    })(), bound, `the consumer did not stop within ${bound} ms`);
     await within(this.producer.disconnect(), STOP_MARGIN_MS, `the producer did not disconnect within ${STOP_MARGIN_MS} ms`);
     this.stopDeliveryLog?.();
     this.log.info({ records: this.records, slices: this.slices }, 'runner stopped');
     if (this.fatal) throw this.fatal;
   }
+}
+
+interface Lane {
+  /** Settles once the batch is done, stopped or failed; never rejects. */
+  done: Promise<void>;
+  /** A failure not yet handed to the client. */
+  error?: unknown;
+}
+
+interface LaneState {
+  /** False once the lane should start no further slice: the group is rebalancing or was rejoined. */
+  current(): boolean;
+  /** False once the lane's group generation is over: nothing more is committed. */
+  committable(): boolean;
 }
 
 interface Prepared<R> {

@@ -14,6 +14,9 @@ test('defaults and the seed-compatible environment names', () => {
   assert.equal(c.ssl, false);
   assert.equal(c.sasl, undefined);
   assert.equal(c.mainShare, 0.75);
+  assert.equal(c.fetchAhead, true);
+  assert.equal(loadConfig({ fetchAhead: 'false' }, {}).fetchAhead, false);
+  assert.equal(loadConfig({}, { KAFKA_FETCH_AHEAD: '0' }).fetchAhead, false);
   assert.equal(loadConfig({ mainShare: '0' }, {}).mainShare, 0);
 });
 
@@ -26,6 +29,7 @@ test('a bad value names the variable and the flag', () => {
   assert.throws(() => loadConfig({}, { KAFKA_STARTING_OFFSET: 'middle' }), (e: Error) => e instanceof ConfigError && /KAFKA_STARTING_OFFSET \(--starting-offset\)/.test(e.message));
   assert.throws(() => loadConfig({}, { HTTP_PORT: '70000' }), /HTTP_PORT/);
   for (const bad of ['1.5', '-0.1', 'half', ' ']) assert.throws(() => loadConfig({}, { MLSTREAM_MAIN_SHARE: bad }), /MLSTREAM_MAIN_SHARE \(--main-share\) must be a number in \[0, 1\]/);
+  assert.throws(() => loadConfig({}, { KAFKA_FETCH_AHEAD: 'sometimes' }), /KAFKA_FETCH_AHEAD \(--fetch-ahead\) must be true or false/);
   assert.throws(() => loadConfig({}, { KAFKA_BOOTSTRAP_SERVER: 'no-port' }), /not host:port/);
   assert.throws(() => loadConfig({}, { KAFKA_PREDICTIONS_TOPIC: 'messages' }), /three different topics/);
   assert.throws(() => loadConfig({}, { KAFKA_SASL_MECHANISM: 'plain' }), /SASL needs/);
