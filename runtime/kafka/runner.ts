@@ -275,6 +275,8 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
       },
     );
     this.consumer = consumer;
+    // A failure a lane kept for the consumer before is not this one's to retry.
+    for (const lane of this.lanes.values()) lane.error = undefined;
     await consumer.connect();
     await this.ensureTopics(this.topics);
     await consumer.subscribe(this.topics);
