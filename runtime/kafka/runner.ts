@@ -341,14 +341,26 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
     const floor = this.committedNext.get(key);
     let first = 0;
     if (floor !== undefined) while (first < all.length && BigInt(all[first]!.offset) < floor) first++;
+    if (first === all.length) {
+      batch.release(end);
+      return;
+    }
+    const records = first === 0 ? batch : { ...batch, messages: all.slice(first) };
+    // A batch smaller than a full fetch means the partition is keeping up: worked on here, so
+    // kafkajs's next fetch waits and takes everything that arrived meanwhile at once. Fetched
+    // ahead, such batches come back a few records each, every one a slice with its own produce
+    // and commit round trips, and wait behind the lane: more latency for nothing gained.
+    if (!fullFetch(records.messages, this.options.sliceSize)) {
+      await this.runBatch(records, undefined);
+      return;
+    }
     batch.release(end);
-    if (first === all.length) return;
     const epoch = this.epoch;
     const generation = this.generation;
     const lane: Lane = { done: Promise.resolve() };
     const state: LaneState = { current: () => this.epoch === epoch && !this.rebalance, committable: () => this.generation === generation };
     lane.done = this.laneTurn()
-      .then(() => this.runBatch(first === 0 ? batch : { ...batch, messages: all.slice(first) }, state))
+      .then(() => this.runBatch(records, state))
       .catch((e: unknown) => this.laneFailed(key, lane, e))
       .finally(() => this.laneEnded());
     this.lanes.set(key, lane);
@@ -585,6 +597,17 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
     this.log.info({ records: this.records, slices: this.slices }, 'runner stopped');
     if (this.fatal) throw this.fatal;
   }
+}
+
+/**
+ * A batch from a partition that is behind: a slice's worth of records, or half of what a
+ * partition may fetch at once with fetch-ahead (big records fill a fetch before a slice).
+ */
+function fullFetch(messages: readonly KafkaRecord[], sliceSize: number): boolean {
+  if (messages.length >= sliceSize) return true;
+  let bytes = 0;
+  for (const m of messages) bytes += m.value?.length ?? 0;
+  return bytes >= FETCH_AHEAD_MAX_BYTES_PER_PARTITION / 2;
 }
 
 interface Lane {

@@ -34,8 +34,15 @@ function watchedKafkajs(bootstrap: string, events: string[]): KafkaClient {
   };
 }
 
-for (const fetchAhead of [true, false]) {
-  test(`fetchAhead ${fetchAhead}: the partition's next batch is fetched ${fetchAhead ? 'before' : 'only after'} the last slice of the batch before it is committed; every record once, commits in order`, { timeout: 120_000 }, async (t) => {
+const cases = [
+  { fetchAhead: true, sliceSize: 100, ahead: true, what: 'a batch of five slices' },
+  { fetchAhead: false, sliceSize: 100, ahead: false, what: 'a batch of five slices' },
+  // 500 small records under one slice of 1000: the partition keeps up, so no fetch-ahead.
+  { fetchAhead: true, sliceSize: 1000, ahead: false, what: 'a batch smaller than a slice (and than half a fetch)' },
+];
+
+for (const { fetchAhead, sliceSize, ahead, what } of cases) {
+  test(`fetchAhead ${fetchAhead}, ${what}: the partition's next batch is fetched ${ahead ? 'before' : 'only after'} the last slice of the batch before it is committed; every record once, commits in order`, { timeout: 120_000 }, async (t) => {
     const broker = await startLocalBroker({ topics: [{ name: 'in', partitions: 1 }, { name: 'out', partitions: 1 }, { name: 'errors', partitions: 1 }] });
     t.after(() => broker.stop());
     const firstHalf = 500;
@@ -56,7 +63,7 @@ for (const fetchAhead of [true, false]) {
     };
     const runner = new StreamRunner(
       watchedKafkajs(broker.bootstrap, events),
-      { groupId: `ahead-${fetchAhead}`, inputTopic: 'in', errorsTopic: 'errors', fromBeginning: true, partitionsConsumedConcurrently: 1, sessionTimeoutMs: 6000, maxWaitTimeInMs: 50, sliceSize: 100, deliveryTimeoutMs: 30_000, fetchAhead },
+      { groupId: `ahead-${fetchAhead}-${sliceSize}`, inputTopic: 'in', errorsTopic: 'errors', fromBeginning: true, partitionsConsumedConcurrently: 1, sessionTimeoutMs: 6000, maxWaitTimeInMs: 50, sliceSize, deliveryTimeoutMs: 30_000, fetchAhead },
       handle,
       pino({ level: 'silent' }),
       { beforeCommit: async (_result, inputs) => void events.push(`commit ${inputs[0]!.offset}`) },
@@ -73,12 +80,13 @@ for (const fetchAhead of [true, false]) {
 
     assert.deepEqual(all.map((o) => (o.value as { v: number }).v).sort((a, b) => a - b), Array.from({ length: total }, (_, i) => i), 'every record answered once');
     const commits = events.filter((e) => e.startsWith('commit')).map((e) => Number(e.split(' ')[1]));
-    assert.deepEqual(commits, Array.from({ length: total / 100 }, (_, i) => i * 100), 'one commit per slice, in offset order');
+    const sliceStarts = (from: number, to: number): number[] => Array.from({ length: Math.ceil((to - from) / sliceSize) }, (_, i) => from + i * sliceSize);
+    assert.deepEqual(commits, [...sliceStarts(0, firstHalf), ...sliceStarts(firstHalf, total)], 'one commit per slice, in offset order');
     const fetched = events.filter((e) => e.startsWith('fetched')).map((e) => Number(e.split(' ')[1]));
     assert.deepEqual(fetched.slice(0, 2), [0, firstHalf], `two batches, the second from where the first ended: ${events.join(', ')}`);
     const secondFetched = events.indexOf(`fetched ${firstHalf}`);
-    const lastOfFirstCommitted = events.indexOf(`commit ${firstHalf - 100}`);
-    if (fetchAhead) assert.ok(secondFetched < lastOfFirstCommitted, `fetched ahead: ${events.join(', ')}`);
+    const lastOfFirstCommitted = events.indexOf(`commit ${sliceStarts(0, firstHalf).at(-1)!}`);
+    if (ahead) assert.ok(secondFetched < lastOfFirstCommitted, `fetched ahead: ${events.join(', ')}`);
     else assert.ok(secondFetched > lastOfFirstCommitted, `fetched after: ${events.join(', ')}`);
   });
 }
