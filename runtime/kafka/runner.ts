@@ -335,7 +335,7 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
     // Not released: the client fetches these records again (from where the lane released).
     if (!batch.isActive() || this.stopping || this.waiting.has(key)) return;
     const all = batch.messages;
-    const end = (BigInt(all[all.length - 1]!.offset) + 1n).toString();
+    const end = offsetAfter(all[all.length - 1]!);
     // A lane's commit can land after a rejoin read the committed offsets: its records come
     // again and are skipped (done and committed here already).
     const floor = this.committedNext.get(key);
@@ -432,7 +432,7 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
         next?.result.catch(() => undefined);
         const done = await this.processSlice(batch, current, lane).finally(() => this.inFlight.delete(key));
         if (done !== undefined) pending = done;
-        if (done === undefined || done !== String(BigInt(current.inputs[current.inputs.length - 1]!.offset) + 1n)) return;
+        if (done === undefined || done !== offsetAfter(current.inputs[current.inputs.length - 1]!)) return;
         await heartbeat();
       }
     } catch (e) {
@@ -444,7 +444,7 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
     } finally {
       stopBeating();
       // After a rejoin the client reads the partition from the committed offset by itself.
-      if (lane && lane.committable() && pending !== (BigInt(all[all.length - 1]!.offset) + 1n).toString()) batch.release?.(pending);
+      if (lane && lane.committable() && pending !== offsetAfter(all[all.length - 1]!)) batch.release?.(pending);
     }
   }
 
@@ -487,7 +487,7 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
       await this.hooks.beforeCommit?.(result, done, deadlineAt, what).catch((e: unknown) => {
         throw new DeliveryError(`the sink did not take ${what}: ${describe(e)}`);
       });
-      const next = (BigInt(last) + 1n).toString();
+      const next = offsetAfter(done[done.length - 1]!);
       if (!(await this.commit(() => batch.commit(next), what, lane?.committable))) return undefined;
       if (lane) this.committedNext.set(`${topic}/${partition}`, BigInt(next));
       else batch.release?.(next);
@@ -496,7 +496,7 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
       this.slices++;
       this.hooks.afterCommit?.(result, done, performance.now() - started, batch.highWatermark);
     }
-    if (processed === inputs.length) return (BigInt(inputs[processed - 1]!.offset) + 1n).toString();
+    if (processed === inputs.length) return offsetAfter(inputs[processed - 1]!);
     this.pauseAt(topic, partition, inputs[processed]!.offset, result.wait ?? { reason: 'the record waits for its package', model: '' });
     return inputs[processed]!.offset;
   }
@@ -597,6 +597,11 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
     this.log.info({ records: this.records, slices: this.slices }, 'runner stopped');
     if (this.fatal) throw this.fatal;
   }
+}
+
+/** The offset after a record's (Kafka offsets are 64-bit decimal strings). */
+function offsetAfter(record: { readonly offset: string }): string {
+  return (BigInt(record.offset) + 1n).toString();
 }
 
 /**
