@@ -158,7 +158,9 @@ class TextRows {
    * `spaceSplit` into a hashing vectorizer, in one pass: each character is lower-cased, walked
    * down the stop-word trie and folded into its token's MurmurHash3 state as it is read, so no
    * token is copied, read again or looked up afterwards. A token holding a non-ASCII character
-   * still goes to `token` (the block state built from it is then ignored).
+   * still goes to `token` (the block state built from it is then ignored). The inner loop runs
+   * over one token's characters only, and a token's end is handled in line: this loop is most
+   * of spam-text's CPU.
    */
   private spaceHash(text: string, runs: boolean, hashing: HashingPart): void {
     let last = text.length - 1;
@@ -167,63 +169,54 @@ class TextRows {
       if (text.length === 0) this.range(text, 0, 0);
       return;
     }
-    const lower = this.tokens.lower;
+    const ascii = this.tokens.lower ? ASCII_LOWER : ASCII_SAME;
     const trie = this.trie;
     const root = trie ? 0 : -1;
-    let start = 0;
-    let h1 = SEED;
-    let block = 0;
-    let shift = 0;
-    let seen = 0;
-    let node = root;
-    const ascii = lower ? ASCII_LOWER : ASCII_SAME;
-    for (let i = 0; i <= last; i++) {
-      const code = text.charCodeAt(i);
-      const c = code < 128 ? ascii[code]! : code;
-      if (c === SPACE) {
-        // text[last] is not a space, so a space here always ends a token before the last one.
-        this.hashedToken(text, start, i, h1, block, shift, seen, node, hashing);
-        if (runs) while (isJavaSpace(text.charCodeAt(i + 1))) i++;
-        start = i + 1;
-        h1 = SEED;
-        block = 0;
-        shift = 0;
-        seen = 0;
-        node = root;
-        continue;
+    const minLength = this.tokens.minLength;
+    const { legacy, size } = hashing;
+    const mask = this.mask;
+    const counts = this.counts;
+    const end = last + 1;
+    // `kept` is not counted here: only CountVectorizer's fractional minTF reads it.
+    for (let i = 0; ; i++) {
+      const start = i;
+      let h1 = SEED;
+      let block = 0;
+      let shift = 0;
+      let seen = 0;
+      let node = root;
+      for (; i < end; i++) {
+        const code = text.charCodeAt(i);
+        const c = code < 128 ? ascii[code]! : code;
+        if (c === SPACE) break;
+        seen |= code;
+        if (node >= 0) node = trie!.step(node, c);
+        // Little-endian 4-byte blocks, as murmur3 reads the token's bytes.
+        block |= c << shift;
+        shift += 8;
+        if (shift === 32) {
+          h1 = mixH1(h1, mixK1(block));
+          block = 0;
+          shift = 0;
+        }
       }
-      seen |= code;
-      if (node >= 0) node = trie!.step(node, c);
-      // Little-endian 4-byte blocks, as murmur3 reads the token's bytes.
-      block |= c << shift;
-      shift += 8;
-      if (shift === 32) {
-        h1 = mixH1(h1, mixK1(block));
-        block = 0;
-        shift = 0;
+      // The token is text[start, i); block holds its last shift / 8 bytes, not yet mixed in.
+      if (seen >= 0x80) {
+        const token = text.slice(start, i);
+        this.token(this.tokens.lower ? token.toLowerCase() : token);
+      } else if (i - start >= minLength && !(node >= 0 && trie!.isWord(node))) {
+        // Spark 1.x/2.x hashing mixes each tail byte (ASCII here, so sign extension changes
+        // nothing) as a block of its own; Spark 3.x mixes the tail as one partial block.
+        if (legacy) for (let s = 0; s < shift; s += 8) h1 = mixH1(h1, mixK1((block >>> s) & 0xff));
+        else h1 ^= mixK1(block);
+        const h = fmix(h1, i - start);
+        // Java's nonNegativeMod; for a power-of-two size that is the low bits of the two's complement hash.
+        counts.add(mask >= 0 ? h & mask : nonNegativeMod(h, size));
       }
+      // text[last] is not a space, so a space at i < end always has a token after it.
+      if (i >= end) break;
+      if (runs) while (isJavaSpace(text.charCodeAt(i + 1))) i++;
     }
-    this.hashedToken(text, start, last + 1, h1, block, shift, seen, node, hashing);
-  }
-
-  /** The end of a `spaceHash` token: `block` holds its last `shift / 8` bytes, not yet mixed in. */
-  private hashedToken(text: string, start: number, end: number, h1: number, block: number, shift: number, seen: number, node: number, hashing: HashingPart): void {
-    if (seen >= 0x80) {
-      const token = text.slice(start, end);
-      this.token(this.tokens.lower ? token.toLowerCase() : token);
-      return;
-    }
-    const length = end - start;
-    if (length < this.tokens.minLength) return;
-    if (node >= 0 && this.trie!.isWord(node)) return;
-    this.kept++;
-    // Spark 1.x/2.x hashing mixes each tail byte (ASCII here, so sign extension changes
-    // nothing) as a block of its own; Spark 3.x mixes the tail as one partial block.
-    if (hashing.legacy) for (let s = 0; s < shift; s += 8) h1 = mixH1(h1, mixK1((block >>> s) & 0xff));
-    else h1 ^= mixK1(block);
-    const h = fmix(h1, length);
-    // Java's nonNegativeMod; for a power-of-two size that is the low bits of the two's complement hash.
-    this.counts.add(this.mask >= 0 ? h & this.mask : nonNegativeMod(h, hashing.size));
   }
 
   private wordRuns(text: string): void {

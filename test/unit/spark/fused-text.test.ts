@@ -106,6 +106,12 @@ describe('fused text chain ≡ general stages', () => {
       await stage('StopWordsRemover', 'sw', { inputCol: 'w', outputCol: 'f', locale: 'en', stopWords: ['', 'the', "don't"] }),
       await stage('HashingTF', 'tf', { inputCol: 'f', outputCol: 'v', numFeatures: 31 }),
     ]],
+    // \s+ with empty tokens kept: only a leading run of spaces gives one (Java's split), never a run inside the text.
+    ['RegexTokenizer \\s+, no minimum length → HashingTF → IDF', async () => [
+      await stage('RegexTokenizer', 'tok', { inputCol: 't', outputCol: 'w', pattern: '\\s+', minTokenLength: 0 }),
+      await stage('HashingTF', 'tf', { inputCol: 'w', outputCol: 'tf', numFeatures: 40 }),
+      await stage('IDFModel', 'idf', { inputCol: 'tf', outputCol: 'v' }, idfData(40)),
+    ]],
   ];
   for (const [name, build] of chains) {
     it(`${name}: same vectors and rejections on generated texts`, async () => {
