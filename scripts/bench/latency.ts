@@ -17,6 +17,13 @@ export interface LatencyResult {
   readonly p95: number;
   readonly p99: number;
   readonly max: number;
+  /**
+   * Percentiles of the part up to the output's producer timestamp (set by the system's Kafka
+   * producer when it takes the output, whole ms), so the rest (broker, the measuring consumer's
+   * fetch) shows apart from what the system under test spent.
+   */
+  readonly writtenP50: number;
+  readonly writtenP99: number;
   readonly samples: number;
   /** CPU cores the system used while paced. */
   readonly cores: number;
@@ -107,15 +114,19 @@ async function paced(
 function summarize(seen: readonly Output[], sentAt: Float64Array, prefix: string, cores: number): Paced {
   const start = sentAt[0]!;
   const latencies: number[] = [];
+  const written: number[] = [];
   let lastArrival = start;
   for (const o of seen) {
     const sent = sentAt[Number(o.key.slice(prefix.length))];
     if (sent === undefined) continue;
     lastArrival = Math.max(lastArrival, o.arrivedAt);
     latencies.push(o.arrivedAt - sent);
+    written.push(o.timestamp - sent);
   }
   latencies.sort((a, b) => a - b);
-  const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
+  written.sort((a, b) => a - b);
+  const quantile = (values: readonly number[], q: number): number => values[Math.min(values.length - 1, Math.floor(q * values.length))] ?? NaN;
+  const at = (q: number): number => quantile(latencies, q);
   return {
     deliveredPerS: seen.length / ((lastArrival - start) / 1000),
     drainMs: lastArrival - sentAt[sentAt.length - 1]!,
@@ -123,6 +134,8 @@ function summarize(seen: readonly Output[], sentAt: Float64Array, prefix: string
     p95: at(0.95),
     p99: at(0.99),
     max: latencies[latencies.length - 1] ?? NaN,
+    writtenP50: quantile(written, 0.5),
+    writtenP99: quantile(written, 0.99),
     samples: latencies.length,
     cores,
     ids: checkIds(seen, Array.from({ length: sentAt.length }, (_, i) => `${prefix}${i}`)),
