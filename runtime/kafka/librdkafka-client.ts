@@ -53,6 +53,13 @@ export async function librdkafkaClient(settings: LibrdkafkaSettings, log: Logger
  * too). Read-ahead is librdkafka's fetch queue, bounded by bytes (queued.max.messages.kbytes).
  */
 const roundSize = (s: ConsumerSettings): number => Math.max(100, s.sliceSize * s.concurrency);
+/** A round of `roundSize` records, or of half the bytes librdkafka queues (big records fill the queue first). */
+function fullRound(messages: readonly Message[], s: ConsumerSettings): boolean {
+  if (messages.length >= roundSize(s)) return true;
+  let bytes = 0;
+  for (const m of messages) bytes += m.value?.length ?? 0;
+  return bytes >= s.maxBytes / 2;
+}
 /** How long a consume call waits for the first record. */
 const CONSUME_WAIT_MS = 100;
 const SEEK_TIMEOUT_MS = 5000;
@@ -117,6 +124,19 @@ class RdkafkaConsumer implements BatchConsumer {
   private readonly paused = new Map<string, string>();
   /** Seeks to make before the next consume call (resumed partitions, batches left unfinished). */
   private readonly seeks = new Map<string, { topic: string; partition: number; offset: string; resume: boolean }>();
+  /** Partition → bumped when records fetched before must not run (a pause, a seek, a revocation). */
+  private readonly versions = new Map<string, number>();
+  /** Partition → its last queued batch: a partition's batches run one after another. */
+  private readonly chains = new Map<string, Promise<void>>();
+  /** Batches running now, and those waiting for a turn. */
+  private running = 0;
+  private readonly turns: (() => void)[] = [];
+  /** Records queued or running: the loop consumes more only while under a round's worth. */
+  private outstanding = 0;
+  /** Whether the last consume call returned a full round: the partitions are behind. */
+  private lastRoundFull = false;
+  /** Wakes the loop waiting for `outstanding` to go down. */
+  private progressed: (() => void) | undefined;
 
   constructor(
     private readonly mod: Module,
@@ -171,6 +191,7 @@ class RdkafkaConsumer implements BatchConsumer {
           this.paused.delete(key);
           this.seeks.delete(key);
           this.epochs.set(key, (this.epochs.get(key) ?? 0) + 1);
+          this.invalidate(key);
         }
         c.unassign();
         this.log.info({ partitions: assignment.map((p) => `${p.topic}/${p.partition}`) }, 'partitions revoked by a rebalance');
@@ -192,30 +213,99 @@ class RdkafkaConsumer implements BatchConsumer {
     this.loop = this.consumeLoop(eachBatch).catch((e: unknown) => this.crash(e as Error));
   }
 
+  /**
+   * Consumes round after round without waiting for the batches of a round to finish: each
+   * partition's batches queue behind one another (a partition is processed and committed in
+   * order), up to `concurrency` of them run at once, and the next consume call goes out while
+   * they run. Waiting for a whole round, as this loop first did, left the engine idle from the
+   * first batch's end to the slowest one's, round after round (the same barrier kafkajs has;
+   * see the runner's fetch-ahead). The records handed over and not finished stay under two
+   * rounds: the loop consumes again only once fewer than a round's worth are outstanding.
+   */
   private async consumeLoop(eachBatch: (batch: PartitionBatch) => Promise<void>): Promise<void> {
-    while (!this.stopping) {
-      await this.applySeeks();
-      // A rebalance is served inside the consume call, and its callback may reach JavaScript
-      // after the call returned records fetched under the old assignment: a partition taken
-      // away since the call began drops its records (they are fetched again from the
-      // committed offset by whoever owns the partition now).
-      const epochs = new Map(this.epochs);
-      const messages = await this.consumeRound();
-      if (this.stopping) return;
-      const batches = new Map<string, Message[]>();
-      for (const m of messages) {
-        const key = `${m.topic}/${m.partition}`;
-        if (this.paused.has(key) || this.seeks.has(key) || !this.assigned.has(key) || (this.epochs.get(key) ?? 0) !== (epochs.get(key) ?? 0)) continue;
-        let list = batches.get(key);
-        if (!list) batches.set(key, (list = []));
-        list.push(m);
+    try {
+      while (!this.stopping) {
+        await this.applySeeks();
+        // After a round that was not full the partitions are keeping up: the next consume waits
+        // for the batches in hand, so it takes everything that arrived meanwhile at once
+        // instead of a few records per partition, each batch with its own round trips.
+        const limit = this.lastRoundFull ? roundSize(this.settings) : 1;
+        while (this.outstanding >= limit && !this.stopping) await new Promise<void>((r) => (this.progressed = r));
+        if (this.stopping) return;
+        // A rebalance is served inside the consume call, and its callback may reach JavaScript
+        // after the call returned records fetched under the old assignment: a partition taken
+        // away since the call began drops its records (they are fetched again from the
+        // committed offset by whoever owns the partition now). A partition paused, sought or
+        // left unfinished meanwhile drops them too: they are fetched again from where it restarts.
+        const epochs = new Map(this.epochs);
+        const versions = new Map(this.versions);
+        const messages = await this.consumeRound();
+        if (this.stopping) return;
+        this.lastRoundFull = fullRound(messages, this.settings);
+        const batches = new Map<string, Message[]>();
+        for (const m of messages) {
+          const key = `${m.topic}/${m.partition}`;
+          if (!this.current(key, epochs.get(key) ?? 0, versions.get(key) ?? 0)) continue;
+          let list = batches.get(key);
+          if (!list) batches.set(key, (list = []));
+          list.push(m);
+        }
+        for (const [key, list] of batches) this.enqueue(key, list, eachBatch, epochs.get(key) ?? 0, versions.get(key) ?? 0);
       }
-      const queue = [...batches.values()];
-      const worker = async (): Promise<void> => {
-        for (let list = queue.shift(); list; list = queue.shift()) await this.runBatch(list, eachBatch, epochs.get(`${list[0]!.topic}/${list[0]!.partition}`) ?? 0);
-      };
-      await Promise.all(Array.from({ length: Math.min(this.settings.concurrency, queue.length) }, worker));
+    } finally {
+      // A stop or a crash lets the batches in hand finish their slice (and commit it) first.
+      await Promise.all(this.chains.values());
     }
+  }
+
+  /** Whether records fetched at (epoch, version) of a partition may still run now. */
+  private current(key: string, epoch: number, version: number): boolean {
+    return this.assigned.has(key) && !this.paused.has(key) && !this.seeks.has(key) && (this.epochs.get(key) ?? 0) === epoch && (this.versions.get(key) ?? 0) === version;
+  }
+
+  /** Records fetched before this no longer run: they are fetched again from where the partition restarts. */
+  private invalidate(key: string): void {
+    this.versions.set(key, (this.versions.get(key) ?? 0) + 1);
+  }
+
+  /** Queues a partition's batch behind its previous one; it runs when that is done and a turn is free. */
+  private enqueue(key: string, list: Message[], eachBatch: (batch: PartitionBatch) => Promise<void>, epoch: number, version: number): void {
+    this.outstanding += list.length;
+    const run = async (): Promise<void> => {
+      await this.turn();
+      try {
+        // Checked again when its turn comes: the batch before it may have paused the partition or left it to be read again.
+        if (!this.stopping && this.current(key, epoch, version)) await this.runBatch(list, eachBatch, epoch);
+      } finally {
+        this.turnEnded();
+      }
+    };
+    const chain: Promise<void> = (this.chains.get(key) ?? Promise.resolve())
+      .then(run)
+      .catch((e: unknown) => void this.crash(e as Error))
+      .finally(() => {
+        this.outstanding -= list.length;
+        if (this.chains.get(key) === chain) this.chains.delete(key);
+        const progressed = this.progressed;
+        this.progressed = undefined;
+        progressed?.();
+      });
+    this.chains.set(key, chain);
+  }
+
+  /** Resolves when a batch may run: at most `concurrency` at once, in the order they asked. */
+  private turn(): Promise<void> {
+    if (this.running < this.settings.concurrency) {
+      this.running++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.turns.push(resolve));
+  }
+
+  private turnEnded(): void {
+    const next = this.turns.shift();
+    if (next) next();
+    else this.running--;
   }
 
   private consumeRound(): Promise<Message[]> {
@@ -266,6 +356,7 @@ class RdkafkaConsumer implements BatchConsumer {
     // partition paused there and waits for resume(), or went to another member).
     if (committed !== end && owned() && !this.paused.has(key) && !this.stopping) {
       this.seeks.set(key, { topic, partition, offset: committed, resume: false });
+      this.invalidate(key);
     }
     if (!failure) return;
     if ((failure as { retriable?: unknown }).retriable === false || !this.settings.restartOnFailure()) throw failure;
@@ -320,6 +411,7 @@ class RdkafkaConsumer implements BatchConsumer {
 
   pause(topic: string, partition: number, offset: string): void {
     this.paused.set(`${topic}/${partition}`, offset);
+    this.invalidate(`${topic}/${partition}`);
     this.consumer.pause([{ topic, partition }]);
   }
 
@@ -329,6 +421,7 @@ class RdkafkaConsumer implements BatchConsumer {
     if (offset === undefined) return;
     this.paused.delete(key);
     this.seeks.set(key, { topic, partition, offset, resume: true });
+    this.invalidate(key);
   }
 
   async disconnect(): Promise<void> {
