@@ -2,6 +2,7 @@ import type { KafkaConsumer as BaseConsumer, LibrdKafkaError, Message, MessageHe
 import type { Logger } from '../log.js';
 import { loadConfluent } from './confluent.js';
 import type { BatchConsumer, ConsumerEvents, ConsumerSettings, HeaderValue, KafkaClient, KafkaRecord, OutputSender, PartitionBatch, TopicAdmin, TopicRecords } from './port.js';
+import { Turns } from './turns.js';
 
 type Module = Awaited<ReturnType<typeof loadConfluent>>;
 
@@ -128,9 +129,8 @@ class RdkafkaConsumer implements BatchConsumer {
   private readonly versions = new Map<string, number>();
   /** Partition → its last queued batch: a partition's batches run one after another. */
   private readonly chains = new Map<string, Promise<void>>();
-  /** Batches running now, and those waiting for a turn. */
-  private running = 0;
-  private readonly turns: (() => void)[] = [];
+  /** At most `concurrency` batches run at once. */
+  private readonly turns: Turns;
   /** Records queued or running: the loop consumes more only while under a round's worth. */
   private outstanding = 0;
   /** Whether the last consume call returned a full round: the partitions are behind. */
@@ -147,6 +147,7 @@ class RdkafkaConsumer implements BatchConsumer {
     listen: (c: KafkaConsumer) => void,
   ) {
     const s = settings;
+    this.turns = new Turns(s.concurrency);
     this.consumer = new mod.KafkaConsumer(
       {
         ...common,
@@ -272,12 +273,12 @@ class RdkafkaConsumer implements BatchConsumer {
   private enqueue(key: string, list: Message[], eachBatch: (batch: PartitionBatch) => Promise<void>, epoch: number, version: number): void {
     this.outstanding += list.length;
     const run = async (): Promise<void> => {
-      await this.turn();
+      await this.turns.take();
       try {
         // Checked again when its turn comes: the batch before it may have paused the partition or left it to be read again.
         if (!this.stopping && this.current(key, epoch, version)) await this.runBatch(list, eachBatch, epoch);
       } finally {
-        this.turnEnded();
+        this.turns.end();
       }
     };
     const chain: Promise<void> = (this.chains.get(key) ?? Promise.resolve())
@@ -291,21 +292,6 @@ class RdkafkaConsumer implements BatchConsumer {
         progressed?.();
       });
     this.chains.set(key, chain);
-  }
-
-  /** Resolves when a batch may run: at most `concurrency` at once, in the order they asked. */
-  private turn(): Promise<void> {
-    if (this.running < this.settings.concurrency) {
-      this.running++;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.turns.push(resolve));
-  }
-
-  private turnEnded(): void {
-    const next = this.turns.shift();
-    if (next) next();
-    else this.running--;
   }
 
   private consumeRound(): Promise<Message[]> {

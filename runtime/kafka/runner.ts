@@ -2,6 +2,7 @@ import type { Logger } from '../log.js';
 import type { InputMessage, OutputMessage } from '../engine/messages.js';
 import { DeliveryError, OutputProducer, describe, isRebalance, isRetriable, sleep, within } from './delivery.js';
 import { DeliveryReport } from './delivery-report.js';
+import { Turns } from './turns.js';
 import type { BatchConsumer, ConsumerSettings, KafkaClient, KafkaRecord, OutputRecord, PartitionBatch, TopicRecords } from './port.js';
 
 export interface BatchHandlerResult {
@@ -144,9 +145,8 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
   private readonly committedNext = new Map<string, bigint>();
   /** The fatal failure of a lane has been reported (it is reported once). */
   private fatalReported = false;
-  /** Lanes running now, and those waiting their turn (partitionsConsumedConcurrently bounds the first). */
-  private lanesRunning = 0;
-  private readonly laneTurns: (() => void)[] = [];
+  /** Lanes run at most partitionsConsumedConcurrently at once (made with the first lane). */
+  private laneTurns: Turns | undefined;
   /** Input topics the consumer is subscribed to: the default one and those packages are bound to. */
   private topics: string[];
   /** Topics known to exist (inputs subscribed to, outputs produced to). */
@@ -359,26 +359,14 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
     const generation = this.generation;
     const lane: Lane = { done: Promise.resolve() };
     const state: LaneState = { current: () => this.epoch === epoch && !this.rebalance, committable: () => this.generation === generation };
-    lane.done = this.laneTurn()
+    this.laneTurns ??= new Turns(this.options.partitionsConsumedConcurrently);
+    const turns = this.laneTurns;
+    lane.done = turns
+      .take()
       .then(() => this.runBatch(records, state))
       .catch((e: unknown) => this.laneFailed(key, lane, e))
-      .finally(() => this.laneEnded());
+      .finally(() => turns.end());
     this.lanes.set(key, lane);
-  }
-
-  /** Resolves when a lane may run: at most partitionsConsumedConcurrently at once, in the order they came. */
-  private laneTurn(): Promise<void> {
-    if (this.lanesRunning < this.options.partitionsConsumedConcurrently) {
-      this.lanesRunning++;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.laneTurns.push(resolve));
-  }
-
-  private laneEnded(): void {
-    const next = this.laneTurns.shift();
-    if (next) next();
-    else this.lanesRunning--;
   }
 
   /** A lane's batch failed: a fatal failure stops the runtime, any other goes to the client with the partition's next batch. */
