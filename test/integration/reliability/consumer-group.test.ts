@@ -90,7 +90,7 @@ test('a second instance joining while a slow slice is in flight, then leaving wi
     const now = await committedOffsets(boot, GROUP, 'messages');
     return ofB.some((p) => (now.get(p) ?? -1) > (atJoinOfB.get(p) ?? -1));
   }, 30_000, 'the second instance to commit a slice of its own');
-  assert.equal(await b.stop(), 0, 'the second instance leaves cleanly');
+  assert.equal(await b.stop(), 0, `the second instance leaves cleanly; its last log lines:\n${b.logs.slice(-20).join('\n')}`);
   assert.ok(processed(b) > 0, 'the second instance did some of the work');
 
   await waitUntilCommitted(boot, GROUP, 'messages', 90_000);
