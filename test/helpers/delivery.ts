@@ -57,9 +57,8 @@ export async function feed(bootstrap: string, topic: string, messages: ReadonlyA
 /** SIGKILL by PID — no handler runs, nothing is flushed or committed — and wait for the exit. */
 export async function kill9(rt: RuntimeProcess): Promise<void> {
   if (rt.child.exitCode !== null || rt.child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => rt.child.once('exit', () => resolve()));
   process.kill(rt.child.pid!, 'SIGKILL');
-  await exited;
+  await rt.exited();
 }
 
 /** A small seeded PRNG (mulberry32), so a failing run can be replayed with its seed. */

@@ -8,7 +8,7 @@ export interface RuntimeProcess {
   readonly logs: string[];
   /** Resolves with the first log line matching the predicate (rejects on exit or timeout). */
   waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
-  /** Resolves with the exit code once the process ends by itself. */
+  /** Resolves with the exit code once the process has ended and every line it wrote is in `logs`. */
   exited(): Promise<number | null>;
   /** SIGTERM, then the exit code (SIGKILL after the grace period). */
   stop(graceMs?: number): Promise<number | null>;
@@ -40,7 +40,10 @@ export function startMlstream(args: string[], env: Record<string, string>): Runt
     for (const l of listeners) l(line);
   };
   for (const stream of [child.stdout!, child.stderr!]) createInterface({ input: stream, crlfDelay: Infinity }).on('line', onLine);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // 'close', not 'exit': 'exit' can come before the last lines written to stdout/stderr are
+  // read, and a test that reads `logs` once the process ended (its 'runner stopped' line, a
+  // fatal line) must see them all. 'close' follows the end of both streams.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   const killOnExit = (): void => {
     if (child.exitCode === null) child.kill('SIGKILL');
   };
@@ -75,17 +78,17 @@ export function startMlstream(args: string[], env: Record<string, string>): Runt
         const cleanup = (): void => {
           clearTimeout(timer);
           listeners.delete(listener);
-          child.off('exit', onExit);
+          child.off('close', onExit);
         };
         const listener = (line: string): void => void check(line);
         for (const line of logs) if (check(line)) return;
         listeners.add(listener);
-        child.once('exit', onExit);
+        child.once('close', onExit);
       });
     },
     exited: () => exited,
     async stop(graceMs = 20_000) {
-      if (child.exitCode !== null) return child.exitCode;
+      if (child.exitCode !== null || child.signalCode !== null) return exited;
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
       const code = await exited;

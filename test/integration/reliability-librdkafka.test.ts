@@ -28,7 +28,8 @@ test('the delivery and reliability tests pass with KAFKA_CLIENT=librdkafka', { s
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  // 'close': after the output's last bytes were read ('exit' can come before them).
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
   const count = (what: string): number => Number(new RegExp(`^ℹ ${what} (\\d+)$`, 'm').exec(out)?.[1] ?? NaN);
   for (const line of out.split('\n').filter((l) => /^[✔✖﹣] /.test(l))) t.diagnostic(line.slice(0, 160));
   const failing = out.slice(out.indexOf('✖ failing tests:') >= 0 ? out.indexOf('✖ failing tests:') : Math.max(0, out.length - 4000));

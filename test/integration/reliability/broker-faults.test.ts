@@ -59,7 +59,7 @@ test('outputs that cannot be delivered within KAFKA_DELIVERY_TIMEOUT_MS stop the
   // timeout, so there the clock starts when the runtime consumes.
   await first.waitForLog((l) => typeof l.msg === 'string' && (RUNTIME_KAFKA_CLIENT === 'kafkajs' ? l.msg.startsWith('Failed to send messages') : l.msg === 'consuming'), 30_000);
   const failingSince = Date.now();
-  const code = await new Promise<number | null>((resolve) => first.child.once('exit', resolve));
+  const code = await first.exited();
   const elapsed = Date.now() - failingSince;
   assert.equal(code, 1, 'exit code 1');
   // Bound: the delivery timeout plus stopping (leave group, disconnect); generous for a loaded machine.
