@@ -78,7 +78,7 @@ export interface ConfigEntry {
 export const CONFIG_ENTRIES = {
   brokers: { env: 'KAFKA_BOOTSTRAP_SERVER', flag: 'bootstrap-server', default: 'localhost:9092', help: 'Kafka bootstrap servers, comma-separated' },
   clientId: { env: 'KAFKA_CLIENT_ID', flag: 'client-id', default: 'mlstream', help: 'Kafka client id' },
-  kafkaClient: { env: 'KAFKA_CLIENT', flag: 'kafka-client', default: 'kafkajs', help: 'Kafka client of `serve`: kafkajs | librdkafka (@confluentinc/kafka-javascript built by scripts/kafka-native/build.sh; PLAINTEXT only)' },
+  kafkaClient: { env: 'KAFKA_CLIENT', flag: 'kafka-client', default: 'kafkajs', help: 'Kafka client of `serve`: kafkajs | librdkafka (@confluentinc/kafka-javascript built by scripts/kafka-native/build.sh)' },
   kafkajsRecordEncoder: { env: 'KAFKAJS_RECORD_ENCODER', flag: 'kafkajs-record-encoder', default: 'mlstream', help: 'who encodes the records `serve` produces on kafkajs: mlstream (the same bytes, one buffer per record) | kafkajs (its own encoder)' },
   groupId: { env: 'KAFKA_GROUP_ID', flag: 'group-id', default: 'mlstream', help: 'consumer group id (instances with the same id share partitions)' },
   inputTopic: { env: 'KAFKA_INCOMING_MSG_TOPIC', flag: 'input-topic', default: 'messages', help: 'topic records are read from' },
@@ -213,18 +213,11 @@ export function loadConfig(flags: Partial<Record<ConfigKey, string>>, env: NodeJ
     sessionTimeoutMs: int('sessionTimeoutMs', 1000, 3_600_000),
     maxWaitTimeInMs: int('maxWaitTimeInMs', 0, 60_000),
     deliveryTimeoutMs: int('deliveryTimeoutMs', 1000, 3_600_000),
-    ...securityConfig(kafkaClient, sslConfig(bool('ssl'), raw, bool), saslConfig(raw)),
+    ssl: sslConfig(bool('ssl'), raw, bool),
+    sasl: saslConfig(raw),
     ...sinkConfig(raw, required),
     ...hardeningConfig(raw, required, int),
   };
-}
-
-/** The librdkafka client is built without TLS and SASL (scripts/kafka-native/build.sh): asking for them with it is a configuration error. */
-function securityConfig(client: Config['kafkaClient'], ssl: Config['ssl'], sasl: Config['sasl']): Pick<Config, 'ssl' | 'sasl'> {
-  if (client === 'librdkafka' && (ssl || sasl)) {
-    throw new ConfigError(`${describe('kafkaClient')}=librdkafka speaks PLAINTEXT only (built without TLS and SASL); use kafkajs for ${ssl ? 'TLS' : 'SASL'}`);
-  }
-  return { ssl, sasl };
 }
 
 function describe(key: ConfigKey): string {

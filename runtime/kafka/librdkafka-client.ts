@@ -1,4 +1,5 @@
 import type { KafkaConsumer as BaseConsumer, LibrdKafkaError, Message, MessageHeader, Producer, TopicPartition, TopicPartitionOffset } from '@confluentinc/kafka-javascript';
+import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { loadConfluent } from './confluent.js';
 import type { BatchConsumer, ConsumerEvents, ConsumerSettings, HeaderValue, KafkaClient, KafkaRecord, OutputSender, PartitionBatch, TopicAdmin, TopicRecords } from './port.js';
@@ -17,6 +18,47 @@ export interface LibrdkafkaSettings {
   readonly clientId: string;
   /** librdkafka's own produce retries stop here; the runner's delivery deadline is the same. */
   readonly deliveryTimeoutMs: number;
+  /** TLS and SASL, as the runtime config has them for kafkajs too (KAFKA_SSL*, KAFKA_SASL_*). */
+  readonly ssl?: Config['ssl'];
+  readonly sasl?: Config['sasl'];
+}
+
+/**
+ * librdkafka's properties for the runtime's TLS and SASL settings, the same meaning kafkajs
+ * gives them: a CA, client certificate and key as PEM text (read from KAFKA_SSL_*_FILE);
+ * `rejectUnauthorized: false` turns off both the chain and the host name check, as it does for
+ * Node's TLS; no CA means the system's store (OpenSSL's default paths). SASL PLAIN and
+ * SCRAM-SHA-256/512 with a user name and password, over TLS when TLS is on.
+ */
+export function securityProperties(ssl: Config['ssl'] | undefined, sasl: Config['sasl'] | undefined): Record<string, string | boolean> {
+  const props: Record<string, string | boolean> = {};
+  const protocol = `${sasl ? 'sasl_' : ''}${ssl ? 'ssl' : 'plaintext'}`;
+  if (protocol !== 'plaintext') props['security.protocol'] = protocol;
+  if (ssl) {
+    const options = ssl === true ? { rejectUnauthorized: true } : ssl;
+    if (options.ca?.length) props['ssl.ca.pem'] = options.ca.join('\n');
+    if (options.cert) props['ssl.certificate.pem'] = options.cert;
+    if (options.key) props['ssl.key.pem'] = options.key;
+    props['enable.ssl.certificate.verification'] = options.rejectUnauthorized;
+    props['ssl.endpoint.identification.algorithm'] = options.rejectUnauthorized ? 'https' : 'none';
+  }
+  if (sasl) {
+    props['sasl.mechanisms'] = sasl.mechanism.toUpperCase();
+    props['sasl.username'] = sasl.username;
+    props['sasl.password'] = sasl.password;
+  }
+  return props;
+}
+
+/**
+ * What the runtime's TLS and SASL settings need of the built library (librdkafka's
+ * `builtin.features`); scripts/kafka-native/build.sh builds with OpenSSL where its headers are.
+ */
+function missingFeatures(features: readonly string[], ssl: Config['ssl'] | undefined, sasl: Config['sasl'] | undefined): string[] {
+  const need: string[] = [];
+  if (ssl) need.push('ssl');
+  if (sasl) need.push(sasl.mechanism === 'plain' ? 'sasl_plain' : 'sasl_scram');
+  return need.filter((f) => !features.includes(f));
 }
 
 /**
@@ -27,8 +69,12 @@ export interface LibrdkafkaSettings {
  */
 export async function librdkafkaClient(settings: LibrdkafkaSettings, log: Logger): Promise<KafkaClient> {
   const mod = await loadConfluent();
+  const missing = missingFeatures(mod.features ?? [], settings.ssl, settings.sasl);
+  if (missing.length) {
+    throw new Error(`the librdkafka client here was built without ${missing.join(', ')} (OpenSSL's headers were missing when scripts/broker/build.sh built it: apt-get install libssl-dev, then run scripts/broker/build.sh and scripts/kafka-native/build.sh again), so it cannot use the TLS/SASL settings; KAFKA_CLIENT=kafkajs can`);
+  }
   const clientLog = log.child({ component: 'librdkafka' });
-  const common = { 'metadata.broker.list': settings.brokers.join(','), 'client.id': settings.clientId, event_cb: true };
+  const common = { 'metadata.broker.list': settings.brokers.join(','), 'client.id': settings.clientId, event_cb: true, ...securityProperties(settings.ssl, settings.sasl) };
   // librdkafka's own log (warnings and errors: connection failures, leader changes) goes to
   // pino as kafkajs's does; its error events too. librdkafka retries these by itself.
   const listen = (client: KafkaConsumer | Producer): void => {

@@ -13,9 +13,14 @@
 # source we can reach. Its install script is never run: we only unpack the
 # tarball. Debian's librdkafka is too old (no rd_kafka_mock_set_controller_id).
 #
-# Needs: bash, tar, gzip, make, a C compiler (gcc; no C++ compiler), node/npm.
-# zlib/ssl/sasl/zstd/curl are all disabled: the mock broker never decompresses
-# or encrypts anything (compressed batches from clients are stored verbatim).
+# Needs: bash, tar, gzip, make, a C compiler (gcc; no C++ compiler), node/npm, and
+# OpenSSL's headers (Debian's libssl-dev; installed with apt-get when run as root).
+# zlib/gssapi/zstd/curl are disabled: the mock broker never decompresses anything
+# (compressed batches from clients are stored verbatim). OpenSSL is on for the
+# librdkafka client built on the same library (scripts/kafka-native/build.sh), which
+# needs it for TLS and SASL/SCRAM (SASL/PLAIN is built in); the mock's listeners stay
+# plaintext. Without the headers (not root, no apt-get), the library is built without
+# TLS and SCRAM, and the client refuses those settings at start (librdkafka's builtin.features).
 set -euo pipefail
 
 # Bundles librdkafka 2.15.1 (checked below via RD_KAFKA_VERSION).
@@ -57,6 +62,18 @@ lib_key="$(hash_of "$here/build.sh" "$here/patch-source.mjs" "$here/patch-fetch.
 bin_key="$(hash_of "$here/build.sh" "$here/patch-source.mjs" "$here/patch-fetch.mjs" "$here/patch-fetch-wait.mjs" "$here/launcher.c")"
 
 stamp_ok() { [[ -f "$1" && "$(cat "$1")" == "$2" ]]; }
+
+# OpenSSL's headers: Debian's libssl-dev, installed here when run as root.
+have_openssl() { [[ -f /usr/include/openssl/ssl.h ]]; }
+if ! have_openssl && [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+  log "installing libssl-dev (OpenSSL headers, for the librdkafka client's TLS and SASL/SCRAM)"
+  (apt-get install -y libssl-dev >/dev/null 2>&1 || { apt-get update >/dev/null 2>&1 && apt-get install -y libssl-dev >/dev/null 2>&1; }) ||
+    log "apt-get install libssl-dev failed; building without TLS"
+fi
+if have_openssl; then ssl_mode=--enable-ssl; else ssl_mode=--disable-ssl; fi
+# The library's build depends on whether OpenSSL was found.
+lib_key="$(printf '%s %s' "$lib_key" "$ssl_mode" | sha256sum | cut -d' ' -f1)"
+bin_key="$(printf '%s %s' "$bin_key" "$ssl_mode" | sha256sum | cut -d' ' -f1)"
 
 command -v "$cc" >/dev/null 2>&1 || die "C compiler '$cc' not found (apt-get install -y gcc make)"
 command -v make >/dev/null 2>&1 || die "make not found (apt-get install -y make)"
@@ -111,11 +128,11 @@ build_lib() {
   node "$here/patch-fetch-wait.mjs" "$srcdir/src" ||
     die "fetch-wait patch did not apply (librdkafka source changed?)"
 
-  log "configuring (minimal: no ssl/sasl/zlib/zstd/curl/lz4-ext/syslog)"
+  log "configuring (minimal: $ssl_mode; no gssapi/zlib/zstd/curl/lz4-ext/syslog)"
   # --cxx=$cc: configure insists on a C++ compiler although only the C library
   # is built; gcc passes its check, so g++ is not needed.
   (cd "$srcdir" && ./configure --no-download --cc="$cc" --cxx="$cc" \
-      --disable-ssl --disable-gssapi --disable-zstd --disable-curl \
+      "$ssl_mode" --disable-gssapi --disable-zstd --disable-curl \
       --disable-zlib --disable-lz4-ext --disable-syslog \
       >"$cache/configure.log" 2>&1) ||
     die "configure failed, see $cache/configure.log"
@@ -123,6 +140,8 @@ build_lib() {
   log "compiling librdkafka.a with $jobs jobs (about 30-60 s)"
   make -C "$srcdir/src" -j"$jobs" librdkafka.a >"$cache/make.log" 2>&1 ||
     die "make failed, see $cache/make.log"
+  # What else a program linking librdkafka.a links (read by scripts/kafka-native/build.sh too).
+  if grep -q '^#define WITH_SSL 1' "$srcdir/config.h"; then echo "-lssl -lcrypto" >"$srcdir/extra-libs.txt"; else : >"$srcdir/extra-libs.txt"; fi
 
   echo "$lib_key" >"$cache/librdkafka.stamp"
   log "librdkafka.a built in $((SECONDS - start)) s"
@@ -134,7 +153,7 @@ build_bin() {
   # -isystem: librdkafka's headers are not ours to warn about.
   "$cc" -std=gnu11 -O2 -Wall -Wextra -isystem "$srcdir/src" \
     -o "$bin.tmp" "$here/launcher.c" "$srcdir/src/librdkafka.a" \
-    -Wl,--wrap=bind -lm -lpthread -ldl -lrt ||
+    -Wl,--wrap=bind $(cat "$srcdir/extra-libs.txt") -lm -lpthread -ldl -lrt ||
     die "compiling launcher.c failed"
   mv -f "$bin.tmp" "$bin"
   echo "$bin_key" >"$cache/mlstream-broker.stamp"

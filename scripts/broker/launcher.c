@@ -287,6 +287,7 @@ static rd_kafka_resp_err_t create_topic(const char *name,
         "broker-errors <brokerId> <api> <error> <count> [rttMs] | "            \
         "partition-errors <topic> <partition> <api> <error> <count> | "        \
         "topic-error <topic> <error> | rtt <brokerId|-1> <ms> | "              \
+        "advertise <brokerId> <host> <port> | "                                \
         "down <brokerId|-1> | up <brokerId|-1> | disconnect <brokerId|-1> | "  \
         "leader <topic> <partition> <brokerId|-1> | "                          \
         "follower <topic> <partition> <brokerId|-1> | "                        \
@@ -436,6 +437,19 @@ static void handle_command(int argc, char **argv) {
                         BAD("error", argv[2]);
                 rd_kafka_mock_topic_set_error(mcluster, argv[1], err);
                 reply("OK topic %s error %s", argv[1], rd_kafka_err2name(err));
+
+        } else if (!strcmp(cmd, "advertise")) {
+                /* Metadata names the broker at host:port from now on (a TLS
+                 * proxy in front of its plaintext listener, which stays). */
+                NEED(4, "advertise <brokerId> <host> <port>");
+                if (parse_broker(argv[1], 0, &broker))
+                        BAD("broker id", argv[1]);
+                if (parse_int(argv[3], 1, 65535, &n))
+                        BAD("port", argv[3]);
+                rd_kafka_mock_broker_set_host_port(mcluster, broker, argv[2],
+                                                   (int)n);
+                reply("OK broker %d advertised at %s:%ld", (int)broker,
+                      argv[2], n);
 
         } else if (!strcmp(cmd, "rtt")) {
                 NEED(3, "rtt <brokerId|-1> <ms>");

@@ -6,8 +6,8 @@
 #
 #   1. librdkafka.a: the one scripts/broker/build.sh builds from the same package version
 #      (the broker's mock cluster lives in the same library; the client never starts it).
-#      Minimal features: no TLS, SASL, compression libraries or curl — the librdkafka
-#      client here therefore speaks PLAINTEXT only (README: use kafkajs for TLS/SASL).
+#      Minimal features: TLS and SASL (PLAIN, SCRAM) through the system's OpenSSL; no
+#      compression libraries, GSSAPI or curl.
 #   2. librdkafka++.a: librdkafka's C++ layer (src-cpp), which the binding is written on.
 #   3. the addon: the package's src/*.cc against node's headers (nodejs-dev / libnode-dev,
 #      /usr/include/node) and nan, linked into build/Release/confluent-kafka-javascript.node
@@ -45,7 +45,7 @@ lib_dir="$(dirname "$(bash "$root/scripts/broker/build.sh" | tail -1)")/librdkaf
 [[ -f "$lib_dir/src/librdkafka.a" ]] || die "scripts/broker/build.sh did not leave $lib_dir/src/librdkafka.a"
 
 abi="$(node -p process.versions.modules)"
-key="$(cat "$here/build.sh" "$lib_dir/src/librdkafka.a" | sha256sum | cut -d' ' -f1)-$version-$abi"
+key="$(cat "$here/build.sh" "$lib_dir/src/librdkafka.a" "$lib_dir/extra-libs.txt" | sha256sum | cut -d' ' -f1)-$version-$abi"
 addon="$cache/confluent-kafka-javascript.node"
 target="$pkg/build/Release/confluent-kafka-javascript.node"
 
@@ -77,7 +77,7 @@ if [[ ! -f "$addon" || "$(cat "$cache/stamp" 2>/dev/null)" != "$key" ]]; then
   for pid in "${pids[@]}"; do wait "$pid" || die "compiling failed"; done
   ar rcs "$cache/obj/librdkafka++.a" "$cache"/obj/cpp/*.o
   "$cxx" -shared -o "$addon.tmp" "$cache"/obj/addon/*.o "$cache/obj/librdkafka++.a" "$lib_dir/src/librdkafka.a" \
-    -lpthread -lm -ldl -lrt || die "linking the addon failed"
+    $(cat "$lib_dir/extra-libs.txt") -lpthread -lm -ldl -lrt || die "linking the addon failed"
   mv -f "$addon.tmp" "$addon"
   echo "$key" >"$cache/stamp"
   log "addon built in $((SECONDS - start)) s"

@@ -1,26 +1,18 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import tls from 'node:tls';
 import { Kafka } from 'kafkajs';
 import { loadConfig } from '../../runtime/config.js';
 import { createKafka, kafkaConfig } from '../../runtime/kafka/client.js';
+import { securityProperties } from '../../runtime/kafka/librdkafka-client.js';
 import { createLogger } from '../../runtime/log.js';
 import { startLocalBroker } from '../../scripts/broker/index.js';
 import { tempDir } from '../helpers/packages.js';
+import { hasOpenssl, makePki } from '../helpers/pki.js';
 
 const log = createLogger('silent');
-const hasOpenssl = (() => {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 for (const [mechanism, flag] of [['plain', 'PLAIN'], ['scram-sha-256', 'SCRAM-SHA-256'], ['scram-sha-512', 'scram-sha-512']] as const) {
   test(`KAFKA_SASL_MECHANISM=${flag} with a user name and password reaches the kafkajs client as SASL ${mechanism}`, () => {
@@ -89,38 +81,35 @@ test('TLS files from KAFKA_SSL_* reach kafkajs, and a TLS "broker" sees the clie
   assert.equal(seen.length, 0, 'no connection with an unverified broker');
 });
 
-interface Pki {
-  caFile: string;
-  caPem: string;
-  otherCaFile: string;
-  serverKey: string;
-  serverCert: string;
-  clientCertFile: string;
-  clientKeyFile: string;
-}
-
-/** A CA, a server certificate for localhost and a client certificate, made with openssl. */
-function makePki(dir: string): Pki {
-  const ssl = (...args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-  const ca = (name: string): void => ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=${name}`, '-keyout', `${name}.key`, '-out', `${name}.pem`);
-  const leaf = (name: string, ext?: string): void => {
-    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${name}`, '-keyout', `${name}.key`, '-out', `${name}.csr`);
-    const extArgs = ext ? ['-extfile', ext] : [];
-    ssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-out', `${name}.pem`, ...extArgs);
+test('the same TLS and SASL settings map to librdkafka properties: protocol, PEM text, verification, mechanism', () => {
+  const props = (env: Record<string, string>): Record<string, string | boolean> => {
+    const c = loadConfig({}, env);
+    return securityProperties(c.ssl, c.sasl);
   };
-  ca('ca');
-  ca('other-ca');
-  execFileSync('sh', ['-c', 'printf "subjectAltName=DNS:localhost,IP:127.0.0.1\\n" > san.ext'], { cwd: dir });
-  leaf('localhost', 'san.ext');
-  leaf('mlstream-client');
-  const read = (f: string): string => readFileSync(join(dir, f), 'utf8');
-  return {
-    caFile: join(dir, 'ca.pem'),
-    caPem: read('ca.pem'),
-    otherCaFile: join(dir, 'other-ca.pem'),
-    serverKey: read('localhost.key'),
-    serverCert: read('localhost.pem'),
-    clientCertFile: join(dir, 'mlstream-client.pem'),
-    clientKeyFile: join(dir, 'mlstream-client.key'),
-  };
-}
+  assert.deepEqual(props({}), {}, 'plaintext is librdkafka\'s default');
+  assert.deepEqual(props({ KAFKA_SSL: 'true' }), { 'security.protocol': 'ssl', 'enable.ssl.certificate.verification': true, 'ssl.endpoint.identification.algorithm': 'https' });
+  assert.deepEqual(props({ KAFKA_SSL: 'true', KAFKA_SSL_REJECT_UNAUTHORIZED: 'false' }), {
+    'security.protocol': 'ssl',
+    'enable.ssl.certificate.verification': false,
+    'ssl.endpoint.identification.algorithm': 'none',
+  });
+  assert.deepEqual(props({ KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p w' }), {
+    'security.protocol': 'sasl_plaintext',
+    'sasl.mechanisms': 'SCRAM-SHA-512',
+    'sasl.username': 'u',
+    'sasl.password': 'p w',
+  });
+  const c = loadConfig({}, { KAFKA_SSL: 'true', KAFKA_SASL_MECHANISM: 'PLAIN', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' });
+  const pem = { ca: ['-----CA-----'], cert: '-----CERT-----', key: '-----KEY-----', rejectUnauthorized: true };
+  assert.deepEqual(securityProperties(pem, c.sasl), {
+    'security.protocol': 'sasl_ssl',
+    'ssl.ca.pem': '-----CA-----',
+    'ssl.certificate.pem': '-----CERT-----',
+    'ssl.key.pem': '-----KEY-----',
+    'enable.ssl.certificate.verification': true,
+    'ssl.endpoint.identification.algorithm': 'https',
+    'sasl.mechanisms': 'PLAIN',
+    'sasl.username': 'u',
+    'sasl.password': 'p',
+  });
+});

@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { test, type TestContext } from 'node:test';
+import { startLocalBroker } from '../../scripts/broker/index.js';
+import { account, kill9, readAll, summary, waitUntilCommitted } from '../helpers/delivery.js';
+import { skipWithoutFixtures } from '../helpers/fixtures.js';
+import { irisRecords, toKafkaMessages } from '../helpers/iris.js';
+import { produceAll } from '../helpers/kafka.js';
+import { tempDir } from '../helpers/packages.js';
+import { hasOpenssl, makePki } from '../helpers/pki.js';
+import { startRuntime, type RuntimeProcess } from '../helpers/runtime-process.js';
+import { irisModels, irisRuntimeEnv } from '../helpers/served-iris.js';
+import { startTlsProxy } from '../helpers/tls-proxy.js';
+
+/*
+ * `mlstream serve` over TLS with a client certificate, on each Kafka client: the local broker
+ * is reached only through a TLS listener (a proxy in front of its plaintext port, which
+ * Metadata names: the broker's `advertise` command), the way a secured cluster is. The
+ * records, the outputs, the group's joins and commits all cross TLS; the test's own clients
+ * stay plaintext (the proxy passes a connection that does not open with a TLS handshake
+ * through as it is).
+ */
+
+const skip = skipWithoutFixtures || (hasOpenssl ? false : 'openssl is not installed');
+const RECORDS = 600;
+
+type LogLine = Record<string, unknown>;
+
+async function tlsRig(t: TestContext) {
+  const dir = tempDir('mlstream-tls-');
+  const pki = makePki(dir);
+  const broker = await startLocalBroker({ topics: [{ name: 'messages', partitions: 2 }, { name: 'predictions', partitions: 2 }, { name: 'errors' }] });
+  const models = irisModels();
+  const [host, port] = broker.brokers[0]!.split(':') as [string, string];
+  const proxy = await startTlsProxy({ host, port: Number(port) }, { key: pki.serverKey, cert: pki.serverCert, ca: pki.caPem });
+  const started: RuntimeProcess[] = [];
+  t.after(async () => {
+    for (const r of started) await r.stop();
+    await proxy.close();
+    await broker.stop();
+    models.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const records = irisRecords(RECORDS);
+  await produceAll(broker.bootstrap, 'messages', toKafkaMessages(records));
+  await broker.command(`advertise 1 127.0.0.1 ${proxy.port}`);
+  const tlsEnv = (client: string, caFile = pki.caFile): Record<string, string> => ({
+    KAFKA_CLIENT: client,
+    KAFKA_SSL: 'true',
+    KAFKA_SSL_CA_FILE: caFile,
+    KAFKA_SSL_CERT_FILE: pki.clientCertFile,
+    KAFKA_SSL_KEY_FILE: pki.clientKeyFile,
+  });
+  const start = (group: string, env: Record<string, string>): RuntimeProcess => {
+    const rt = startRuntime(irisRuntimeEnv(`127.0.0.1:${proxy.port}`, models.modelsDir, group, env));
+    started.push(rt);
+    return rt;
+  };
+  return { broker, proxy, pki, records, tlsEnv, start };
+}
+
+const problems = (rt: RuntimeProcess): LogLine[] =>
+  rt.logs.flatMap((l) => {
+    try {
+      const line = JSON.parse(l) as LogLine;
+      return Number(line.level) >= 40 ? [line] : [];
+    } catch {
+      return [];
+    }
+  });
+
+for (const client of ['kafkajs', 'librdkafka'] as const) {
+  test(`KAFKA_CLIENT=${client} over TLS with a client certificate: every record answered once through the TLS listener; with a CA that did not sign the broker's certificate, no session opens and the log says why`, { skip, timeout: 120_000 }, async (t) => {
+    const { broker, proxy, records, tlsEnv, start, pki } = await tlsRig(t);
+    const rt = start(`tls-${client}`, tlsEnv(client));
+    await waitUntilCommitted(broker.bootstrap, `tls-${client}`, 'messages', 60_000);
+    const outputs = await readAll(broker.bootstrap, ['predictions', 'errors']);
+    const report = account(records.map((r) => r.id), outputs);
+    assert.deepEqual(report.missing, [], summary(report));
+    assert.equal(report.duplicates, 0, summary(report));
+    assert.equal(outputs.filter((o) => o.topic === 'predictions').length, RECORDS);
+    assert.equal(await rt.stop(), 0);
+
+    // The runtime's connections were TLS sessions with its certificate, and carried the data:
+    // at least every input record's value in, and every output's value out.
+    const ours = proxy.sessions.filter((s) => s.clientCn === 'mlstream-client');
+    assert.ok(ours.length > 0 && ours.every((s) => s.authorized), `sessions: ${JSON.stringify(proxy.sessions)}`);
+    const inBytes = toKafkaMessages(records).reduce((n, m) => n + Buffer.byteLength(m.value), 0);
+    const outBytes = outputs.reduce((n, o) => n + Buffer.byteLength(JSON.stringify(o.value)), 0);
+    const toClient = ours.reduce((n, s) => n + s.toClient, 0);
+    const fromClient = ours.reduce((n, s) => n + s.fromClient, 0);
+    assert.ok(toClient > inBytes, `${toClient} bytes to the runtime over TLS, the records hold ${inBytes}`);
+    assert.ok(fromClient > outBytes, `${fromClient} bytes from the runtime over TLS, its outputs hold ${outBytes}`);
+    assert.deepEqual(problems(rt), [], 'no warnings or errors over TLS');
+
+    const sessionsBefore = proxy.sessions.length;
+    const wrong = start(`tls-${client}-wrong-ca`, tlsEnv(client, pki.otherCaFile));
+    await wrong.waitForLog((l) => Number(l.level) >= 40 && /certificate|ssl|tls/i.test(JSON.stringify(l)), 30_000);
+    assert.equal(proxy.sessions.length, sessionsBefore, 'no TLS session with a broker the client could not verify');
+    assert.ok(proxy.refused.length > 0, 'the handshake was abandoned');
+    // Killed, not stopped: a runtime still connecting waits out the client's connect timeout
+    // before it exits on SIGTERM (librdkafka: up to 30 s), and shutting down is not this test's subject.
+    await kill9(wrong);
+  });
+}
+
+test('KAFKA_CLIENT=librdkafka with SASL/SCRAM set opens a SASL exchange, which the local broker (no SASL) cannot answer, and says so', { skip: skipWithoutFixtures, timeout: 60_000 }, async (t) => {
+  const broker = await startLocalBroker({ topics: [{ name: 'messages' }, { name: 'predictions' }, { name: 'errors' }] });
+  const models = irisModels();
+  const rt = startRuntime(irisRuntimeEnv(broker.bootstrap, models.modelsDir, 'sasl', { KAFKA_CLIENT: 'librdkafka', KAFKA_SASL_MECHANISM: 'SCRAM-SHA-256', KAFKA_SASL_USERNAME: 'svc', KAFKA_SASL_PASSWORD: 'secret' }));
+  t.after(async () => {
+    await kill9(rt); // as above: still connecting, it would wait out the connect timeout
+    await broker.stop();
+    models.cleanup();
+  });
+  const line = await rt.waitForLog((l) => Number(l.level) >= 40 && /sasl/i.test(JSON.stringify(l)), 30_000);
+  assert.match(JSON.stringify(line), /SASL/);
+});
