@@ -2,6 +2,7 @@ import type { KafkaConsumer as BaseConsumer, LibrdKafkaError, Message, MessageHe
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { loadConfluent } from './confluent.js';
+import { sleep } from './delivery.js';
 import type { BatchConsumer, ConsumerEvents, ConsumerSettings, HeaderValue, KafkaClient, KafkaRecord, OutputSender, PartitionBatch, TopicAdmin, TopicRecords } from './port.js';
 import { Turns } from './turns.js';
 
@@ -132,10 +133,52 @@ function kafkaError(mod: Module, e: LibrdKafkaError | Error, context: string): E
   return Object.assign(new Error(`${context}: ${e.message}`), { name: 'KafkaError', type, code, retriable: !fatal && !PERMANENT.has(type ?? '') });
 }
 
-/** Connects a librdkafka client (consumer or producer), failing with the reason as the runner reads errors. */
-function connect(mod: Module, client: KafkaConsumer | Producer, what: string): Promise<void> {
+/**
+ * What librdkafka logs (facility FAIL) when a broker connection fails its TLS handshake or SASL
+ * authentication: settings that no retry cures (a wrong CA, wrong credentials, a mechanism the
+ * broker lacks). librdkafka itself keeps retrying and raises no error naming the cause.
+ */
+const AUTH_FAILURE = /SSL handshake failed|SASL|[Aa]uthentication/;
+/** How long a client may take to connect (its first metadata answer), in all. */
+const CONNECT_TIMEOUT_MS = 30_000;
+/**
+ * One connect attempt's bound. The package's connect blocks a libuv thread in a metadata call
+ * until it is answered or times out, and the process cannot exit before that call returns
+ * (Node joins those threads at exit): in attempts this long, a TLS or SASL failure ends start-up
+ * within one attempt rather than after the whole timeout.
+ */
+const CONNECT_ATTEMPT_MS = 3_000;
+/** Failed attempts worth another (librdkafka's codes): timed out, transport failure, all brokers down. */
+const CONNECT_RETRY_CODES = new Set([-185, -195, -187]);
+const CONNECT_RETRY_PAUSE_MS = 200;
+
+/**
+ * Connects a librdkafka client (consumer or producer), failing with the reason as the runner
+ * reads errors: a TLS or SASL failure with librdkafka's own words (kafkajs fails as fast), not
+ * as a bare "broker transport failure" after the connect timeout.
+ */
+async function connect(mod: Module, client: KafkaConsumer | Producer, what: string): Promise<void> {
   const c = client as unknown as { connect(options: { timeout: number }, cb: (e: LibrdKafkaError | null) => void): void };
-  return new Promise((resolve, reject) => c.connect({ timeout: 30_000 }, (e) => (e ? reject(kafkaError(mod, e, `${what} connect`)) : resolve())));
+  const events = client as unknown as NodeJS.EventEmitter;
+  let authFailure: string | undefined;
+  const onLog = (l: { severity: number; fac: string; message: string }): void => {
+    // "[thrd:sasl_ssl://host:port/bootstrap]: sasl_ssl://host:port/bootstrap: <reason>" → from "sasl_ssl://" on
+    if (l.fac === 'FAIL' && AUTH_FAILURE.test(l.message)) authFailure ??= l.message.replace(/^\[thrd:[^\]]*\]: /, '');
+  };
+  events.on('event.log', onLog);
+  try {
+    const deadline = Date.now() + CONNECT_TIMEOUT_MS;
+    for (;;) {
+      const timeout = Math.max(1, Math.min(CONNECT_ATTEMPT_MS, deadline - Date.now()));
+      const e = await new Promise<LibrdKafkaError | null>((resolve) => c.connect({ timeout }, resolve));
+      if (!e) return;
+      if (authFailure) throw Object.assign(new Error(`${what} connect: ${authFailure}`), { name: 'KafkaError', type: 'AUTHENTICATION', retriable: false });
+      if (!CONNECT_RETRY_CODES.has(e.code) || Date.now() >= deadline) throw kafkaError(mod, e, `${what} connect`);
+      await sleep(Math.min(CONNECT_RETRY_PAUSE_MS, Math.max(0, deadline - Date.now())));
+    }
+  } finally {
+    events.off('event.log', onLog);
+  }
 }
 
 function toHeaders(headers: MessageHeader[] | undefined): Record<string, HeaderValue> | undefined {

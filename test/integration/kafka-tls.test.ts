@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { test, type TestContext } from 'node:test';
 import { startLocalBroker } from '../../scripts/broker/index.js';
-import { account, kill9, readAll, summary, waitUntilCommitted } from '../helpers/delivery.js';
+import { account, readAll, summary, waitUntilCommitted } from '../helpers/delivery.js';
 import { skipWithoutFixtures } from '../helpers/fixtures.js';
 import { irisRecords, toKafkaMessages } from '../helpers/iris.js';
 import { produceAll } from '../helpers/kafka.js';
@@ -70,7 +70,7 @@ const problems = (rt: RuntimeProcess): LogLine[] =>
   });
 
 for (const client of ['kafkajs', 'librdkafka'] as const) {
-  test(`KAFKA_CLIENT=${client} over TLS with a client certificate: every record answered once through the TLS listener; with a CA that did not sign the broker's certificate, no session opens and the log says why`, { skip, timeout: 120_000 }, async (t) => {
+  test(`KAFKA_CLIENT=${client} over TLS with a client certificate: every record answered once through the TLS listener; with a CA that did not sign the broker's certificate, no session opens and the runtime stops with exit code 1 saying why`, { skip, timeout: 120_000 }, async (t) => {
     const { broker, proxy, records, tlsEnv, start, pki } = await tlsRig(t);
     const rt = start(`tls-${client}`, tlsEnv(client));
     await waitUntilCommitted(broker.bootstrap, `tls-${client}`, 'messages', 60_000);
@@ -95,24 +95,34 @@ for (const client of ['kafkajs', 'librdkafka'] as const) {
 
     const sessionsBefore = proxy.sessions.length;
     const wrong = start(`tls-${client}-wrong-ca`, tlsEnv(client, pki.otherCaFile));
-    await wrong.waitForLog((l) => Number(l.level) >= 40 && /certificate|ssl|tls/i.test(JSON.stringify(l)), 30_000);
+    const code = await exitWithin(wrong, 45_000); // kafkajs retries its connection 8 times first
+    assert.equal(code, 1, 'a runtime that cannot verify the broker does not start');
+    const fatal = wrong.logs.map((l) => JSON.parse(l) as LogLine).find((l) => l.level === 60);
+    assert.match(JSON.stringify(fatal), /certificate/i, 'its fatal line says the certificate could not be verified');
     assert.equal(proxy.sessions.length, sessionsBefore, 'no TLS session with a broker the client could not verify');
     assert.ok(proxy.refused.length > 0, 'the handshake was abandoned');
-    // Killed, not stopped: a runtime still connecting waits out the client's connect timeout
-    // before it exits on SIGTERM (librdkafka: up to 30 s), and shutting down is not this test's subject.
-    await kill9(wrong);
   });
 }
 
-test('KAFKA_CLIENT=librdkafka with SASL/SCRAM set opens a SASL exchange, which the local broker (no SASL) cannot answer, and says so', { skip: skipWithoutFixtures, timeout: 60_000 }, async (t) => {
+test('KAFKA_CLIENT=librdkafka with SASL/SCRAM set opens a SASL exchange, which the local broker (no SASL) cannot answer: the runtime stops with exit code 1 and says so within one connect attempt', { skip: skipWithoutFixtures, timeout: 60_000 }, async (t) => {
   const broker = await startLocalBroker({ topics: [{ name: 'messages' }, { name: 'predictions' }, { name: 'errors' }] });
   const models = irisModels();
   const rt = startRuntime(irisRuntimeEnv(broker.bootstrap, models.modelsDir, 'sasl', { KAFKA_CLIENT: 'librdkafka', KAFKA_SASL_MECHANISM: 'SCRAM-SHA-256', KAFKA_SASL_USERNAME: 'svc', KAFKA_SASL_PASSWORD: 'secret' }));
   t.after(async () => {
-    await kill9(rt); // as above: still connecting, it would wait out the connect timeout
+    await rt.stop();
     await broker.stop();
     models.cleanup();
   });
-  const line = await rt.waitForLog((l) => Number(l.level) >= 40 && /sasl/i.test(JSON.stringify(l)), 30_000);
-  assert.match(JSON.stringify(line), /SASL/);
+  // Well under librdkafka's 30 s connect timeout, which it would otherwise wait out retrying.
+  assert.equal(await exitWithin(rt, 15_000), 1);
+  const fatal = rt.logs.map((l) => JSON.parse(l) as LogLine).find((l) => l.level === 60);
+  assert.match(String((fatal?.err as { message?: string } | undefined)?.message), /connect: .*SASL/);
 });
+
+/** The process's exit code, or a failure naming its last log lines if it is still running after `ms`. */
+async function exitWithin(rt: RuntimeProcess, ms: number): Promise<number | null> {
+  const timedOut = Symbol('timed out');
+  const code = await Promise.race([rt.exited(), new Promise<typeof timedOut>((r) => setTimeout(() => r(timedOut), ms).unref())]);
+  if (code === timedOut) assert.fail(`still running after ${ms} ms; last log lines:\n${rt.logs.slice(-10).join('\n')}`);
+  return code;
+}
