@@ -108,6 +108,13 @@ function fullRound(messages: readonly Message[], s: ConsumerSettings): boolean {
   for (const m of messages) bytes += m.value?.length ?? 0;
   return bytes >= s.maxBytes / 2;
 }
+/**
+ * After a round that was not full, how long the loop waits for the batches in hand before it
+ * consumes again anyway. Cheap batches finish well within it (the wait then gives the next
+ * round everything that arrived meanwhile); a slower one no longer holds back the other
+ * partitions' next records beyond it.
+ */
+const SMALL_ROUND_WAIT_MS = 50;
 /** How long a consume call waits for the first record. */
 const CONSUME_WAIT_MS = 100;
 const SEEK_TIMEOUT_MS = 5000;
@@ -318,9 +325,14 @@ class RdkafkaConsumer implements BatchConsumer {
         await this.applySeeks();
         // After a round that was not full the partitions are keeping up: the next consume waits
         // for the batches in hand, so it takes everything that arrived meanwhile at once
-        // instead of a few records per partition, each batch with its own round trips.
-        const limit = this.lastRoundFull ? roundSize(this.settings) : 1;
-        while (this.outstanding >= limit && !this.stopping) await new Promise<void>((r) => (this.progressed = r));
+        // instead of a few records per partition, each batch with its own round trips. Only for
+        // a while, though: a partition whose batch takes longer (a slow slice) must not hold
+        // back the others' next records, which is the barrier this loop exists to avoid.
+        if (!this.lastRoundFull) {
+          const until = Date.now() + SMALL_ROUND_WAIT_MS;
+          while (this.outstanding > 0 && !this.stopping && Date.now() < until) await Promise.race([this.progress(), sleep(until - Date.now())]);
+        }
+        while (this.outstanding >= roundSize(this.settings) && !this.stopping) await this.progress();
         if (this.stopping) return;
         // A rebalance is served inside the consume call, and its callback may reach JavaScript
         // after the call returned records fetched under the old assignment: a partition taken
@@ -346,6 +358,11 @@ class RdkafkaConsumer implements BatchConsumer {
       // A stop or a crash lets the batches in hand finish their slice (and commit it) first.
       await Promise.all(this.chains.values());
     }
+  }
+
+  /** Resolves when a batch in hand finishes. */
+  private progress(): Promise<void> {
+    return new Promise<void>((r) => (this.progressed = r));
   }
 
   /** Whether records fetched at (epoch, version) of a partition may still run now. */
