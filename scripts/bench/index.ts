@@ -336,7 +336,7 @@ try {
   exitCode = 1;
 } finally {
   await broker.stop();
-  // MLSTREAM_BENCH_KEEP=1 keeps the work folder (topics' logs, runtime logs, CPU profiles) for a closer look.
+  // MLSTREAM_BENCH_KEEP=1 keeps the work folder (the rows' packages, the --profile CPU profiles) for a closer look.
   if (process.env.MLSTREAM_BENCH_KEEP === '1') log(`work folder kept: ${work}`);
   else rmSync(work, { recursive: true, force: true });
 }

@@ -56,8 +56,7 @@ export async function feed(bootstrap: string, topic: string, messages: ReadonlyA
 
 /** SIGKILL by PID — no handler runs, nothing is flushed or committed — and wait for the exit. */
 export async function kill9(rt: RuntimeProcess): Promise<void> {
-  if (rt.child.exitCode !== null || rt.child.signalCode !== null) return;
-  process.kill(rt.child.pid!, 'SIGKILL');
+  if (rt.child.exitCode === null && rt.child.signalCode === null) process.kill(rt.child.pid!, 'SIGKILL');
   await rt.exited();
 }
 
