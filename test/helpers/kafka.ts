@@ -1,7 +1,10 @@
 import { Kafka, logLevel, type Consumer, type IHeaders, type Message } from 'kafkajs';
 
+/** The client id of the tests' own Kafka clients (proxies in front of the broker tell them apart by it). */
+export const TEST_CLIENT_ID = 'mlstream-test';
+
 export function testKafka(bootstrap: string): Kafka {
-  return new Kafka({ clientId: 'mlstream-test', brokers: [bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 100 } });
+  return new Kafka({ clientId: TEST_CLIENT_ID, brokers: [bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 100 } });
 }
 
 export async function produceAll(bootstrap: string, topic: string, messages: Message[]): Promise<void> {
