@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import { kafkajsClient } from './kafkajs-client.js';
 import { installRecordEncoder } from './kafkajs-records.js';
 import { librdkafkaClient } from './librdkafka-client.js';
+import { checkTlsHandshake } from './tls-check.js';
 import type { KafkaClient } from './port.js';
 
 export type ClientSettings = Pick<Config, 'brokers' | 'clientId' | 'ssl' | 'sasl'>;
@@ -48,10 +49,12 @@ export function createKafka(config: ClientSettings, log: Logger): Kafka {
 
 /**
  * The client `mlstream serve` runs on (KAFKA_CLIENT): kafkajs, or librdkafka, which is
- * loaded only when chosen (an optional dependency with a native part).
+ * loaded only when chosen (an optional dependency with a native part). With TLS on kafkajs, a
+ * certificate the handshake refuses stops the consumer's connect at once (checkTlsHandshake).
  */
 export async function createRunnerClient(config: ClientSettings & Pick<Config, 'kafkaClient' | 'kafkajsRecordEncoder' | 'deliveryTimeoutMs'>, log: Logger): Promise<KafkaClient> {
   if (config.kafkaClient === 'librdkafka') return librdkafkaClient(config, log);
   if (config.kafkajsRecordEncoder === 'mlstream' && !installRecordEncoder()) log.warn('kafkajs is not the 2.2 release mlstream\'s record encoder is written for; kafkajs encodes the records itself');
-  return kafkajsClient(createKafka(config, log));
+  // librdkafka reports a refused certificate within its first connect attempt; kafkajs would retry it.
+  return kafkajsClient(createKafka(config, log), () => checkTlsHandshake(config.brokers, config.ssl));
 }

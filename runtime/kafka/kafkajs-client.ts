@@ -1,13 +1,18 @@
 import { Partitioners, type Consumer, type Kafka, type Producer } from 'kafkajs';
 import type { BatchConsumer, ConsumerEvents, ConsumerSettings, KafkaClient, OutputSender, PartitionBatch, TopicAdmin } from './port.js';
 
-/** The runner's Kafka client on kafkajs (the default). */
-export function kafkajsClient(kafka: Kafka): KafkaClient {
+/**
+ * The runner's Kafka client on kafkajs (the default). `beforeConnect` runs once, before the
+ * first of its consumer, producer or admin connects; a rejection is every connect's failure.
+ */
+export function kafkajsClient(kafka: Kafka, beforeConnect: () => Promise<void> = async () => undefined): KafkaClient {
+  let checked: Promise<void> | undefined;
+  const ready = (): Promise<void> => (checked ??= beforeConnect());
   return {
     name: 'kafkajs',
-    consumer: (settings, events) => new KafkajsConsumer(kafka, settings, events),
-    sender: () => new KafkajsSender(kafka),
-    admin: () => kafkajsAdmin(kafka),
+    consumer: (settings, events) => new KafkajsConsumer(kafka, settings, events, ready),
+    sender: () => new KafkajsSender(kafka, ready),
+    admin: () => kafkajsAdmin(kafka, ready),
   };
 }
 
@@ -18,6 +23,7 @@ class KafkajsConsumer implements BatchConsumer {
     kafka: Kafka,
     private readonly settings: ConsumerSettings,
     events: ConsumerEvents,
+    private readonly beforeConnect: () => Promise<void>,
   ) {
     const s = settings;
     this.consumer = kafka.consumer({
@@ -37,8 +43,9 @@ class KafkajsConsumer implements BatchConsumer {
     );
   }
 
-  connect(): Promise<void> {
-    return this.consumer.connect();
+  async connect(): Promise<void> {
+    await this.beforeConnect();
+    await this.consumer.connect();
   }
 
   subscribe(topics: readonly string[]): Promise<void> {
@@ -97,12 +104,16 @@ class KafkajsConsumer implements BatchConsumer {
 class KafkajsSender implements OutputSender {
   private readonly producer: Producer;
 
-  constructor(kafka: Kafka) {
+  constructor(
+    kafka: Kafka,
+    private readonly beforeConnect: () => Promise<void>,
+  ) {
     this.producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner, retry: { retries: 0 } });
   }
 
-  connect(): Promise<void> {
-    return this.producer.connect();
+  async connect(): Promise<void> {
+    await this.beforeConnect();
+    await this.producer.connect();
   }
 
   async send(request: Parameters<OutputSender['send']>[0]): Promise<void> {
@@ -114,10 +125,13 @@ class KafkajsSender implements OutputSender {
   }
 }
 
-function kafkajsAdmin(kafka: Kafka): TopicAdmin {
+function kafkajsAdmin(kafka: Kafka, beforeConnect: () => Promise<void>): TopicAdmin {
   const admin = kafka.admin();
   return {
-    connect: () => admin.connect(),
+    connect: async () => {
+      await beforeConnect();
+      await admin.connect();
+    },
     disconnect: () => admin.disconnect(),
     listTopics: () => admin.listTopics(),
     partitionCount: async (topic) => (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]?.partitions.length,

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import tls from 'node:tls';
 import { Kafka } from 'kafkajs';
 import { loadConfig } from '../../runtime/config.js';
 import { createKafka, kafkaConfig } from '../../runtime/kafka/client.js';
 import { securityProperties } from '../../runtime/kafka/librdkafka-client.js';
+import { checkTlsHandshake } from '../../runtime/kafka/tls-check.js';
 import { createLogger } from '../../runtime/log.js';
 import { startLocalBroker } from '../../scripts/broker/index.js';
 import { tempDir } from '../helpers/packages.js';
@@ -79,6 +80,28 @@ test('TLS files from KAFKA_SSL_* reach kafkajs, and a TLS "broker" sees the clie
   const refused = client(wrongCa).admin();
   await assert.rejects(refused.connect(), /certificate/i);
   assert.equal(seen.length, 0, 'no connection with an unverified broker');
+});
+
+test('the handshake check before kafkajs connects: a certificate the client cannot verify rejects at once with the reason; a broker that does not answer is left to the client\'s retries', { skip: hasOpenssl ? false : 'openssl is not installed', timeout: 30_000 }, async (t) => {
+  const dir = tempDir('mlstream-tls-check-');
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const pki = makePki(dir);
+  const server = tls.createServer({ key: pki.serverKey, cert: pki.serverCert }, (socket) => socket.end());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => server.close());
+  const up = `localhost:${(server.address() as AddressInfo).port}`;
+  const closed = net.createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const down = `127.0.0.1:${(closed.address() as AddressInfo).port}`;
+  await new Promise<void>((resolve) => closed.close(() => resolve()));
+
+  const ssl = (caFile: string) => loadConfig({}, { KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: caFile }).ssl;
+  await checkTlsHandshake([up], ssl(pki.caFile));
+  await checkTlsHandshake([down, up], ssl(pki.caFile));
+  await assert.rejects(checkTlsHandshake([down, up], ssl(pki.otherCaFile)), (e: Error) => e.message.startsWith(`TLS handshake with ${up} failed: `) && /certificate/i.test(e.message));
+  await checkTlsHandshake([down], ssl(pki.otherCaFile)); // nothing listening: not a certificate problem
+  await checkTlsHandshake([up], false); // no TLS: nothing to check
+  await checkTlsHandshake([up], loadConfig({ sslRejectUnauthorized: 'false' }, { KAFKA_SSL: 'true' }).ssl);
 });
 
 test('the same TLS and SASL settings map to librdkafka properties: protocol, PEM text, verification, mechanism', () => {
