@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Kafka, Partitioners, type Message, type Producer } from 'kafkajs';
+import { Kafka, type Message, type Producer } from 'kafkajs';
 import { pino } from 'pino';
 import { encodeTfExample, kindForType, type FeatureKind } from '../codecs/tf-example.js';
 import { probeKafka } from '../cli-errors.js';
 import type { Config } from '../config.js';
 import { kafkaConfig } from '../kafka/client.js';
+import { KeyHashPartitioner } from '../kafka/partitioner.js';
 import { parseInputSchema, type InputField } from '../pipeline/input-schema.js';
 import { ProgressReporter, type ProgressMode } from '../produce/progress.js';
 import { listInputs, readRecords, STDIN, type FileType, type InputFile } from '../produce/sources.js';
@@ -94,7 +95,7 @@ async function connect(config: Config, opts: ProduceOptions): Promise<Producer |
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner,
+    createPartitioner: KeyHashPartitioner,
     retry: { retries: 8, initialRetryTime: 100 },
   });
   try {

@@ -1,4 +1,5 @@
-import { Partitioners, type Consumer, type Kafka, type Producer } from 'kafkajs';
+import type { Consumer, Kafka, Producer } from 'kafkajs';
+import { KeyHashPartitioner } from './partitioner.js';
 import type { BatchConsumer, ConsumerEvents, ConsumerSettings, KafkaClient, OutputSender, PartitionBatch, TopicAdmin } from './port.js';
 
 /**
@@ -108,7 +109,7 @@ class KafkajsSender implements OutputSender {
     kafka: Kafka,
     private readonly beforeConnect: () => Promise<void>,
   ) {
-    this.producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner, retry: { retries: 0 } });
+    this.producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: KeyHashPartitioner, retry: { retries: 0 } });
   }
 
   async connect(): Promise<void> {

@@ -1,16 +1,22 @@
 /**
  * `npx tsx scripts/bench/record-codec.ts`: CPU per record of kafkajs's record encoder against
  * mlstream's (runtime/kafka/kafkajs-records.ts) for an mlstream output (three headers) and a
- * bare record, and of kafkajs's record decoder, in this process. The figures quoted in
- * docs/performance.md ("kafkajs's record encoder") come from this command.
+ * bare record, of kafkajs's record decoder, and of kafkajs's grouping of a produce request's
+ * records by partition with its DefaultPartitioner against mlstream's (runtime/kafka/partitioner.ts),
+ * in this process. The figures quoted in docs/performance.md ("kafkajs's record encoder",
+ * "kafkajs's partitioner") come from this command.
  */
 import { createRequire } from 'node:module';
+import { Partitioners, type ICustomPartitioner, type Message, type PartitionMetadata } from 'kafkajs';
 import { encodeRecord, type RecordInput } from '../../runtime/kafka/kafkajs-records.js';
+import { KeyHashPartitioner } from '../../runtime/kafka/partitioner.js';
 
 const require = createRequire(import.meta.url);
 const kafkajsEncode = require('kafkajs/src/protocol/recordBatch/record/v0/index.js') as (r: RecordInput) => { buffer: Buffer };
 const kafkajsDecode = require('kafkajs/src/protocol/recordBatch/record/v0/decoder.js') as (d: unknown, context: object) => unknown;
 const Decoder = require('kafkajs/src/protocol/decoder.js') as new (b: Buffer) => unknown;
+type Group = (args: { topic: string; partitionMetadata: PartitionMetadata[]; messages: Message[]; partitioner: ReturnType<ICustomPartitioner> }) => unknown;
+const groupMessagesPerPartition = require('kafkajs/src/producer/groupMessagesPerPartition.js') as Group;
 
 const key = Buffer.from('3f2a-81c7');
 const value = JSON.stringify({ id: '3f2a-81c7', prediction: 1, label: 'spam', probability: [0.08, 0.92], model: 'spam-text', version: '0123456789ab' });
@@ -39,4 +45,16 @@ const body = encoded.subarray(lengthBytes);
 const context = { firstOffset: '1234560', firstTimestamp: '1733300000000', maxTimestamp: '1733300000100', magicByte: 2, isControlBatch: false, timestampType: 0 };
 rows.push(['kafkajs decoder, output, 3 headers', usPerCall(() => kafkajsDecode(new Decoder(body), context))]);
 
-for (const [what, us] of rows) process.stdout.write(`${what.padEnd(40)} ${us.toFixed(2)} µs/record\n`);
+// A slice's 250 outputs, keyed by their input's id, grouped for a 4-partition topic the way
+// kafkajs's producer does for every produce request; per record.
+const partitionMetadata = [0, 1, 2, 3].map((p) => ({ partitionId: p, leader: 1, partitionErrorCode: 0, replicas: [1], isr: [1] }));
+const slice: Message[] = Array.from({ length: 250 }, (_, i) => ({ key: `r${100_000 + i}`, value, headers }));
+for (const [what, make] of [
+  ['kafkajs partitioner, grouping 250 records', Partitioners.DefaultPartitioner],
+  ['mlstream partitioner, grouping 250 records', KeyHashPartitioner],
+] as const) {
+  const partitioner = make();
+  rows.push([what, usPerCall((i) => i % 250 === 0 && groupMessagesPerPartition({ topic: 'predictions', partitionMetadata, messages: slice, partitioner }))]);
+}
+
+for (const [what, us] of rows) process.stdout.write(`${what.padEnd(44)} ${us.toFixed(2)} µs/record\n`);
