@@ -64,7 +64,8 @@ export interface WireRun {
 }
 
 export type FromWorker =
-  | { readonly type: 'ready' }
+  /** `osThreadId`: the thread's id in the operating system (Linux: /proc/thread-self), for per-thread CPU in `top -H` or /proc. */
+  | { readonly type: 'ready'; readonly osThreadId?: number }
   | { readonly type: 'init-failed'; readonly reason: string }
   | { readonly type: 'loaded'; readonly key: string }
   | { readonly type: 'load-failed'; readonly key: string; readonly reason: string }

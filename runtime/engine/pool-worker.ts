@@ -1,3 +1,4 @@
+import { readlinkSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { loadPackage, type ModelVersion } from '../packages/package.js';
 import { loadPlugins } from '../pipeline/plugins.js';
@@ -44,7 +45,7 @@ async function init(plugins: readonly string[], remoteAllowedHosts: readonly str
     const r = builtinRegistry(remoteAllowedHosts ? { remoteAllowedHosts: [...remoteAllowedHosts] } : {});
     await loadPlugins(plugins, r, cwd);
     registry = r;
-    send({ type: 'ready' });
+    send({ type: 'ready', ...osThreadId() });
   } catch (e) {
     send({ type: 'init-failed', reason: (e as Error).message });
   }
@@ -79,5 +80,15 @@ async function run(m: Extract<ToWorker, { type: 'run' }>): Promise<void> {
     send({ type: 'done', id: m.id, run: toWire(done, m.wantRecords, performance.now() - started) });
   } catch (e) {
     send({ type: 'failed', id: m.id, reason: (e as Error).message });
+  }
+}
+
+/** This thread's id in the operating system where /proc says it (Linux), else nothing. */
+function osThreadId(): { osThreadId?: number } {
+  try {
+    const tid = Number(/task\/(\d+)$/.exec(readlinkSync('/proc/thread-self'))?.[1]);
+    return Number.isInteger(tid) ? { osThreadId: tid } : {};
+  } catch {
+    return {};
   }
 }

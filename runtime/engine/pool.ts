@@ -245,6 +245,7 @@ export class WorkerPool {
     switch (m.type) {
       case 'ready':
         w.ready = true;
+        this.options.log.info({ worker: this.workers.indexOf(w) + 1, osThreadId: m.osThreadId }, 'pool worker ready');
         for (const ref of this.versions.values()) w.post({ type: 'load', ref });
         return;
       case 'init-failed':

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 /**
@@ -122,11 +122,39 @@ export function machineCpu(): { busyS: number; totalS: number } {
 }
 
 /** User + system CPU seconds the process has used so far (/proc/<pid>/stat). */
-export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+export function cpuSeconds(pid: number, statFile = `/proc/${pid}/stat`): number {
+  const stat = readFileSync(statFile, 'utf8');
   // The command name may hold spaces or parentheses; fields are counted after its last ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond();
+}
+
+/** CPU seconds (user + system) of each of the process's threads now, by OS thread id. */
+export function threadCpuSeconds(pid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      out.set(Number(tid), cpuSeconds(Number(tid), `/proc/${pid}/task/${tid}/stat`));
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return out;
+}
+
+/** OS thread ids of the runtime's pool workers, from its 'pool worker ready' log lines. */
+export function poolThreadIds(logs: readonly string[]): Set<number> {
+  const ids = new Set<number>();
+  for (const line of logs) {
+    if (!line.includes('pool worker ready')) continue;
+    try {
+      const tid = (JSON.parse(line) as { osThreadId?: unknown }).osThreadId;
+      if (typeof tid === 'number') ids.add(tid);
+    } catch {
+      // not a log line of the runtime's
+    }
+  }
+  return ids;
 }
 
 /** Peak resident set (VmHWM) in MiB. */

@@ -92,6 +92,16 @@ function rowTable(rows: readonly Outcome<RowResult>[], base: number, numbered: b
   return lines;
 }
 
+function threadTable(rows: readonly Outcome<RowResult>[]): string[] {
+  const lines = ['| system | main thread | pool workers | other threads | all |', '|---|--:|--:|--:|--:|'];
+  for (const o of rows) {
+    if (!o.ok) continue;
+    const { main, pool, other } = o.result.threadUsPerRecord;
+    lines.push(`| ${o.result.system.label} | ${f0(main)} | ${pool > 0 ? f0(pool) : '–'} | ${f0(other)} (${pct(other / (main + pool + other))}) | ${f0(main + pool + other)} |`);
+  }
+  return lines;
+}
+
 function targetLines(d: ReportData): string[] {
   const row = (key: string): RowResult | undefined => {
     const o = d.rows.find((r) => r.ok && r.result.system.key === key);
@@ -235,6 +245,12 @@ export function renderReport(d: ReportData, analysis: readonly string[], recomme
     ...(d.variants.length
       ? ['### Runtime settings tried', '', 'mlstream with spam-text again, with one setting changed through the environment:', '', ...rowTable(d.variants, base, false), '']
       : []),
+    '### CPU by thread',
+    '',
+    "The CPU µs/record column split by the process's threads (/proc/<pid>/task, from the first output to the last; the best run of each row). The runtime's pool workers are known by the OS thread id each logs when it is ready; \"other\" is every remaining thread: V8's helpers (concurrent and parallel garbage collection, the optimizing compiler) and libuv's. A Node process runs its JavaScript on the main thread (and mlstream's on its pool workers as well), so \"other\" is the work V8 does beside it.",
+    '',
+    ...threadTable([...d.rows, ...d.variants]),
+    '',
     ...(d.startup ? ['## Start-up', '', ...startupLines(d.startup), ''] : []),
     '## Latency',
     '',

@@ -1,5 +1,5 @@
 import type { Admin, Kafka } from 'kafkajs';
-import { cpuSeconds, machineCpu, peakRssMiB, startChild, type Child } from './child.js';
+import { cpuSeconds, machineCpu, peakRssMiB, poolThreadIds, startChild, threadCpuSeconds, type Child } from './child.js';
 import { checkIds, countMessages, readAll, type IdCheck } from './outputs.js';
 import type { LocalBroker } from '../broker/index.js';
 
@@ -34,6 +34,12 @@ export interface RowResult {
   readonly cpuS: number;
   /** CPU the process spent from its first output to its last, per record. */
   readonly cpuUsPerRecord: number;
+  /**
+   * The process's CPU per record from its first output to its last, by thread: the main thread,
+   * the runtime's pool workers (their OS thread ids from its log), and the rest — V8's helper
+   * threads (concurrent and parallel garbage collection, the optimizing compiler) and libuv's.
+   */
+  readonly threadUsPerRecord: { readonly main: number; readonly pool: number; readonly other: number };
   readonly peakRssMiB: number;
   /** CPU the local broker spent from the process's start to its last output. */
   readonly brokerCpuS: number;
@@ -90,6 +96,8 @@ export async function runRow(setup: RowSetup, system: System, tag: string): Prom
   let brokerCpu = 0;
   let cpuAtFirst: number | undefined;
   let cpuAtEnd = 0;
+  let threadsAtFirst = new Map<number, number>();
+  let threadsAtEnd = new Map<number, number>();
   let machineAtFirst: { busyS: number; totalS: number; count: number } | undefined;
   let machine = { share: NaN, usPerRecord: NaN };
   let rss = 0;
@@ -102,6 +110,7 @@ export async function runRow(setup: RowSetup, system: System, tag: string): Prom
       const count = await countMessages(setup.admin, topics);
       if (count > 0 && cpuAtFirst === undefined) {
         cpuAtFirst = cpu;
+        threadsAtFirst = threadCpuSeconds(child.pid);
         machineAtFirst = { ...machineCpu(), count };
       }
       if (count !== last) {
@@ -110,6 +119,7 @@ export async function runRow(setup: RowSetup, system: System, tag: string): Prom
       }
       if (count >= setup.records) {
         cpuAtEnd = cpuSeconds(child.pid);
+        threadsAtEnd = threadCpuSeconds(child.pid);
         const m = machineCpu();
         if (machineAtFirst && m.totalS > machineAtFirst.totalS && count > machineAtFirst.count) {
           const busy = m.busyS - machineAtFirst.busyS;
@@ -128,7 +138,20 @@ export async function runRow(setup: RowSetup, system: System, tag: string): Prom
     exitCode = await child.stop();
   }
   const outputs = await readAll(setup.kafka, setup.admin, topics);
-  return summarize(setup, system, child, errorsTopic, outputs, { cpuS: cpuAtEnd, cpuAtFirst: cpuAtFirst ?? 0, rss, brokerCpu, machine, exitCode });
+  const threads = byThread(child.pid, poolThreadIds(child.logs), threadsAtFirst, threadsAtEnd, setup.records);
+  return summarize(setup, system, child, errorsTopic, outputs, { cpuS: cpuAtEnd, cpuAtFirst: cpuAtFirst ?? 0, threads, rss, brokerCpu, machine, exitCode });
+}
+
+/** CPU µs per record of the main thread, the pool threads and the rest, between two snapshots. */
+function byThread(pid: number, pool: ReadonlySet<number>, first: ReadonlyMap<number, number>, end: ReadonlyMap<number, number>, records: number): RowResult['threadUsPerRecord'] {
+  const us = { main: 0, pool: 0, other: 0 };
+  for (const [tid, s] of end) {
+    const spent = ((s - (first.get(tid) ?? 0)) * 1e6) / records;
+    if (tid === pid) us.main += spent;
+    else if (pool.has(tid)) us.pool += spent;
+    else us.other += spent;
+  }
+  return us;
 }
 
 function summarize(
@@ -137,7 +160,7 @@ function summarize(
   child: Child,
   errorsTopic: string,
   outputs: Awaited<ReturnType<typeof readAll>>,
-  m: { cpuS: number; cpuAtFirst: number; rss: number; brokerCpu: number; machine: { share: number; usPerRecord: number }; exitCode: number | null },
+  m: { cpuS: number; cpuAtFirst: number; threads: RowResult['threadUsPerRecord']; rss: number; brokerCpu: number; machine: { share: number; usPerRecord: number }; exitCode: number | null },
 ): RowResult {
   let first = Infinity;
   let last = -Infinity;
@@ -157,6 +180,7 @@ function summarize(
     steadyPerS,
     cpuS: m.cpuS,
     cpuUsPerRecord: ((m.cpuS - m.cpuAtFirst) * 1e6) / setup.records,
+    threadUsPerRecord: m.threads,
     peakRssMiB: m.rss,
     brokerCpuS: m.brokerCpu,
     machineBusyShare: m.machine.share,
