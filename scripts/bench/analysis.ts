@@ -76,6 +76,12 @@ function ceilingLine(cores: number, plain: RowResult, spark: RowResult, engineUs
         ? `: ${pct(idle)} of the machine's time went unused, time in which the runtime's threads waited on each other or on the broker's round trips rather than on CPU.`
         : ': the row used the machine\'s CPU to the full.');
   }
+  const over = spark.machineUsPerRecord - (kafkaUs + engineUs);
+  const t = spark.threadUsPerRecord;
+  if (Number.isFinite(over) && over > 0) {
+    line +=
+      ` The row spent ${over.toFixed(0)} µs of machine CPU per record beyond the line's ${(kafkaUs + engineUs).toFixed(0)}; in its process, the threads other than the main thread and the pool workers — V8's garbage collection and compiler helpers, libuv — spent ${t.other.toFixed(0)} µs per record, the pipe's ${plain.threadUsPerRecord.other.toFixed(0)} (CPU by thread, below).`;
+  }
   return line;
 }
 
