@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { pino } from 'pino';
@@ -7,6 +8,7 @@ import { planFor, type PlanRun } from '../../../runtime/engine/plan.js';
 import { WorkerPool } from '../../../runtime/engine/pool.js';
 import { loadPackage, type ModelVersion } from '../../../runtime/packages/package.js';
 import { builtinRegistry } from '../../../runtime/stages/index.js';
+import { threadCpuSeconds } from '../../../scripts/bench/child.js';
 import { repoRoot } from '../../helpers/fixtures.js';
 
 /*
@@ -148,4 +150,25 @@ test('work sharing: a share that would wait behind two on the busy worker runs o
     assert.deepEqual(pool.runs, mainShare === 1 ? { workers: 2, main: 1, shared: 1 } : { workers: 3, main: 1, shared: 0 });
     for (const run of runs) assert.deepEqual(comparable(run), comparable(here), 'the same answer on either thread');
   }
+});
+
+test('each pool worker logs its OS thread id when ready: a thread of this process other than the main one, whose CPU grows while the worker runs shares (what the bench\'s "CPU by thread" reads)', { skip: process.platform === 'linux' ? false : 'needs /proc', timeout: 120_000 }, async () => {
+  const lines: Array<Record<string, unknown>> = [];
+  const capture = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) });
+  const model = await loadPackage(join(repoRoot, 'model-packages', 'spam-text'), builtinRegistry());
+  models.push(model);
+  const pool = new WorkerPool({ size: 1, plugins: [], log: capture, wantRecords: false, offloadMinUsPerRecord: 0, mainShare: 0 });
+  pools.push(pool);
+  pool.sync([model]);
+  assert.equal(await pool.whenLoaded(model), true);
+  const tid = lines.find((l) => l.msg === 'pool worker ready')?.osThreadId;
+  assert.ok(typeof tid === 'number' && tid !== process.pid && existsSync(`/proc/self/task/${tid}`), `osThreadId ${String(tid)}`);
+  const cpuOf = (): number => threadCpuSeconds(process.pid).get(tid)!;
+  const before = cpuOf();
+  const plan = planFor(model);
+  const { messages, positions } = slice();
+  // Until the worker thread has used at least two clock ticks (10 ms each) of CPU, at most 2,000 shares.
+  for (let i = 0; i < 2000 && cpuOf() - before < 0.02; i++) await pool.run(plan, messages, positions, topics, limits);
+  assert.ok(pool.runs.workers > 0, 'shares ran on the worker');
+  assert.ok(cpuOf() - before >= 0.02, `the worker's thread used ${cpuOf() - before} s of CPU`);
 });
