@@ -1,5 +1,5 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
-import net, { type AddressInfo } from 'node:net';
+import { proxyServer, type Carried, type RunningProxy } from './proxy-server.js';
 
 /*
  * A SASL front for the local broker, which has no SASL of its own (librdkafka's mock cluster):
@@ -22,24 +22,16 @@ import net, { type AddressInfo } from 'node:net';
 
 export type Mechanism = 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
 
-export interface SaslSession {
+export interface SaslSession extends Carried {
   readonly clientId: string;
   mechanism?: Mechanism;
   user?: string;
   /** Set once the exchange ends: whether the client proved it knows the password. */
   authenticated?: boolean;
-  /** Bytes carried to and from the broker after authentication. */
-  fromClient: number;
-  toClient: number;
 }
 
-export interface SaslProxy {
-  readonly port: number;
-  readonly sessions: readonly SaslSession[];
-  /** Connections closed for a request sent before authenticating, with why. */
-  readonly refused: readonly string[];
-  close(): Promise<void>;
-}
+/** `refused`: connections closed for a request sent before authenticating; `fromClient`/`toClient` count after authentication. */
+export type SaslProxy = RunningProxy<SaslSession>;
 
 const API_VERSIONS = 18;
 const SASL_HANDSHAKE = 17;
@@ -55,19 +47,9 @@ export async function startSaslProxy(
   const mechanisms = opts.mechanisms ?? ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'];
   const sessions: SaslSession[] = [];
   const refused: string[] = [];
-  const sockets = new Set<net.Socket>();
-  const track = (s: net.Socket): net.Socket => {
-    sockets.add(s);
-    s.once('close', () => sockets.delete(s));
-    s.on('error', () => s.destroy());
-    return s;
-  };
-
-  const server = net.createServer((raw) => {
-    const client = track(raw);
-    const broker = track(net.connect(upstream.port, upstream.host));
-    client.once('close', () => broker.destroy());
-    broker.once('close', () => client.destroy());
+  const proxy = proxyServer(upstream, (raw) => {
+    const client = proxy.track(raw);
+    const broker = proxy.connectUpstream(client);
     let session: SaslSession | undefined;
     let open = false;
     let exchange: ((token: Buffer) => Step) | undefined;
@@ -152,16 +134,7 @@ export async function startSaslProxy(
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    sessions,
-    refused,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  return { port: await proxy.listen(), sessions, refused, close: () => proxy.close() };
 }
 
 interface Step {

@@ -1,23 +1,15 @@
-import net, { type AddressInfo } from 'node:net';
+import type net from 'node:net';
 import tls from 'node:tls';
+import { proxyServer, type Carried, type RunningProxy } from './proxy-server.js';
 
-export interface TlsSession {
+export interface TlsSession extends Carried {
   /** The client's certificate verified against the proxy's CA (mutual TLS). */
   readonly authorized: boolean;
   readonly clientCn: string | undefined;
-  /** Bytes of Kafka protocol carried inside the session, each way, so far. */
-  fromClient: number;
-  toClient: number;
 }
 
-export interface TlsProxy {
-  readonly port: number;
-  /** TLS sessions that completed their handshake. */
-  readonly sessions: readonly TlsSession[];
-  /** Handshakes that failed (a client that could not verify the proxy's certificate gives up). */
-  readonly refused: readonly string[];
-  close(): Promise<void>;
-}
+/** `sessions`: TLS sessions that completed their handshake; `refused`: handshakes that failed (a client that could not verify the proxy's certificate gives up). */
+export type TlsProxy = RunningProxy<TlsSession>;
 
 /**
  * A TLS front for the local broker's plaintext listener, as a TLS listener of a real broker
@@ -30,35 +22,26 @@ export interface TlsProxy {
 export async function startTlsProxy(upstream: { host: string; port: number }, pki: { key: string; cert: string; ca: string }): Promise<TlsProxy> {
   const sessions: TlsSession[] = [];
   const refused: string[] = [];
-  const sockets = new Set<net.Socket>();
-  const track = <S extends net.Socket>(s: S): S => {
-    sockets.add(s);
-    s.once('close', () => sockets.delete(s));
-    s.on('error', () => s.destroy());
-    return s;
-  };
   const pipeUp = (client: net.Socket, session?: TlsSession): void => {
-    const broker = track(net.connect(upstream.port, upstream.host));
+    const broker = proxy.connectUpstream(client);
     if (session) {
       client.on('data', (d: Buffer) => (session.fromClient += d.length));
       broker.on('data', (d: Buffer) => (session.toClient += d.length));
     }
     client.pipe(broker).pipe(client);
-    client.once('close', () => broker.destroy());
-    broker.once('close', () => client.destroy());
   };
   // The TLS side: a tls.Server that is handed the connections opening with a handshake. It asks
   // for a client certificate and records whether it verified, without refusing one that did not.
   const tlsServer = tls.createServer({ key: pki.key, cert: pki.cert, ca: [pki.ca], requestCert: true, rejectUnauthorized: false }, (secure) => {
-    track(secure);
+    proxy.track(secure);
     const cn = secure.getPeerCertificate().subject?.CN;
     const session: TlsSession = { authorized: secure.authorized, clientCn: Array.isArray(cn) ? cn[0] : cn, fromClient: 0, toClient: 0 };
     sessions.push(session);
     pipeUp(secure, session);
   });
   tlsServer.on('tlsClientError', (e: Error) => refused.push(e.message));
-  const server = net.createServer((raw) => {
-    track(raw);
+  const proxy = proxyServer(upstream, (raw) => {
+    proxy.track(raw);
     raw.once('readable', () => {
       const first = raw.read(1) as Buffer | null;
       if (!first) return;
@@ -67,14 +50,5 @@ export async function startTlsProxy(upstream: { host: string; port: number }, pk
       else pipeUp(raw);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    sessions,
-    refused,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  return { port: await proxy.listen(), sessions, refused, close: () => proxy.close() };
 }

@@ -29,17 +29,25 @@ const RECORDS = 600;
 
 type LogLine = Record<string, unknown>;
 
-async function tlsRig(t: TestContext) {
+/**
+ * The local broker behind a TLS listener (plaintext connections pass through it), and with
+ * `sasl` a SASL listener between the two; the iris records produced; runtimes started by
+ * `start` reach the broker only through the listeners, and the test's end stops everything.
+ */
+async function tlsRig(t: TestContext, sasl?: { users: Record<string, string> }) {
   const dir = tempDir('mlstream-tls-');
   const pki = makePki(dir);
   const broker = await startLocalBroker({ topics: [{ name: 'messages', partitions: 2 }, { name: 'predictions', partitions: 2 }, { name: 'errors' }] });
   const models = irisModels();
   const [host, port] = broker.brokers[0]!.split(':') as [string, string];
-  const proxy = await startTlsProxy({ host, port: Number(port) }, { key: pki.serverKey, cert: pki.serverCert, ca: pki.caPem });
+  const saslProxy = sasl ? await startSaslProxy({ host, port: Number(port) }, { users: sasl.users, passClientId: TEST_CLIENT_ID }) : undefined;
+  const upstream = saslProxy ? { host: '127.0.0.1', port: saslProxy.port } : { host, port: Number(port) };
+  const proxy = await startTlsProxy(upstream, { key: pki.serverKey, cert: pki.serverCert, ca: pki.caPem });
   const started: RuntimeProcess[] = [];
   t.after(async () => {
     for (const r of started) await r.stop();
     await proxy.close();
+    await saslProxy?.close();
     await broker.stop();
     models.cleanup();
     rmSync(dir, { recursive: true, force: true });
@@ -59,7 +67,7 @@ async function tlsRig(t: TestContext) {
     started.push(rt);
     return rt;
   };
-  return { broker, proxy, pki, records, tlsEnv, start };
+  return { broker, proxy, saslProxy, pki, records, tlsEnv, start };
 }
 
 const problems = (rt: RuntimeProcess): LogLine[] =>
@@ -111,31 +119,11 @@ for (const client of ['kafkajs', 'librdkafka'] as const) {
 
 for (const client of ['kafkajs', 'librdkafka'] as const) {
   test(`KAFKA_CLIENT=${client} with SASL: SCRAM-SHA-512 over plaintext and PLAIN over TLS authenticate and answer every record once; a wrong password stops the runtime with exit code 1 and the broker's reason`, { skip, timeout: 150_000 }, async (t) => {
-    const dir = tempDir('mlstream-sasl-');
-    const pki = makePki(dir);
-    const broker = await startLocalBroker({ topics: [{ name: 'messages', partitions: 2 }, { name: 'predictions', partitions: 2 }, { name: 'errors' }] });
-    const models = irisModels();
-    const [host, port] = broker.brokers[0]!.split(':') as [string, string];
-    // runtime → TLS listener (plaintext passes through) → SASL listener → the local broker
-    const sasl = await startSaslProxy({ host, port: Number(port) }, { users: { svc: 'svc-secret' }, passClientId: TEST_CLIENT_ID });
-    const front = await startTlsProxy({ host: '127.0.0.1', port: sasl.port }, { key: pki.serverKey, cert: pki.serverCert, ca: pki.caPem });
-    const started: RuntimeProcess[] = [];
-    t.after(async () => {
-      for (const r of started) await r.stop();
-      await front.close();
-      await sasl.close();
-      await broker.stop();
-      models.cleanup();
-      rmSync(dir, { recursive: true, force: true });
-    });
-    const records = irisRecords(RECORDS);
-    await produceAll(broker.bootstrap, 'messages', toKafkaMessages(records));
-    await broker.command(`advertise 1 127.0.0.1 ${front.port}`);
-    const start = (group: string, env: Record<string, string>): RuntimeProcess => {
-      const rt = startRuntime(irisRuntimeEnv(`127.0.0.1:${front.port}`, models.modelsDir, group, { KAFKA_CLIENT: client, KAFKA_SASL_USERNAME: 'svc', ...env }));
-      started.push(rt);
-      return rt;
-    };
+    const rig = await tlsRig(t, { users: { svc: 'svc-secret' } });
+    const { broker, records, pki } = rig;
+    const front = rig.proxy;
+    const sasl = rig.saslProxy!;
+    const start = (group: string, env: Record<string, string>): RuntimeProcess => rig.start(group, { KAFKA_CLIENT: client, KAFKA_SASL_USERNAME: 'svc', ...env });
 
     const inBytes = toKafkaMessages(records).reduce((n, m) => n + Buffer.byteLength(m.value), 0);
     const runs: Array<{ group: string; mechanism: string; env: Record<string, string> }> = [
