@@ -230,7 +230,7 @@ export function runnerRecommendations(d: ReportData): string[] {
     const [hold, holdBig] = [holdAt(d.slice.size), holdAt(1000)];
     out.push(
       `${out.length + 1}. **Slice size ${d.slice.size}** (SLICE_SIZE, runtime/config.ts; it was a fixed 1000)` +
-        (big ? `: on the local broker ${rate(base)} against ${rate(big)} at 1000, with ${f0(big.peakRssMiB - base.peakRssMiB)} MiB less peak RSS` : '') +
+        (big ? `: on the local broker ${rate(base)} against ${rate(big)} at 1000, with ${f0(Math.abs(big.peakRssMiB - base.peakRssMiB))} MiB ${base.peakRssMiB <= big.peakRssMiB ? 'less' : 'more'} peak RSS` : '') +
         (hold !== undefined && holdBig !== undefined ? ` and the event loop held ${hold.toFixed(0)} ms per slice instead of ${holdBig.toFixed(0)}` : '') +
         '. Bigger slices win only where every round trip is slow (1); once slices overlap their round trips, that advantage goes.',
     );
