@@ -50,7 +50,7 @@ export function createKafka(config: ClientSettings, log: Logger): Kafka {
 /**
  * The client `mlstream serve` runs on (KAFKA_CLIENT): kafkajs, or librdkafka, which is
  * loaded only when chosen (an optional dependency with a native part). With TLS on kafkajs, a
- * certificate the handshake refuses stops the consumer's connect at once (checkTlsHandshake).
+ * certificate the handshake refuses fails the client's first connect at once (checkTlsHandshake).
  */
 export async function createRunnerClient(config: ClientSettings & Pick<Config, 'kafkaClient' | 'kafkajsRecordEncoder' | 'deliveryTimeoutMs'>, log: Logger): Promise<KafkaClient> {
   if (config.kafkaClient === 'librdkafka') return librdkafkaClient(config, log);
