@@ -7,11 +7,9 @@ import type { ICustomPartitioner, PartitionerArgs } from 'kafkajs';
  * which are its bytes, without encoding it first.
  */
 export function murmur2(key: string | Buffer): number {
-  if (typeof key === 'string') {
-    for (let i = 0; i < key.length; i++) if (key.charCodeAt(i) >= 0x80) return murmur2Bytes(Buffer.from(key, 'utf8'));
-    return murmur2Codes(key);
-  }
-  return murmur2Bytes(key);
+  if (typeof key !== 'string') return murmur2Bytes(key);
+  // One pass over an ASCII key; a key with any other character is hashed again from its UTF-8 bytes.
+  return murmur2Codes(key) ?? murmur2Bytes(Buffer.from(key, 'utf8'));
 }
 
 const M = 0x5bd1e995;
@@ -41,14 +39,27 @@ function murmur2Bytes(data: Uint8Array): number {
   return finish(h, length, tail);
 }
 
-function murmur2Codes(s: string): number {
+/** murmur2 of a string's character codes as its bytes, or undefined if a code is not ASCII. */
+function murmur2Codes(s: string): number | undefined {
   const length = s.length;
   const blocks = length & ~3;
   let h = SEED ^ length;
-  for (let i = 0; i < blocks; i += 4) h = mixBlock(h, s.charCodeAt(i) | (s.charCodeAt(i + 1) << 8) | (s.charCodeAt(i + 2) << 16) | (s.charCodeAt(i + 3) << 24));
+  let seen = 0;
+  for (let i = 0; i < blocks; i += 4) {
+    const a = s.charCodeAt(i);
+    const b = s.charCodeAt(i + 1);
+    const c = s.charCodeAt(i + 2);
+    const d = s.charCodeAt(i + 3);
+    seen |= a | b | c | d;
+    h = mixBlock(h, a | (b << 8) | (c << 16) | (d << 24));
+  }
   let tail = 0;
-  for (let i = length - 1; i >= blocks; i--) tail = (tail << 8) | s.charCodeAt(i);
-  return finish(h, length, tail);
+  for (let i = length - 1; i >= blocks; i--) {
+    const c = s.charCodeAt(i);
+    seen |= c;
+    tail = (tail << 8) | c;
+  }
+  return seen < 0x80 ? finish(h, length, tail) : undefined;
 }
 
 /**

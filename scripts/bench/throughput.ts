@@ -98,6 +98,8 @@ export async function runRow(setup: RowSetup, system: System, tag: string): Prom
   let cpuAtEnd = 0;
   let threadsAtFirst = new Map<number, number>();
   let threadsAtEnd = new Map<number, number>();
+  // The child keeps only its last log lines: the pool's 'ready' lines are read while they are still there, too.
+  let poolThreads = new Set<number>();
   let machineAtFirst: { busyS: number; totalS: number; count: number } | undefined;
   let machine = { share: NaN, usPerRecord: NaN };
   let rss = 0;
@@ -111,6 +113,7 @@ export async function runRow(setup: RowSetup, system: System, tag: string): Prom
       if (count > 0 && cpuAtFirst === undefined) {
         cpuAtFirst = cpu;
         threadsAtFirst = threadCpuSeconds(child.pid);
+        poolThreads = poolThreadIds(child.logs);
         machineAtFirst = { ...machineCpu(), count };
       }
       if (count !== last) {
@@ -138,7 +141,8 @@ export async function runRow(setup: RowSetup, system: System, tag: string): Prom
     exitCode = await child.stop();
   }
   const outputs = await readAll(setup.kafka, setup.admin, topics);
-  const threads = byThread(child.pid, poolThreadIds(child.logs), threadsAtFirst, threadsAtEnd, setup.records);
+  for (const tid of poolThreadIds(child.logs)) poolThreads.add(tid);
+  const threads = byThread(child.pid, poolThreads, threadsAtFirst, threadsAtEnd, setup.records);
   return summarize(setup, system, child, errorsTopic, outputs, { cpuS: cpuAtEnd, cpuAtFirst: cpuAtFirst ?? 0, threads, rss, brokerCpu, machine, exitCode });
 }
 
