@@ -19,7 +19,12 @@ export interface OutputTopics {
   readonly errors: string;
 }
 
-/** What one plan made of its records: outputs tagged with each record's position in the slice. */
+/**
+ * What one plan made of its records: outputs tagged with each record's position in the slice.
+ * Every prediction goes to the run's predictions topic and every error to its errors topic,
+ * each with its input's key and `predictionHeaders(input, tag)`: the worker pool relies on
+ * that to send back only each output's value (pool-protocol.ts).
+ */
 export interface PlanRun {
   readonly predictions: OutputMessage[];
   readonly errors: OutputMessage[];

@@ -1,4 +1,5 @@
 import type { BatchLimits, OutputTopics, PlanRun } from './plan.js';
+import { predictionHeaders } from './failures.js';
 import type { InputMessage, OutputMessage, PredictionRecord } from './messages.js';
 
 /**
@@ -8,6 +9,13 @@ import type { InputMessage, OutputMessage, PredictionRecord } from './messages.j
  * response once per message, so the values are copied once into one buffer that is
  * transferred, not cloned. Keys and headers stay on the main thread: the plan reads
  * neither (outputs get their input's key back there).
+ *
+ * Outputs come back as little as the main thread cannot rebuild: each output's value and the
+ * index of its input in the group. Every output of a plan's run goes to the run's predictions
+ * or errors topic with the headers `predictionHeaders` gives its input and the plan's tag
+ * (plan.ts), and the main thread holds the inputs, so it rebuilds topic, key, position and
+ * headers itself. Cloning a small object per output (its headers object with three named
+ * strings) cost about 1.4 µs per record across the two threads; this costs about 0.2.
  */
 
 /** Identifies a loaded version in every thread: its folder and the hash of its files. */
@@ -42,19 +50,22 @@ export type ToWorker =
       readonly type: 'run';
       readonly id: number;
       readonly key: string;
+      /** The group's inputs; the worker runs them at positions 0..n-1, their indices in the group. */
       readonly messages: PackedMessages;
-      readonly positions: readonly number[];
       readonly topics: OutputTopics;
       readonly limits: BatchLimits;
       readonly wantRecords: boolean;
     };
 
-/** An output without its key (the main thread puts the input's key back). */
-export type WireOutput = Omit<OutputMessage, 'key'>;
+/** One kind of output of a run (predictions or errors): each one's input, as its index in the group, and its value. */
+export interface WireOutputs {
+  readonly at: Int32Array;
+  readonly values: string[];
+}
 
 export interface WireRun {
-  readonly predictions: WireOutput[];
-  readonly errors: WireOutput[];
+  readonly predictions: WireOutputs;
+  readonly errors: WireOutputs;
   readonly records: PredictionRecord[];
   readonly errorsByCode: Record<string, number>;
   readonly pipelineMs: number;
@@ -116,11 +127,25 @@ export function unpack(p: PackedMessages): InputMessage[] {
   return out;
 }
 
+/** The identity positions a worker runs a group of `n` inputs at: each input's index in the group. */
+export function groupPositions(n: number): number[] {
+  return Array.from({ length: n }, (_, k) => k);
+}
+
+/** A run made at `groupPositions`, for the trip back: outputs reduced to their input's index and their value. */
 export function toWire(run: PlanRun, wantRecords: boolean, runMs: number): WireRun {
-  const strip = (o: OutputMessage): WireOutput => ({ topic: o.topic, position: o.position, value: o.value, headers: o.headers });
+  const compact = (outputs: readonly OutputMessage[]): WireOutputs => {
+    const at = new Int32Array(outputs.length);
+    const values = new Array<string>(outputs.length);
+    for (let j = 0; j < outputs.length; j++) {
+      at[j] = outputs[j]!.position;
+      values[j] = outputs[j]!.value;
+    }
+    return { at, values };
+  };
   return {
-    predictions: run.predictions.map(strip),
-    errors: run.errors.map(strip),
+    predictions: compact(run.predictions),
+    errors: compact(run.errors),
     records: wantRecords ? run.records : [],
     errorsByCode: run.errorsByCode,
     pipelineMs: run.pipelineMs,
@@ -129,14 +154,23 @@ export function toWire(run: PlanRun, wantRecords: boolean, runMs: number): WireR
   };
 }
 
-/** A worker's run as the plan would have returned it, keys taken from the inputs by position. */
-export function fromWire(w: WireRun, messages: readonly InputMessage[], positions: readonly number[]): PlanRun {
-  const keyAt = new Map<number, Buffer | null>();
-  for (let k = 0; k < positions.length; k++) keyAt.set(positions[k]!, messages[k]!.key);
-  const withKey = (o: WireOutput): OutputMessage => ({ ...o, key: keyAt.get(o.position) ?? null });
+/**
+ * A worker's run as the plan would have returned it on this thread: each output's topic, key,
+ * position in the slice and headers rebuilt from its input, as the plan builds them.
+ */
+export function fromWire(w: WireRun, messages: readonly InputMessage[], positions: readonly number[], topics: OutputTopics, tag: string): PlanRun {
+  const expand = (o: WireOutputs, topic: string): OutputMessage[] => {
+    const out = new Array<OutputMessage>(o.values.length);
+    for (let j = 0; j < out.length; j++) {
+      const k = o.at[j]!;
+      const m = messages[k]!;
+      out[j] = { topic, position: positions[k]!, key: m.key, value: o.values[j]!, headers: predictionHeaders(m, tag) };
+    }
+    return out;
+  };
   return {
-    predictions: w.predictions.map(withKey),
-    errors: w.errors.map(withKey),
+    predictions: expand(w.predictions, topics.predictions),
+    errors: expand(w.errors, topics.errors),
     records: w.records,
     errorsByCode: w.errorsByCode,
     pipelineMs: w.pipelineMs,

@@ -5,7 +5,7 @@ import { loadPlugins } from '../pipeline/plugins.js';
 import type { StageRegistry } from '../pipeline/registry.js';
 import { builtinRegistry } from '../stages/index.js';
 import { planFor } from './plan.js';
-import { toWire, unpack, type FromWorker, type ToWorker } from './pool-protocol.js';
+import { groupPositions, toWire, unpack, type FromWorker, type ToWorker } from './pool-protocol.js';
 
 /**
  * A worker of the pool (pool.ts): loads the same package versions the main thread loaded,
@@ -76,7 +76,8 @@ async function run(m: Extract<ToWorker, { type: 'run' }>): Promise<void> {
     const model = await versions.get(m.key);
     if (!model) throw new Error(`version ${m.key} is not loaded in this worker`);
     const started = performance.now();
-    const done = await planFor(model).run(unpack(m.messages), m.positions, m.topics, m.limits, m.wantRecords);
+    const messages = unpack(m.messages);
+    const done = await planFor(model).run(messages, groupPositions(messages.length), m.topics, m.limits, m.wantRecords);
     send({ type: 'done', id: m.id, run: toWire(done, m.wantRecords, performance.now() - started) });
   } catch (e) {
     send({ type: 'failed', id: m.id, reason: (e as Error).message });

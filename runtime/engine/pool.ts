@@ -180,11 +180,11 @@ export class WorkerPool {
     const id = this.nextId++;
     const { packed, transfer } = pack(messages);
     const remote = new Promise<WireRun>((resolve, reject) => worker.pending.set(id, { resolve, reject }));
-    worker.post({ type: 'run', id, key, messages: packed, positions: [...positions], topics, limits, wantRecords: this.options.wantRecords }, transfer);
+    worker.post({ type: 'run', id, key, messages: packed, topics, limits, wantRecords: this.options.wantRecords }, transfer);
     return remote.then(
       (wire) => {
         this.observe(key, wire.runMs, messages.length);
-        return fromWire(wire, messages, positions);
+        return fromWire(wire, messages, positions, topics, plan.tag);
       },
       (e: Error) => {
         this.options.log.warn({ version: plan.tag, reason: e.message }, 'a worker could not run this batch; running it on the main thread');

@@ -5,7 +5,8 @@
  * an array per row per stage, lower-cases and hashes each string; this stage walks each text
  * once, copies each token's (lower-cased) characters into one reused byte buffer, checks it
  * against the stop-word trie and hashes or looks it up from those bytes, and counts into one
- * reused array: nothing is allocated per token.
+ * reused array: nothing is allocated per token. Into HashingTF, each token is hashed as it is
+ * read and checked against the stop words by that hash at its end (word-set.ts).
  *
  * The numbers are the general chain's, bit for bit. ASCII characters are their own UTF-8
  * bytes, Java lower-cases them by `+ 32` in every locale the chain fuses for, and neither
@@ -19,9 +20,9 @@ import { TypedArena } from '../../pipeline/arena.js';
 import type { Frame, SparseVector, Vector } from '../../pipeline/frame.js';
 import type { FusedStage, Stage } from '../../pipeline/stage.js';
 import { textPartOf, type HashingPart, type IdfPart, type StopWordsPart, type TokenizerPart, type VocabularyPart } from './text-parts.js';
-import { fmix, hashingTFIndex, hashingTFIndexOfBytes, mixH1, mixK1, nonNegativeMod, SEED, TermCounts } from './text-vectors.js';
+import { fmix, hashingTFIndex, hashingTFIndexOfBytes, mixH1, mixK1, murmur3, murmur3Legacy, nonNegativeMod, SEED, TermCounts } from './text-vectors.js';
 import { AsciiVocabulary } from './ascii-vocabulary.js';
-import type { AsciiWordTrie } from './word-set.js';
+import { AsciiWordHashes, type AsciiWordTrie } from './word-set.js';
 
 const UNKNOWN = -1;
 
@@ -98,6 +99,12 @@ class TextRows {
   private readonly arena = new TypedArena();
   private readonly vocabulary: AsciiVocabulary | undefined;
   private readonly trie: AsciiWordTrie | undefined;
+  /**
+   * The stop words by HashingTF's hash, for `spaceHash`, which has each token's hash at its end
+   * anyway: one probe per token instead of a trie step per character. Left undefined (the trie
+   * is stepped instead) when the list folds capitals the tokenizer leaves in its tokens.
+   */
+  private readonly stopHashes: AsciiWordHashes | undefined;
   /** Tokens of the current row that survived the stop words (CountVectorizer's fractional minTF counts them). */
   private kept = 0;
   /** size − 1 when the hashing size is a power of two (the usual numFeatures), else −1. */
@@ -112,6 +119,11 @@ class TextRows {
     this.counts = new TermCounts(vectorizer.size);
     this.vocabulary = vectorizer.kind === 'vocabulary' ? new AsciiVocabulary(vectorizer.vocabulary) : undefined;
     this.trie = stopWords?.trie;
+    if (this.trie && vectorizer.kind === 'hashing' && (tokens.lower || !this.trie.folds)) {
+      const legacy = vectorizer.legacy;
+      const bytes = (w: string): Uint8Array => Uint8Array.from(w, (c) => c.charCodeAt(0));
+      this.stopHashes = new AsciiWordHashes(this.trie.words, (w) => (legacy ? murmur3Legacy(bytes(w), w.length, SEED) : murmur3(bytes(w), w.length, SEED)));
+    }
     const size = vectorizer.size;
     this.mask = vectorizer.kind === 'hashing' && size > 0 && (size & (size - 1)) === 0 ? size - 1 : -1;
   }
@@ -155,9 +167,11 @@ class TextRows {
   }
 
   /**
-   * `spaceSplit` into a hashing vectorizer, in one pass: each character is lower-cased, walked
-   * down the stop-word trie and folded into its token's MurmurHash3 state as it is read, so no
-   * token is copied, read again or looked up afterwards. A token holding a non-ASCII character
+   * `spaceSplit` into a hashing vectorizer, in one pass: each character is lower-cased and
+   * folded into its token's MurmurHash3 state as it is read, and the token's hash decides at
+   * its end whether it is a stop word (one probe of `stopHashes`; the trie is walked per
+   * character only where that index cannot be used), so no token is copied or read again
+   * unless the probe hits. A token holding a non-ASCII character
    * still goes to `token` (the block state built from it is then ignored). The inner loop runs
    * over one token's characters only, and a token's end is handled in line: this loop is most
    * of spam-text's CPU.
@@ -171,7 +185,8 @@ class TextRows {
     }
     const ascii = this.tokens.lower ? ASCII_LOWER : ASCII_SAME;
     const trie = this.trie;
-    const root = trie ? 0 : -1;
+    const stopHashes = this.stopHashes;
+    const root = trie && !stopHashes ? 0 : -1;
     const minLength = this.tokens.minLength;
     const { legacy, size } = hashing;
     const mask = this.mask;
@@ -211,7 +226,7 @@ class TextRows {
         else h1 ^= mixK1(block);
         const h = fmix(h1, i - start);
         // Java's nonNegativeMod; for a power-of-two size that is the low bits of the two's complement hash.
-        counts.add(mask >= 0 ? h & mask : nonNegativeMod(h, size));
+        if (!(stopHashes && stopHashes.has(h, text, start, i, ascii))) counts.add(mask >= 0 ? h & mask : nonNegativeMod(h, size));
       }
       // text[last] is not a space, so a space at i < end always has a token after it.
       if (i >= end) break;

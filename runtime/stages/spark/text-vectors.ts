@@ -38,6 +38,7 @@ export class TermCounts {
   private readonly summary: Int32Array;
   /** Sorting: every index seen. Dense: the distinct indices, written in order by `take`. */
   private seen: Int32Array = new Int32Array(1024);
+  /** Sorting: how many indices `seen` holds. Dense: how many adds since the last take (at least the distinct indices). */
   private n = 0;
 
   constructor(size: number) {
@@ -49,10 +50,11 @@ export class TermCounts {
   add(index: number): void {
     const dense = this.dense;
     if (dense) {
-      if (dense[index]!++ > 0) return;
+      // Without branches: whether the index is new is a coin toss the CPU would often mispredict.
+      dense[index]!++;
       const w = index >>> 5;
-      if (this.words[w] === 0) this.summary[w >>> 5]! |= 1 << (w & 31);
       this.words[w]! |= 1 << (index & 31);
+      this.summary[w >>> 5]! |= 1 << (w & 31);
       this.n++;
       return;
     }

@@ -14,6 +14,10 @@ export class AsciiWordTrie {
   /** Character code (< 128) → alphabet slot, -1 for characters no word has. */
   private readonly slots = new Int8Array(128).fill(-1);
   private readonly width: number;
+  /** The ASCII words the trie holds (with `fold`, the lower-case ones), for other indexes of the same list. */
+  readonly words: readonly string[];
+  /** Whether ASCII capitals in a token read as their lower case. */
+  readonly folds: boolean;
 
   /** Returned by `lookup` when the answer depends on non-ASCII characters. */
   static readonly UNDECIDED = -1;
@@ -24,6 +28,8 @@ export class AsciiWordTrie {
    */
   constructor(words: Iterable<string>, fold: boolean) {
     const list = [...words].filter((w) => /^[\x00-\x7f]*$/.test(w) && !(fold && /[A-Z]/.test(w)));
+    this.words = list;
+    this.folds = fold;
     let width = 0;
     for (const w of list) {
       for (let i = 0; i < w.length; i++) {
@@ -92,5 +98,57 @@ export class AsciiWordTrie {
       if (node === 0) return 0;
     }
     return this.terminal[node]!;
+  }
+}
+
+/**
+ * The same ASCII words keyed by a 32-bit hash of each (the hash the fused text stage computes
+ * for every token anyway, HashingTF's murmur3): a token is checked once, at its end, with one
+ * probe of a small table, instead of stepping a trie at each of its characters. A hash hit is
+ * confirmed character by character, so a token that only shares a word's hash is not taken for
+ * it. Exact words only: there is no case folding here, so a caller whose tokens may hold
+ * capitals that the list should fold keeps the trie.
+ */
+export class AsciiWordHashes {
+  private readonly hashes: Int32Array;
+  /** Word number + 1 per slot, 0 for an empty slot. */
+  private readonly ids: Int32Array;
+  private readonly mask: number;
+
+  constructor(
+    private readonly words: readonly string[],
+    hash: (word: string) => number,
+  ) {
+    let size = 16;
+    while (size < words.length * 4) size *= 2;
+    this.hashes = new Int32Array(size);
+    this.ids = new Int32Array(size);
+    this.mask = size - 1;
+    words.forEach((w, k) => {
+      const h = hash(w) | 0;
+      let slot = h & this.mask;
+      while (this.ids[slot] !== 0) slot = (slot + 1) & this.mask;
+      this.hashes[slot] = h;
+      this.ids[slot] = k + 1;
+    });
+  }
+
+  /**
+   * Whether the token `text[start, end)`, read through `codes` (character code → the code
+   * compared, for codes below 128; every character of the token is below 128), is one of the
+   * words, given its hash `h`.
+   */
+  has(h: number, text: string, start: number, end: number, codes: Int8Array): boolean {
+    const { hashes, ids, mask } = this;
+    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
+      const id = ids[slot]!;
+      if (id === 0) return false;
+      if (hashes[slot] !== h) continue;
+      const word = this.words[id - 1]!;
+      if (word.length !== end - start) continue;
+      let k = 0;
+      while (k < word.length && codes[text.charCodeAt(start + k)] === word.charCodeAt(k)) k++;
+      if (k === word.length) return true;
+    }
   }
 }

@@ -106,6 +106,17 @@ describe('fused text chain ≡ general stages', () => {
       await stage('StopWordsRemover', 'sw', { inputCol: 'w', outputCol: 'f', locale: 'en', stopWords: ['', 'the', "don't"] }),
       await stage('HashingTF', 'tf', { inputCol: 'f', outputCol: 'v', numFeatures: 31 }),
     ]],
+    // Stop words on HashingTF are checked by the token's hash, except where the list folds capitals the tokenizer keeps.
+    ['RegexTokenizer \\s+ keeping case → case-insensitive stop words → HashingTF', async () => [
+      await stage('RegexTokenizer', 'tok', { inputCol: 't', outputCol: 'w', pattern: '\\s+', toLowercase: false }),
+      await stage('StopWordsRemover', 'sw', { inputCol: 'w', outputCol: 'f', stopWords: ['the', 'You', "don't", 'k'] }),
+      await stage('HashingTF', 'tf', { inputCol: 'f', outputCol: 'v', numFeatures: 64 }),
+    ]],
+    ['RegexTokenizer \\s keeping case → case-sensitive stop words → HashingTF (Spark 2 hashing)', async () => [
+      await stage('RegexTokenizer', 'tok', { inputCol: 't', outputCol: 'w', pattern: '\\s', toLowercase: false, minTokenLength: 0 }),
+      await stage('StopWordsRemover', 'sw', { inputCol: 'w', outputCol: 'f', caseSensitive: true, stopWords: ['The', 'you', 'K', '', 'ΣΑΣ'] }),
+      await stage('HashingTF', 'tf', { inputCol: 'f', outputCol: 'v', numFeatures: 33 }, [], '2.4.3'),
+    ]],
     // \s+ with empty tokens kept: only a leading run of spaces gives one (Java's split), never a run inside the text.
     ['RegexTokenizer \\s+, no minimum length → HashingTF → IDF', async () => [
       await stage('RegexTokenizer', 'tok', { inputCol: 't', outputCol: 'w', pattern: '\\s+', minTokenLength: 0 }),

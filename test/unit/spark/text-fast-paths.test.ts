@@ -8,7 +8,7 @@ import type { Stage } from '../../../runtime/pipeline/stage.js';
 import { compileJavaRegex, javaSplit, splitOnJavaWhitespace } from '../../../runtime/stages/spark/java-regex.js';
 import { hashingTFIndex, murmur3, murmur3Legacy } from '../../../runtime/stages/spark/text-vectors.js';
 import { javaLocaleLowerCase, textStages } from '../../../runtime/stages/spark/text.js';
-import { AsciiWordTrie } from '../../../runtime/stages/spark/word-set.js';
+import { AsciiWordHashes, AsciiWordTrie } from '../../../runtime/stages/spark/word-set.js';
 
 /**
  * The hot-path shortcuts of the text stages must give exactly what the general code gives:
@@ -57,6 +57,30 @@ describe('whitespace splitting without a RegExp', () => {
     await regex.transform(frame);
     assert.deepEqual(frame.getTyped('w', 'strings').values, texts.map((t) => javaSplit(t.toLowerCase(), compileJavaRegex('\\s+'))));
   });
+});
+
+describe('stop words by hash', () => {
+  const words = ['a', 'an', 'the', "don't", 'i', 'K', 'ab', 'ba', ''];
+  const codes = Int8Array.from({ length: 128 }, (_, c) => c);
+  const token = fc.string({ unit: fc.constantFrom('a', 'b', 'n', 't', 'h', 'e', 'i', 'k', 'K', 'T', "'", 'd', 'o'), maxLength: 6 });
+  const murmur = (w: string): number => murmur3(Uint8Array.from(w, (c) => c.charCodeAt(0)), w.length, 42);
+  // Weak hashes collide on purpose: a hash hit must still be confirmed by the characters.
+  const hashes: [string, (w: string) => number][] = [['murmur3', murmur], ['length only', (w) => w.length], ['one value', () => 7], ['sum of codes', (w) => [...w].reduce((a, c) => a + c.charCodeAt(0), 0)]];
+
+  for (const [name, hash] of hashes) {
+    it(`decides like a Set of the words (${name})`, () => {
+      const set = new Set(words);
+      const index = new AsciiWordHashes(words, hash);
+      fc.assert(
+        fc.property(token, fc.string({ unit: fc.constantFrom(' ', 'x'), maxLength: 3 }), (t, pad) => {
+          // The token sits inside a longer text, as the fused stage hands it over.
+          const text = pad + t + pad;
+          assert.equal(index.has(hash(t) | 0, text, pad.length, pad.length + t.length, codes), set.has(t), JSON.stringify(t));
+        }),
+        { numRuns: 3000 },
+      );
+    });
+  }
 });
 
 describe('stop words through a character trie', () => {
