@@ -18,7 +18,7 @@ if (!port) throw new Error('pool-worker.ts runs only as a worker thread');
 
 let registry: StageRegistry | undefined;
 const versions = new Map<string, Promise<ModelVersion>>();
-const send = (m: FromWorker): void => port.postMessage(m);
+const send = (m: FromWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
 
 port.on('message', (m: ToWorker) => {
   switch (m.type) {
@@ -78,7 +78,12 @@ async function run(m: Extract<ToWorker, { type: 'run' }>): Promise<void> {
     const started = performance.now();
     const messages = unpack(m.messages);
     const done = await planFor(model).run(messages, groupPositions(messages.length), m.topics, m.limits, m.wantRecords);
-    send({ type: 'done', id: m.id, run: toWire(done, m.wantRecords, performance.now() - started) });
+    // The values were read into strings and numbers (decoders copy, outputs are text): nothing
+    // the run returns or keeps is a view of the pack buffer, which goes back for reuse.
+    // Transferring it detaches it here, so a view kept by mistake would read nothing rather
+    // than the next group's bytes.
+    const spare = m.messages.bytes;
+    send({ type: 'done', id: m.id, run: toWire(done, m.wantRecords, performance.now() - started), spare }, [spare]);
   } catch (e) {
     send({ type: 'failed', id: m.id, reason: (e as Error).message });
   }

@@ -59,6 +59,10 @@ const SHARE_BEHIND = 2;
 /** How long a window the main thread's load is measured over. */
 const LOAD_WINDOW_MS = 100;
 
+/** Pack buffers kept for reuse once workers send them back, and the largest kept (a bigger one is left to the GC). */
+const MAX_SPARES = 4;
+const MAX_SPARE_BYTES = 8 * 1024 * 1024;
+
 /** Respawns of crashed workers before the pool gives up on them (plans then run on the main thread). */
 const MAX_RESPAWNS = 5;
 
@@ -108,6 +112,8 @@ export class WorkerPool {
   private readonly cost = new Map<string, number>();
   private nextId = 1;
   private respawns = 0;
+  /** Pack buffers the workers sent back (pool-protocol.ts `pack`). */
+  private readonly spares: ArrayBuffer[] = [];
   /**
    * Version shares run by a worker; on the main thread because no worker could (none had the
    * version yet, one failed, or the version is cheap); and on the main thread while the
@@ -178,7 +184,7 @@ export class WorkerPool {
     this.runs.workers++;
     const worker = best;
     const id = this.nextId++;
-    const { packed, transfer } = pack(messages);
+    const { packed, transfer } = pack(messages, (bytes) => this.takeSpare(bytes));
     const remote = new Promise<WireRun>((resolve, reject) => worker.pending.set(id, { resolve, reject }));
     worker.post({ type: 'run', id, key, messages: packed, topics, limits, wantRecords: this.options.wantRecords }, transfer);
     return remote.then(
@@ -267,9 +273,31 @@ export class WorkerPool {
         const p = w.pending.get(m.id);
         if (!p) return;
         w.pending.delete(m.id);
-        if (m.type === 'done') p.resolve(m.run);
-        else p.reject(new Error(m.reason));
+        if (m.type === 'done') {
+          if (m.spare) this.keepSpare(m.spare);
+          p.resolve(m.run);
+        } else p.reject(new Error(m.reason));
       }
+    }
+  }
+
+  /** Pack buffers waiting for reuse. */
+  get sparesKept(): number {
+    return this.spares.length;
+  }
+
+  private takeSpare(bytes: number): ArrayBuffer | undefined {
+    const at = this.spares.findIndex((b) => b.byteLength >= bytes);
+    return at < 0 ? undefined : this.spares.splice(at, 1)[0];
+  }
+
+  private keepSpare(b: ArrayBuffer): void {
+    if (b.byteLength > MAX_SPARE_BYTES) return;
+    this.spares.push(b);
+    if (this.spares.length > MAX_SPARES) {
+      // The smallest goes: it fits the fewest groups.
+      this.spares.sort((x, y) => y.byteLength - x.byteLength);
+      this.spares.pop();
     }
   }
 

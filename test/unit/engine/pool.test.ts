@@ -93,6 +93,26 @@ for (const name of ['spam-text', 'spam-text-onnx']) {
   });
 }
 
+test('pack buffers come back from the worker and are filled again: each share still gets its own values', { timeout: 120_000 }, async () => {
+  const { model, pool } = await loadedPool('spam-text', { wantRecords: true, offloadMinUsPerRecord: 0 });
+  const plan = planFor(model);
+  const { messages, positions } = slice();
+  await pool.run(plan, messages, positions, topics, limits); // on the main thread: it teaches the pool the cost
+  // Shares of different sizes and contents, each on the worker after the one before it: a
+  // smaller share reuses a larger buffer (old bytes past its own), a larger one may need a new one.
+  // (A new buffer has room for at least 64 KiB: the slice repeated 80 times is about 100 KiB.)
+  const shares = [messages, messages.slice(5), messages.slice(0, 3).reverse(), Array.from({ length: 80 }, () => messages).flat(), messages.slice(6, 8)];
+  for (const [n, share] of shares.entries()) {
+    const at = share.map((_, k) => 10 * k);
+    const here = await plan.run(share, at, topics, limits);
+    const there = await pool.run(plan, share, at, topics, limits);
+    assert.equal(pool.runs.workers, n + 1);
+    assert.deepEqual(comparable(there), comparable(here), `share ${n}`);
+  }
+  // One buffer went round for the first three shares and the fifth; the large share needed a second.
+  assert.equal(pool.sparesKept, 2);
+});
+
 test('a version cheaper per record than the threshold stays on the main thread', { timeout: 120_000 }, async () => {
   const { model, pool } = await loadedPool('spam-text', { wantRecords: false, offloadMinUsPerRecord: 1e9 });
   const { messages, positions } = slice();
