@@ -8,6 +8,9 @@ import type { ErrorRecordLimits } from './error-record.js';
 import { errorOutput, failure, predictionHeaders } from './failures.js';
 import type { ErrorBody, InputMessage, OutputMessage, PredictionRecord } from './messages.js';
 import { readPredictions } from './outputs.js';
+import { plainKey, readJsonTextRecord } from '../codecs/json-text-record.js';
+import { jsonTextReaderOf, type JsonTextReader } from '../stages/spark/fused-text.js';
+import type { Vector } from '../pipeline/frame.js';
 
 export interface BatchLimits extends ErrorRecordLimits {
   readonly maxMessageBytes: number;
@@ -64,9 +67,32 @@ export function planFor(model: ModelVersion): ServingPlan {
   return plan;
 }
 
+/**
+ * Where a package is one text column into a fused text chain that reads JSON bytes (its first
+ * stage), records of the plain shape are read without decoding (codecs/json-text-record.ts):
+ * the text's vector is computed from the message's bytes while it is read, and the stage
+ * takes it from the frame instead of computing it again. Only when nothing else reads the
+ * column: no later stage, no prediction record (the sink and the dashboard copy the input).
+ */
+interface JsonTextPath {
+  readonly reader: JsonTextReader;
+  readonly key: readonly number[];
+}
+
+function jsonTextPath(model: ModelVersion): JsonTextPath | undefined {
+  const [field] = model.fields;
+  if (model.config.input_format === 'tf-example' || model.fields.length !== 1 || field!.type !== 'STRING' || field!.name === 'id') return undefined;
+  const [first, ...rest] = model.pipeline.executed;
+  const reader = jsonTextReaderOf(first);
+  const key = plainKey(field!.name);
+  if (!reader || !key || reader.column !== field!.name || rest.some((s) => s.inputCols.includes(field!.name))) return undefined;
+  return { reader, key };
+}
+
 function buildPlan(model: ModelVersion): ServingPlan {
   const tag = `${model.name}@${model.version}`;
   const decoder = decoderFor(model.config.input_format, model.fields);
+  const direct = jsonTextPath(model);
   const rawPredictionCol = model.pipeline.outputs?.predictionCol;
   // Most models predict a double; some predict an array (FPGrowth's items, LDA's topics), which has no raw number.
   const rawPredictions = (frame: Frame): ArrayLike<number> | undefined => {
@@ -84,7 +110,20 @@ function buildPlan(model: ModelVersion): ServingPlan {
       };
       const valid: Record<string, unknown>[] = [];
       const validAt: number[] = [];
+      // The JSON text path's vectors, by row of `valid` (a hole: the stage computes it).
+      const presets: (Vector | undefined)[] = [];
+      const reader = direct && !wantRecords ? direct.reader : undefined;
       messages.forEach((m, i) => {
+        if (reader && m.value !== null && m.value.length <= limits.maxMessageBytes) {
+          const read = readJsonTextRecord(m.value, direct!.key, reader);
+          if (read) {
+            presets[valid.length] = reader.finish();
+            // The column's value is never read (jsonTextPath): the stage takes the preset vector.
+            valid.push({ id: read.id, [reader.column]: '' });
+            validAt.push(i);
+            return;
+          }
+        }
         const decoded = decode(m, limits.maxMessageBytes, decoder);
         if ('error' in decoded) return fail(m, positions[i]!, undefined, decoded.error);
         if (!(model.validate(decoded.record) as boolean)) {
@@ -99,7 +138,9 @@ function buildPlan(model: ModelVersion): ServingPlan {
       const started = performance.now();
       let frame: Frame;
       try {
-        frame = await model.pipeline.run(buildFrame(valid, model.fields), out.stageMs);
+        const input = buildFrame(valid, model.fields);
+        if (presets.length > 0) input.presets = new Map([[reader!.output, presets]]);
+        frame = await model.pipeline.run(input, out.stageMs);
       } catch (e) {
         const error = failure(e, 'pipeline failed on this batch');
         validAt.forEach((i, row) => fail(messages[i]!, positions[i]!, valid[row]!.id, error));

@@ -111,6 +111,12 @@ export class Frame {
   readonly columns = new Map<string, Column>();
   readonly rejections: RowRejection[] = [];
   private pendingReject: Set<number> | null = null;
+  /**
+   * Values computed while the records were decoded, by the column a stage would write them
+   * to, one slot per row (undefined: compute it). Only the stage that writes the column reads
+   * them, and only the first stage can (the serving plan's JSON text path, plan.ts).
+   */
+  presets: Map<string, (Vector | undefined)[]> | undefined;
 
   /** rowIds[i] is the micro-batch position of live row i. */
   constructor(public rowIds: Int32Array) {}

@@ -63,10 +63,14 @@ function fusedTextStage(chain: readonly Stage[], tokens: TokenizerPart, stopWord
     outputCols: [output],
     transform(frame: Frame) {
       const texts = frame.getTyped(input, 'string').values;
+      // Rows whose vector was read straight from the message's JSON bytes (jsonTextReaderOf).
+      const preset = frame.presets?.get(output);
       const out = new Array<Vector | null>(texts.length);
       for (let i = 0; i < texts.length; i++) {
         const text = texts[i];
-        if (text == null) {
+        const ready = preset?.[i];
+        if (ready) out[i] = ready;
+        else if (text == null) {
           out[i] = null;
           // The message and stage the general tokenizer gives, so the error record is the same.
           frame.reject(i, ErrorCodes.PIPELINE_ERROR, `${name} cannot process a null value in column "${input}"`, first.uid);
@@ -75,7 +79,41 @@ function fusedTextStage(chain: readonly Stage[], tokens: TokenizerPart, stopWord
       frame.set(output, { type: 'vector', size, values: out });
     },
   };
+  if (rows.readsJson) {
+    jsonReaders.set(stage, {
+      column: input,
+      output,
+      read: (bytes, at) => rows.jsonSpaceHash(bytes, at),
+      discard: () => rows.discard(),
+      finish: () => rows.finish(),
+    });
+  }
   return stage;
+}
+
+/**
+ * The fused stage's work done on a JSON record's bytes, before any string is made of them:
+ * `read` takes the text member's string from just past its opening quote, tokenizing,
+ * hashing and counting as it goes, and returns the index just past its closing quote, or -1
+ * where the string holds something left to JSON.parse and the general path (a non-ASCII
+ * byte, a `\u` escape, a raw control character: the counts are then cleared). After a
+ * successful `read`, `finish` gives the row's vector, exactly what the stage computes from
+ * the decoded string; `discard` forgets the counts instead (the record failed elsewhere).
+ */
+export interface JsonTextReader {
+  /** The column the stage reads (the record member) and the one it writes. */
+  readonly column: string;
+  readonly output: string;
+  read(bytes: Uint8Array, at: number): number;
+  discard(): void;
+  finish(): SparseVector;
+}
+
+const jsonReaders = new WeakMap<Stage, JsonTextReader>();
+
+/** The JSON reader of a fused text stage whose chain allows it (whitespace tokens into HashingTF). */
+export function jsonTextReaderOf(stage: Stage | undefined): JsonTextReader | undefined {
+  return stage ? jsonReaders.get(stage) : undefined;
 }
 
 /** What ASCII_LOWER and ASCII_SAME give for Java's `\s` characters: no character code. */
@@ -83,6 +121,24 @@ const SPACE = -1;
 /** Per ASCII code: SPACE for Java's `\s` (space, \t \n \u000B \f \r), else the code (ASCII_SAME) or its lower case (ASCII_LOWER). */
 const ASCII_SAME = Int8Array.from({ length: 128 }, (_, c) => (isJavaSpace(c) ? SPACE : c));
 const ASCII_LOWER = Int8Array.from({ length: 128 }, (_, c) => (isJavaSpace(c) ? SPACE : c >= 65 && c <= 90 ? c + 32 : c));
+
+/**
+ * Per byte of a JSON string's raw content: SPACE for a raw space (the only whitespace JSON
+ * leaves unescaped), QUOTE for its end, ESCAPE for a backslash, GIVE_UP for what the JSON
+ * path leaves to the general one (a raw control character, which JSON forbids, or a byte of
+ * a non-ASCII character); else the character, lower-cased for JSON_LOWER.
+ */
+const QUOTE = -2;
+const ESCAPE = -3;
+const GIVE_UP = -4;
+const jsonTable = (lower: boolean): Int8Array =>
+  Int8Array.from({ length: 256 }, (_, b) => (b === 32 ? SPACE : b === 34 ? QUOTE : b === 92 ? ESCAPE : b < 32 || b >= 128 ? GIVE_UP : lower && b >= 65 && b <= 90 ? b + 32 : b));
+const JSON_SAME = jsonTable(false);
+const JSON_LOWER = jsonTable(true);
+/** What a JSON escape's letter stands for: the character, SPACE for the whitespace ones (\n \t \r \f), GIVE_UP for \u and anything unknown. */
+const JSON_ESCAPES = Int8Array.from({ length: 256 }, (_, b) =>
+  b === 110 || b === 116 || b === 114 || b === 102 ? SPACE : b === 34 ? 34 : b === 92 ? 92 : b === 47 ? 47 : b === 98 ? 8 : GIVE_UP,
+);
 
 function isJavaSpace(c: number): boolean {
   return c === 32 || (c >= 9 && c <= 13);
@@ -126,6 +182,108 @@ class TextRows {
     }
     const size = vectorizer.size;
     this.mask = vectorizer.kind === 'hashing' && size > 0 && (size & (size - 1)) === 0 ? size - 1 : -1;
+    // The JSON path hashes every token and checks stop words by that hash only.
+    this.readsJson = tokens.splitter !== 'wordRuns' && vectorizer.kind === 'hashing' && (!this.trie || this.stopHashes !== undefined);
+    this.emptyIndex =
+      vectorizer.kind === 'hashing' && tokens.minLength <= 0 && !stopWords?.isStopWord('') ? hashingTFIndexOfBytes(new Uint8Array(0), 0, vectorizer.size, vectorizer.legacy) : UNKNOWN;
+  }
+
+  /** Whether `jsonSpaceHash` serves this chain. */
+  readonly readsJson: boolean;
+  /** The index an empty token counts at, UNKNOWN when it counts at none (a minimum length, or "" is a stop word). */
+  private readonly emptyIndex: number;
+
+  /** Clears what was counted for a row that is given up. */
+  discard(): void {
+    this.counts.take(this.arena, 0, Infinity);
+    this.kept = 0;
+  }
+
+  /**
+   * `spaceHash` over a JSON string's raw bytes, from `at` (just past its opening quote) to its
+   * closing quote, as the string JSON.parse would give: escapes are decoded as they are read
+   * (\n \t \r \f are whitespace, so they separate tokens). Java's split keeps a leading
+   * empty token and drops trailing ones; with the end not known in advance, empty tokens are
+   * held back until a non-empty one follows. A token holding another escape (\" \\ \/ \b)
+   * is decoded and goes through `token`. Returns the index past the closing quote, or -1
+   * (counts cleared) at anything left to the general path. The bytes must be a Buffer's or a
+   * Uint8Array's: a byte past the end reads undefined, which gives up. The token loop is
+   * `spaceHash`'s over bytes, kept apart from it: one loop over both strings and bytes would
+   * read each character through a call, and these loops are most of a text package's CPU.
+   */
+  jsonSpaceHash(bytes: Uint8Array, at: number): number {
+    const hashing = this.vectorizer as HashingPart;
+    const runs = this.tokens.splitter === 'spaceRuns';
+    const table = this.tokens.lower ? JSON_LOWER : JSON_SAME;
+    const stopHashes = this.stopHashes;
+    const minLength = this.tokens.minLength;
+    const { legacy, size } = hashing;
+    const mask = this.mask;
+    const counts = this.counts;
+    let heldEmpty = 0;
+    let chars = 0;
+    let i = at;
+    this.kept = 0;
+    for (;;) {
+      const start = i;
+      let h1 = SEED;
+      let block = 0;
+      let shift = 0;
+      let length = 0;
+      let escaped = false;
+      let c: number;
+      for (;;) {
+        const b = bytes[i]!;
+        c = b === undefined ? GIVE_UP : table[b]!;
+        if (c < 0) {
+          if (c !== ESCAPE) break;
+          c = JSON_ESCAPES[bytes[i + 1]!]!;
+          if (c === GIVE_UP || c === SPACE) break;
+          escaped = true;
+          length++;
+          i += 2;
+          continue;
+        }
+        length++;
+        block |= c << shift;
+        shift += 8;
+        if (shift === 32) {
+          h1 = mixH1(h1, mixK1(block));
+          block = 0;
+          shift = 0;
+        }
+        i++;
+      }
+      if (c === GIVE_UP) {
+        this.discard();
+        return -1;
+      }
+      chars += length;
+      if (length === 0) heldEmpty++;
+      else {
+        for (; heldEmpty > 0; heldEmpty--) if (this.emptyIndex !== UNKNOWN) counts.add(this.emptyIndex);
+        if (escaped) this.token(jsonToken(bytes, start, i, this.tokens.lower));
+        else if (length >= minLength) {
+          const h = tokenHash(h1, block, shift, length, legacy);
+          if (!(stopHashes && stopBytes(stopHashes, h, bytes, start, i, table))) counts.add(mask >= 0 ? h & mask : nonNegativeMod(h, size));
+        }
+      }
+      if (c === QUOTE) break;
+      // A separator: a raw space (one byte) or a whitespace escape (two).
+      chars++;
+      i += bytes[i] === 92 ? 2 : 1;
+      if (runs) {
+        for (;;) {
+          if (bytes[i] === 32) i++;
+          else if (bytes[i] === 92 && JSON_ESCAPES[bytes[i + 1]!] === SPACE) i += 2;
+          else break;
+          chars++;
+        }
+      }
+    }
+    // An empty string is one empty token; trailing empty tokens are dropped.
+    if (chars === 0 && this.emptyIndex !== UNKNOWN) counts.add(this.emptyIndex);
+    return i + 1;
   }
 
   vectorize(text: string): SparseVector {
@@ -133,6 +291,11 @@ class TextRows {
     if (this.tokens.splitter === 'wordRuns') this.wordRuns(text);
     else if (this.vectorizer.kind === 'hashing') this.spaceHash(text, this.tokens.splitter === 'spaceRuns', this.vectorizer);
     else this.spaceSplit(text, this.tokens.splitter === 'spaceRuns');
+    return this.finish();
+  }
+
+  /** The row counted so far as its vector (IDF applied); the counts start afresh. */
+  finish(): SparseVector {
     const v = this.vectorizer;
     const minCount = v.kind === 'vocabulary' ? (v.minTF >= 1 ? v.minTF : this.kept * v.minTF) : 0;
     const vector = this.counts.take(this.arena, v.size, minCount, v.binary);
@@ -220,13 +383,9 @@ class TextRows {
         const token = text.slice(start, i);
         this.token(this.tokens.lower ? token.toLowerCase() : token);
       } else if (i - start >= minLength && !(node >= 0 && trie!.isWord(node))) {
-        // Spark 1.x/2.x hashing mixes each tail byte (ASCII here, so sign extension changes
-        // nothing) as a block of its own; Spark 3.x mixes the tail as one partial block.
-        if (legacy) for (let s = 0; s < shift; s += 8) h1 = mixH1(h1, mixK1((block >>> s) & 0xff));
-        else h1 ^= mixK1(block);
-        const h = fmix(h1, i - start);
+        const h = tokenHash(h1, block, shift, i - start, legacy);
         // Java's nonNegativeMod; for a power-of-two size that is the low bits of the two's complement hash.
-        if (!(stopHashes && stopHashes.has(h, text, start, i, ascii))) counts.add(mask >= 0 ? h & mask : nonNegativeMod(h, size));
+        if (!(stopHashes && stopText(stopHashes, h, text, start, i, ascii))) counts.add(mask >= 0 ? h & mask : nonNegativeMod(h, size));
       }
       // text[last] is not a space, so a space at i < end always has a token after it.
       if (i >= end) break;
@@ -287,4 +446,49 @@ class TextRows {
     const index = v.kind === 'hashing' ? hashingTFIndex(token, v.size, v.legacy) : (v.index.get(token) ?? UNKNOWN);
     if (index !== UNKNOWN) this.counts.add(index);
   }
+}
+
+/**
+ * A token's hash from its MurmurHash3 state after its last whole 4-byte block, with `shift / 8`
+ * bytes left in `block`: Spark 1.x/2.x hashing mixes each tail byte (ASCII here, so sign
+ * extension changes nothing) as a block of its own; Spark 3.x mixes the tail as one partial block.
+ */
+function tokenHash(h1: number, block: number, shift: number, length: number, legacy: boolean): number {
+  if (legacy) for (let s = 0; s < shift; s += 8) h1 = mixH1(h1, mixK1((block >>> s) & 0xff));
+  else h1 ^= mixK1(block);
+  return fmix(h1, length);
+}
+
+/** Whether the token text[start, end), its characters read through `codes`, is a stop word of hash `h`. */
+function stopText(words: AsciiWordHashes, h: number, text: string, start: number, end: number, codes: Int8Array): boolean {
+  for (let at = words.find(h, end - start); at >= 0; at = words.find(h, end - start, at + 1)) {
+    const word = words.word(at);
+    let k = 0;
+    while (k < word.length && codes[text.charCodeAt(start + k)] === word.charCodeAt(k)) k++;
+    if (k === word.length) return true;
+  }
+  return false;
+}
+
+/** `stopText` for a token held as bytes. */
+function stopBytes(words: AsciiWordHashes, h: number, bytes: Uint8Array, start: number, end: number, codes: Int8Array): boolean {
+  for (let at = words.find(h, end - start); at >= 0; at = words.find(h, end - start, at + 1)) {
+    const word = words.word(at);
+    let k = 0;
+    while (k < word.length && codes[bytes[start + k]!] === word.charCodeAt(k)) k++;
+    if (k === word.length) return true;
+  }
+  return false;
+}
+
+/** A token of JSON string bytes [start, end) holding escapes, decoded (and lower-cased: every character is ASCII). */
+function jsonToken(bytes: Uint8Array, start: number, end: number, lower: boolean): string {
+  let token = '';
+  for (let i = start; i < end; i++) {
+    let c = bytes[i]!;
+    if (c === 92) c = JSON_ESCAPES[bytes[++i]!]!;
+    else if (lower && c >= 65 && c <= 90) c += 32;
+    token += String.fromCharCode(c);
+  }
+  return token;
 }

@@ -134,21 +134,22 @@ export class AsciiWordHashes {
   }
 
   /**
-   * Whether the token `text[start, end)`, read through `codes` (character code → the code
-   * compared, for codes below 128; every character of the token is below 128), is one of the
-   * words, given its hash `h`.
+   * The slot of a word with hash `h` and `length` characters, probing from `from` (a slot
+   * `find` returned, plus one, for the next candidate); -1 when there is none. A caller
+   * compares the word's characters (`word`) with its token: only equal characters make it a
+   * stop word.
    */
-  has(h: number, text: string, start: number, end: number, codes: Int8Array): boolean {
+  find(h: number, length: number, from = -1): number {
     const { hashes, ids, mask } = this;
-    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
+    for (let slot = from < 0 ? h & mask : from & mask; ; slot = (slot + 1) & mask) {
       const id = ids[slot]!;
-      if (id === 0) return false;
-      if (hashes[slot] !== h) continue;
-      const word = this.words[id - 1]!;
-      if (word.length !== end - start) continue;
-      let k = 0;
-      while (k < word.length && codes[text.charCodeAt(start + k)] === word.charCodeAt(k)) k++;
-      if (k === word.length) return true;
+      if (id === 0) return -1;
+      if (hashes[slot] === h && this.words[id - 1]!.length === length) return slot;
     }
+  }
+
+  /** The word at a slot `find` returned. */
+  word(slot: number): string {
+    return this.words[this.ids[slot]! - 1]!;
   }
 }
