@@ -181,15 +181,18 @@ function result(
 /**
  * One batch through one version, every record to the runtime's default topics: what tools
  * and tests that hold a loaded version (and no router) use. Without a version, every
- * record is a NO_MODEL error.
+ * record is a NO_MODEL error. `wantRecords: false` leaves out the prediction records, as
+ * `serve` does without a sink or the dashboard (plan.ts).
  */
 export async function processBatch(
   messages: readonly InputMessage[],
   model: ModelVersion | undefined,
   limits: BatchLimits,
   topics: OutputTopics = { predictions: 'predictions', errors: 'errors' },
+  { wantRecords = true }: { readonly wantRecords?: boolean } = {},
 ): Promise<BatchResult> {
   const route: Route = model ? { kind: 'serve', plan: planFor(model), role: 'primary', topics } : { kind: 'wait', reason: 'no model package is loaded', model: '' };
   const router: RecordRouter = { generation: 0, route: () => route };
-  return processSlice(messages, router, { limits, noModelPolicy: 'error', errorsTopic: topics.errors });
+  const runPlan: RunPlan = (plan, m, positions, t, l) => plan.run(m, positions, t, l, wantRecords);
+  return processSlice(messages, router, { limits, noModelPolicy: 'error', errorsTopic: topics.errors, runPlan });
 }

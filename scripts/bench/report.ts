@@ -262,7 +262,7 @@ export function renderReport(d: ReportData, analysis: readonly string[], recomme
     '',
     '## Where the time goes',
     '',
-    'In one process, without Kafka: the package loaded with `loadPackage`, `processBatch` (what the runner calls per slice) over the corpus in batches of each size; stage times are the pipeline\'s own per-stage timings.',
+    'In one process, without Kafka: the package loaded with `loadPackage`, `processBatch` (what the runner calls per slice) over the corpus in batches of each size; stage times are the pipeline\'s own per-stage timings. As in `serve` without a sink or the dashboard, no prediction records are built, so a text package\'s plain JSON records are read from their bytes: the text stages\' work on those happens while the record is read and counts in the decode column (docs/performance.md, "From the message\'s bytes").',
     '',
     ...d.sweeps.flatMap((s) => [...sweepTable(s), '']),
     ...(d.slice

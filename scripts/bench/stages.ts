@@ -69,7 +69,9 @@ async function runBatches(model: ModelVersion, messages: readonly InputMessage[]
   for (let start = 0; start < messages.length; start += size) {
     const batch = messages.slice(start, start + size);
     const started = performance.now();
-    const result = await processBatch(batch, model, LIMITS);
+    // As `serve` runs it without a sink or the dashboard: no prediction records (so a text
+    // package's plain JSON records are read from their bytes, plan.ts).
+    const result = await processBatch(batch, model, LIMITS, undefined, { wantRecords: false });
     const ms = performance.now() - started;
     total += ms;
     batchTimes.push(ms);
