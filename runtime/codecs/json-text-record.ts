@@ -14,7 +14,25 @@
  * accepts is valid JSON whose JSON.parse result is `{ id, text }`, which the package's input
  * schema (one STRING column) always accepts.
  */
-import type { JsonTextReader } from '../stages/spark/fused-text.js';
+import type { SparseVector } from '../pipeline/frame.js';
+
+/**
+ * What reads the text member's string (the fused text stage, `jsonTextReaderOf` in
+ * stages/spark/fused-text.ts): `read` takes the string from just past its opening quote and
+ * returns the index just past its closing quote, or -1 where the string holds something left
+ * to JSON.parse and the general path (a non-ASCII byte, a `\u` escape, a raw control
+ * character; its counts are then cleared). After a successful `read`, `finish` gives the
+ * row's vector, exactly what the stage computes from the decoded string; `discard` forgets
+ * the counts instead (the record failed elsewhere).
+ */
+export interface JsonTextReader {
+  /** The column the stage reads (the record member) and the one it writes. */
+  readonly column: string;
+  readonly output: string;
+  read(bytes: Uint8Array, at: number): number;
+  discard(): void;
+  finish(): SparseVector;
+}
 
 const QUOTE = 34;
 const BACKSLASH = 92;
@@ -58,64 +76,62 @@ function integerEnd(bytes: Uint8Array, at: number): number {
   return i;
 }
 
-export interface JsonTextRecord {
-  readonly id: string | number;
-}
-
 /**
- * Reads `{"id": ..., "<column>": "..."}` from `bytes`, the text member through `reader`.
- * Undefined when the record is not of that plain shape (the reader's counts are then
- * cleared); on success the reader holds the text's counts for `reader.finish()`.
+ * Reads `{"id": ..., "<column>": "..."}` from `bytes`, the text member through `reader`: the
+ * record's id, or undefined when the record is not of that plain shape (the reader's counts
+ * are then cleared). On success the reader holds the text's counts for `reader.finish()`.
  */
-export function readJsonTextRecord(bytes: Buffer, column: readonly number[], reader: JsonTextReader): JsonTextRecord | undefined {
+export function readJsonTextRecord(bytes: Buffer, column: readonly number[], reader: JsonTextReader): string | number | undefined {
   let id: string | number | undefined;
   let text = false;
-  const fail = (): undefined => {
-    if (text) reader.discard();
-    return undefined;
-  };
   let i = skipSpace(bytes, 0);
   if (bytes[i] !== 123) return undefined;
   i = skipSpace(bytes, i + 1);
   for (;;) {
-    if (bytes[i] !== QUOTE) return fail();
+    if (bytes[i] !== QUOTE) return giveUp(reader, text);
     const keyEnd = plainStringEnd(bytes, i + 1);
-    if (keyEnd < 0) return fail();
+    if (keyEnd < 0) return giveUp(reader, text);
     const keyStart = i + 1;
     i = skipSpace(bytes, keyEnd + 1);
-    if (bytes[i] !== 58) return fail();
+    if (bytes[i] !== 58) return giveUp(reader, text);
     i = skipSpace(bytes, i + 1);
     if (sameBytes(bytes, keyStart, keyEnd, ID)) {
-      if (id !== undefined) return fail();
+      if (id !== undefined) return giveUp(reader, text);
       if (bytes[i] === QUOTE) {
         const end = plainStringEnd(bytes, i + 1);
-        if (end < 0) return fail();
+        if (end < 0) return giveUp(reader, text);
         id = bytes.toString('latin1', i + 1, end);
         i = end + 1;
       } else {
         const end = integerEnd(bytes, i);
-        if (end < 0) return fail();
+        if (end < 0) return giveUp(reader, text);
         id = Number(bytes.toString('latin1', i, end));
         i = end;
       }
     } else if (sameBytes(bytes, keyStart, keyEnd, column)) {
-      if (text || bytes[i] !== QUOTE) return fail();
+      if (text || bytes[i] !== QUOTE) return giveUp(reader, text);
       const end = reader.read(bytes, i + 1);
       if (end < 0) return undefined; // the reader cleared its counts
       text = true;
       i = end;
-    } else return fail();
+    } else return giveUp(reader, text);
     i = skipSpace(bytes, i);
     if (bytes[i] === 44) {
       i = skipSpace(bytes, i + 1);
       continue;
     }
-    if (bytes[i] !== 125) return fail();
+    if (bytes[i] !== 125) return giveUp(reader, text);
     i = skipSpace(bytes, i + 1);
     break;
   }
-  if (i !== bytes.length || id === undefined || !text) return fail();
-  return { id };
+  if (i !== bytes.length || id === undefined || !text) return giveUp(reader, text);
+  return id;
+}
+
+/** Leaves the record to the general path, clearing what the reader counted of its text if it read it. */
+function giveUp(reader: JsonTextReader, textRead: boolean): undefined {
+  if (textRead) reader.discard();
+  return undefined;
 }
 
 /** A member name as the bytes `readJsonTextRecord` compares: undefined when it is not plain ASCII (such a column is never read this way). */

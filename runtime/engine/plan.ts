@@ -8,8 +8,8 @@ import type { ErrorRecordLimits } from './error-record.js';
 import { errorOutput, failure, predictionHeaders } from './failures.js';
 import type { ErrorBody, InputMessage, OutputMessage, PredictionRecord } from './messages.js';
 import { readPredictions } from './outputs.js';
-import { plainKey, readJsonTextRecord } from '../codecs/json-text-record.js';
-import { jsonTextReaderOf, type JsonTextReader } from '../stages/spark/fused-text.js';
+import { plainKey, readJsonTextRecord, type JsonTextReader } from '../codecs/json-text-record.js';
+import { jsonTextReaderOf } from '../stages/spark/fused-text.js';
 import type { Vector } from '../pipeline/frame.js';
 
 export interface BatchLimits extends ErrorRecordLimits {
@@ -115,11 +115,11 @@ function buildPlan(model: ModelVersion): ServingPlan {
       const reader = direct && !wantRecords ? direct.reader : undefined;
       messages.forEach((m, i) => {
         if (reader && m.value !== null && m.value.length <= limits.maxMessageBytes) {
-          const read = readJsonTextRecord(m.value, direct!.key, reader);
-          if (read) {
+          const id = readJsonTextRecord(m.value, direct!.key, reader);
+          if (id !== undefined) {
             presets[valid.length] = reader.finish();
             // The column's value is never read (jsonTextPath): the stage takes the preset vector.
-            valid.push({ id: read.id, [reader.column]: '' });
+            valid.push({ id, [reader.column]: '' });
             validAt.push(i);
             return;
           }

@@ -23,6 +23,7 @@ import { textPartOf, type HashingPart, type IdfPart, type StopWordsPart, type To
 import { fmix, hashingTFIndex, hashingTFIndexOfBytes, mixH1, mixK1, murmur3, murmur3Legacy, nonNegativeMod, SEED, TermCounts } from './text-vectors.js';
 import { AsciiVocabulary } from './ascii-vocabulary.js';
 import { AsciiWordHashes, type AsciiWordTrie } from './word-set.js';
+import type { JsonTextReader } from '../../codecs/json-text-record.js';
 
 const UNKNOWN = -1;
 
@@ -91,24 +92,7 @@ function fusedTextStage(chain: readonly Stage[], tokens: TokenizerPart, stopWord
   return stage;
 }
 
-/**
- * The fused stage's work done on a JSON record's bytes, before any string is made of them:
- * `read` takes the text member's string from just past its opening quote, tokenizing,
- * hashing and counting as it goes, and returns the index just past its closing quote, or -1
- * where the string holds something left to JSON.parse and the general path (a non-ASCII
- * byte, a `\u` escape, a raw control character: the counts are then cleared). After a
- * successful `read`, `finish` gives the row's vector, exactly what the stage computes from
- * the decoded string; `discard` forgets the counts instead (the record failed elsewhere).
- */
-export interface JsonTextReader {
-  /** The column the stage reads (the record member) and the one it writes. */
-  readonly column: string;
-  readonly output: string;
-  read(bytes: Uint8Array, at: number): number;
-  discard(): void;
-  finish(): SparseVector;
-}
-
+/** The stages that can take their text straight from a JSON record's bytes (codecs/json-text-record.ts). */
 const jsonReaders = new WeakMap<Stage, JsonTextReader>();
 
 /** The JSON reader of a fused text stage whose chain allows it (whitespace tokens into HashingTF). */

@@ -6,7 +6,8 @@ import type { InputMessage } from '../../../runtime/engine/messages.js';
 import { planFor, type PlanRun } from '../../../runtime/engine/plan.js';
 import { loadPackage, type ModelVersion } from '../../../runtime/packages/package.js';
 import { builtinRegistry } from '../../../runtime/stages/index.js';
-import { jsonTextReaderOf, type JsonTextReader } from '../../../runtime/stages/spark/fused-text.js';
+import type { JsonTextReader } from '../../../runtime/codecs/json-text-record.js';
+import { jsonTextReaderOf } from '../../../runtime/stages/spark/fused-text.js';
 import { loadMails } from '../../../scripts/examples/spam-corpus.js';
 import { repoRoot } from '../../helpers/fixtures.js';
 
