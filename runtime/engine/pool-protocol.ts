@@ -15,7 +15,7 @@ import type { InputMessage, OutputMessage, PredictionRecord } from './messages.j
  * or errors topic with the headers `predictionHeaders` gives its input and the plan's tag
  * (plan.ts), and the main thread holds the inputs, so it rebuilds topic, key, position and
  * headers itself. Cloning a small object per output (its headers object with three named
- * strings) cost about 1.4 µs per record across the two threads; this costs about 0.2.
+ * strings) cost 5× what this does (`npx tsx scripts/bench/engine-micro.ts`).
  */
 
 /** Identifies a loaded version in every thread: its folder and the hash of its files. */
@@ -90,8 +90,9 @@ export type FromWorker =
 /**
  * Packs a group's values into one buffer to transfer: `spare` (a buffer a worker sent back,
  * when it is large enough) or a new one with room to spare, so that it can be used again.
- * A new buffer is memory the process has not touched yet: filling 660 KiB of it cost about
- * 300 µs on the bench machine (zeroing and page faults), refilling a returned one about 10.
+ * A new buffer is memory the process has not touched yet (page faults, and the GC of the
+ * buffers let go): packing into new ones cost 8× as much CPU as into one sent back
+ * (`npx tsx scripts/bench/engine-micro.ts`).
  */
 export function pack(messages: readonly InputMessage[], spare?: (bytes: number) => ArrayBuffer | undefined): { packed: PackedMessages; transfer: ArrayBuffer[] } {
   const n = messages.length;

@@ -1,0 +1,96 @@
+/**
+ * `npx tsx scripts/bench/engine-micro.ts`: three costs of the serving engine on spam-text, in
+ * this process, over the SpamAssassin mails in slices of 250 (the runtime's default). The
+ * figures quoted in docs/performance.md ("What crosses the thread boundary", "From the
+ * message's bytes") come from this command.
+ *
+ * 1. A worker's answer across the thread boundary: `v8.serialize` + `v8.deserialize` (the
+ *    cloning `postMessage` does) of a slice's outputs as whole objects, against the values
+ *    and input indices the pool sends (pool-protocol.ts `toWire`).
+ * 2. Packing a slice's values for a worker into a new buffer, against into one sent back.
+ * 3. A plan's whole run with the JSON text path (no prediction records wanted, as `serve`
+ *    without a sink or the dashboard) against the general path (records wanted), in
+ *    interleaved rounds; CPU of the process, its GC threads included.
+ */
+import { deserialize, serialize } from 'node:v8';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { InputMessage } from '../../runtime/engine/messages.js';
+import { planFor, type PlanRun } from '../../runtime/engine/plan.js';
+import { pack, toWire } from '../../runtime/engine/pool-protocol.js';
+import { loadPackage } from '../../runtime/packages/package.js';
+import { builtinRegistry } from '../../runtime/stages/index.js';
+import { inputMessage, loadCorpus } from './corpus.js';
+
+const SLICE = 250;
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const corpus = await loadCorpus();
+const model = await loadPackage(join(root, 'model-packages', 'spam-text'), builtinRegistry());
+const plan = planFor(model);
+const topics = { predictions: 'predictions', errors: 'errors' };
+const limits = { maxMessageBytes: 1024 * 1024, errorRawMaxBytes: 4096 };
+const records = corpus.mails * 2;
+const messages: InputMessage[] = Array.from({ length: records }, (_, i) => {
+  const m = inputMessage(corpus, i);
+  return { topic: 'messages', partition: 0, offset: String(i), key: Buffer.from(m.key), value: m.value, timestamp: '1700000000000' };
+});
+const slices: InputMessage[][] = [];
+for (let s = 0; s < records; s += SLICE) slices.push(messages.slice(s, s + SLICE));
+const positions = Array.from({ length: SLICE }, (_, k) => k);
+
+async function cpuUsPerRecord(run: () => Promise<void> | void, count: number): Promise<number> {
+  const before = process.cpuUsage();
+  await run();
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / count;
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+// 1. Outputs across the thread boundary.
+const runs: PlanRun[] = [];
+for (const slice of slices.slice(0, 20)) runs.push(await plan.run(slice, positions, topics, limits, false));
+const asObjects = runs.map((r) => ({ predictions: r.predictions.map(({ key: _key, ...o }) => o), errors: r.errors.map(({ key: _key, ...o }) => o) }));
+const compact = runs.map((r) => toWire(r, false, 0));
+const outputs = runs.reduce((n, r) => n + r.predictions.length + r.errors.length, 0);
+const clone = (values: unknown[]): (() => void) => () => {
+  for (let round = 0; round < 20; round++) for (const v of values) deserialize(serialize(v));
+};
+const objectsUs: number[] = [];
+const compactUs: number[] = [];
+for (let round = 0; round < 5; round++) {
+  objectsUs.push(await cpuUsPerRecord(clone(asObjects), outputs * 20));
+  compactUs.push(await cpuUsPerRecord(clone(compact), outputs * 20));
+}
+
+// 2. Packing into a new buffer against one sent back.
+const spare = new ArrayBuffer(8 * 1024 * 1024);
+const packAll = (reuse: boolean) => () => {
+  for (let round = 0; round < 4; round++) for (const slice of slices) pack(slice, reuse ? () => spare : undefined);
+};
+const freshUs: number[] = [];
+const reusedUs: number[] = [];
+for (let round = 0; round < 5; round++) {
+  freshUs.push(await cpuUsPerRecord(packAll(false), records * 4));
+  reusedUs.push(await cpuUsPerRecord(packAll(true), records * 4));
+}
+
+// 3. The plan's run, JSON text path against the general path.
+const runAll = (wantRecords: boolean) => async () => {
+  for (const slice of slices) await plan.run(slice, positions, topics, limits, wantRecords);
+};
+await runAll(false)();
+await runAll(true)();
+const directUs: number[] = [];
+const generalUs: number[] = [];
+for (let round = 0; round < 7; round++) {
+  directUs.push(await cpuUsPerRecord(runAll(false), records));
+  generalUs.push(await cpuUsPerRecord(runAll(true), records));
+}
+await model.pipeline.dispose();
+
+const f = (x: number): string => x.toFixed(2);
+console.log(`spam-text, ${records} records in slices of ${SLICE}; CPU µs per record, median of the interleaved rounds (all rounds in brackets)`);
+console.log(`1. outputs cloned across threads: as objects ${f(median(objectsUs))} [${objectsUs.map(f).join(', ')}], as values and indices ${f(median(compactUs))} [${compactUs.map(f).join(', ')}]`);
+console.log(`2. packing values for a worker: new buffer ${f(median(freshUs))} [${freshUs.map(f).join(', ')}], buffer sent back ${f(median(reusedUs))} [${reusedUs.map(f).join(', ')}]`);
+console.log(`3. plan run: JSON text path ${f(median(directUs))} [${directUs.map(f).join(', ')}], general path ${f(median(generalUs))} [${generalUs.map(f).join(', ')}]`);
