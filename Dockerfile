@@ -9,6 +9,7 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY bin ./bin
 COPY runtime ./runtime
 COPY schemas ./schemas
+COPY scripts/build.sh scripts/bundle.mjs ./scripts/
 RUN npm run build
 
 FROM node:20-bookworm-slim
