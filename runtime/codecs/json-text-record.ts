@@ -6,10 +6,11 @@
  * and hashes them as it walks them once.
  *
  * Only a plain subset of JSON is read here, the shape producers write: an object holding
- * exactly the members `id` (a string without escapes or an integer of up to 15 digits) and
- * the text column (a string), in any order, with JSON's whitespace anywhere between tokens.
- * Anything else — another member, a repeated one, a non-ASCII byte, a `\u` escape, a number
- * that is not a plain integer, invalid JSON — returns undefined, and the caller decodes the
+ * exactly the members `id` (an ASCII string without escapes or an integer of up to 15
+ * digits) and the text column (a string, non-ASCII characters included), in any order, with
+ * JSON's whitespace anywhere between tokens. Anything else — another member, a repeated one,
+ * a non-ASCII byte outside the text, a `\u` escape, bytes that are not UTF-8, a number that is
+ * not a plain integer, invalid JSON — returns undefined, and the caller decodes the
  * record the general way, which gives its answer or its error exactly as before. What this
  * accepts is valid JSON whose JSON.parse result is `{ id, text }`, which the package's input
  * schema (one STRING column) always accepts.
@@ -20,8 +21,8 @@ import type { SparseVector } from '../pipeline/frame.js';
  * What reads the text member's string (the fused text stage, `jsonTextReaderOf` in
  * stages/spark/fused-text.ts): `read` takes the string from just past its opening quote and
  * returns the index just past its closing quote, or -1 where the string holds something left
- * to JSON.parse and the general path (a non-ASCII byte, a `\u` escape, a raw control
- * character; its counts are then cleared). After a successful `read`, `finish` gives the
+ * to JSON.parse and the general path (a `\u` escape, a raw control character, bytes that
+ * are not UTF-8; its counts are then cleared). After a successful `read`, `finish` gives the
  * row's vector, exactly what the stage computes from the decoded string; `discard` forgets
  * the counts instead (the record failed elsewhere).
  */

@@ -108,15 +108,20 @@ const ASCII_LOWER = Int8Array.from({ length: 128 }, (_, c) => (isJavaSpace(c) ? 
 
 /**
  * Per byte of a JSON string's raw content: SPACE for a raw space (the only whitespace JSON
- * leaves unescaped), QUOTE for its end, ESCAPE for a backslash, GIVE_UP for what the JSON
- * path leaves to the general one (a raw control character, which JSON forbids, or a byte of
- * a non-ASCII character); else the character, lower-cased for JSON_LOWER.
+ * leaves unescaped), QUOTE for its end, ESCAPE for a backslash, WIDE for a byte of a
+ * non-ASCII character (never whitespace to Java's `\s`, so always inside a token), GIVE_UP for
+ * a raw control character, which JSON forbids; else the character, lower-cased for JSON_LOWER.
  */
 const QUOTE = -2;
 const ESCAPE = -3;
 const GIVE_UP = -4;
+const WIDE = -5;
 const jsonTable = (lower: boolean): Int8Array =>
-  Int8Array.from({ length: 256 }, (_, b) => (b === 32 ? SPACE : b === 34 ? QUOTE : b === 92 ? ESCAPE : b < 32 || b >= 128 ? GIVE_UP : lower && b >= 65 && b <= 90 ? b + 32 : b));
+  Int8Array.from({ length: 256 }, (_, b) =>
+    b === 32 ? SPACE : b === 34 ? QUOTE : b === 92 ? ESCAPE : b >= 128 ? WIDE : b < 32 ? GIVE_UP : lower && b >= 65 && b <= 90 ? b + 32 : b,
+  );
+/** What decodes a token holding non-ASCII bytes: fatal, as the general path's decoder, so bytes that are not UTF-8 leave the record to it. */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 const JSON_SAME = jsonTable(false);
 const JSON_LOWER = jsonTable(true);
 /** What a JSON escape's letter stands for: the character, SPACE for the whitespace ones (\n \t \r \f), GIVE_UP for \u and anything unknown. */
@@ -191,7 +196,11 @@ class TextRows {
    * held back until a non-empty one follows. A token holding another escape (\" \\ \/ \b)
    * is decoded and goes through `token`. Returns the index past the closing quote, or -1
    * (counts cleared) at anything left to the general path. The bytes must be a Buffer's or a
-   * Uint8Array's: a byte past the end reads undefined, which gives up. The token loop is
+   * Uint8Array's: a byte past the end reads undefined, which gives up. A token holding a
+   * non-ASCII character is decoded from its UTF-8 bytes and goes through `token`, as in
+   * `spaceHash`; bytes that are not UTF-8 give up, so the general path's decoder reports them.
+   * A multi-byte character never spans a token boundary (every separator is ASCII), so the
+   * tokens decode as the whole string would. The token loop is
    * `spaceHash`'s over bytes, kept apart from it: one loop over both strings and bytes would
    * read each character through a call, and these loops are most of a text package's CPU.
    */
@@ -214,16 +223,22 @@ class TextRows {
       let block = 0;
       let shift = 0;
       let length = 0;
-      let escaped = false;
+      let decode = false;
       let c: number;
       for (;;) {
         const b = bytes[i]!;
         c = b === undefined ? GIVE_UP : table[b]!;
         if (c < 0) {
+          if (c === WIDE) {
+            decode = true;
+            length++;
+            i++;
+            continue;
+          }
           if (c !== ESCAPE) break;
           c = JSON_ESCAPES[bytes[i + 1]!]!;
           if (c === GIVE_UP || c === SPACE) break;
-          escaped = true;
+          decode = true;
           length++;
           i += 2;
           continue;
@@ -246,8 +261,14 @@ class TextRows {
       if (length === 0) heldEmpty++;
       else {
         for (; heldEmpty > 0; heldEmpty--) if (this.emptyIndex !== UNKNOWN) counts.add(this.emptyIndex);
-        if (escaped) this.token(jsonToken(bytes, start, i, this.tokens.lower));
-        else if (length >= minLength) {
+        if (decode) {
+          const token = this.jsonToken(bytes, start, i);
+          if (token === undefined) {
+            this.discard();
+            return -1;
+          }
+          this.token(this.tokens.lower ? token.toLowerCase() : token);
+        } else if (length >= minLength) {
           const h = tokenHash(h1, block, shift, length, legacy);
           if (!(stopHashes && stopBytes(stopHashes, h, bytes, start, i, table))) counts.add(mask >= 0 ? h & mask : nonNegativeMod(h, size));
         }
@@ -268,6 +289,26 @@ class TextRows {
     // An empty string is one empty token; trailing empty tokens are dropped.
     if (chars === 0 && this.emptyIndex !== UNKNOWN) counts.add(this.emptyIndex);
     return i + 1;
+  }
+
+  /**
+   * The token of JSON string bytes [start, end) that holds escapes or non-ASCII characters, as
+   * JSON.parse gives it (not lower-cased): the escapes a token can hold (\" \\ \/ \b) decoded
+   * into the reused byte buffer, then the whole as UTF-8. Undefined when it is not UTF-8.
+   */
+  private jsonToken(bytes: Uint8Array, start: number, end: number): string | undefined {
+    if (this.bytes.length < end - start) this.bytes = new Uint8Array((end - start) * 2);
+    const out = this.bytes;
+    let n = 0;
+    for (let i = start; i < end; i++) {
+      const b = bytes[i]!;
+      out[n++] = b === 92 ? JSON_ESCAPES[bytes[++i]!]! : b;
+    }
+    try {
+      return utf8.decode(out.subarray(0, n));
+    } catch {
+      return undefined;
+    }
   }
 
   vectorize(text: string): SparseVector {
@@ -465,14 +506,3 @@ function stopBytes(words: AsciiWordHashes, h: number, bytes: Uint8Array, start: 
   return false;
 }
 
-/** A token of JSON string bytes [start, end) holding escapes, decoded (and lower-cased: every character is ASCII). */
-function jsonToken(bytes: Uint8Array, start: number, end: number, lower: boolean): string {
-  let token = '';
-  for (let i = start; i < end; i++) {
-    let c = bytes[i]!;
-    if (c === 92) c = JSON_ESCAPES[bytes[++i]!]!;
-    else if (lower && c >= 65 && c <= 90) c += 32;
-    token += String.fromCharCode(c);
-  }
-  return token;
-}
