@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { Ajv } from 'ajv';
+import { validateConfig } from './schema-validators.js';
 import type { ValidateFunction } from 'ajv';
 import { inputAttributes } from '../pipeline/attributes.js';
 import { Pipeline } from '../pipeline/pipeline.js';
@@ -13,8 +13,6 @@ import { jsonSyntaxReason } from './spark-format.js';
 import { loadSparkObject } from './spark-loader.js';
 import { checkPackageTree } from './tree-check.js';
 import { compileRecordValidator } from './validator.js';
-import configSchema from '../../schemas/config.schema.json' with { type: 'json' };
-import servingSchema from '../../schemas/serving.schema.json' with { type: 'json' };
 import type { ServingSettings } from './serving.js';
 
 export interface PackageConfig extends ServingSettings {
@@ -48,8 +46,6 @@ export interface ModelVersion {
  * connections but never answers would otherwise hold the load for its timeout × retries.
  */
 export const WARMUP_LIMIT_MS = 10_000;
-
-const validateConfig = new Ajv({ allErrors: true, strict: false, validateSchema: false }).addSchema(servingSchema).compile(configSchema);
 
 /**
  * Loads and checks a package completely: config, every stage, the wiring of columns, and a

@@ -1,7 +1,6 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Ajv } from 'ajv';
-import servingSchema from '../../schemas/serving.schema.json' with { type: 'json' };
+import { validateServing } from './schema-validators.js';
 import { PackageError } from './errors.js';
 
 /**
@@ -37,8 +36,6 @@ export async function packageLayout(dir: string): Promise<PackageLayout> {
     .sort((a, b) => a - b);
   return versions.length > 0 ? { kind: 'versioned', versions } : { kind: 'flat' };
 }
-
-const validateServing = new Ajv({ allErrors: true, strict: false, validateSchema: false }).compile(servingSchema);
 
 /**
  * The serving settings of a package. Flat: read from its config.json (a broken one gives

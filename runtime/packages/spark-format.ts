@@ -2,13 +2,10 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
-import { Ajv } from 'ajv';
+import { validateMetadata } from './schema-validators.js';
 import { PackageError } from './errors.js';
 import { LoadScope } from './load-scope.js';
 import { checkParquetFooter, parquetLimits } from './parquet-limits.js';
-import metadataSchema from '../../schemas/stage-metadata.schema.json' with { type: 'json' };
-
-const validateMetadata = new Ajv({ allErrors: true, strict: false, validateSchema: false }).compile(metadataSchema);
 
 /** The JSON line Spark writes into `metadata/part-00000` of every saved object. */
 export interface SparkMetadata {

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
+import type { ValidateFunction } from 'ajv';
 import { build } from 'esbuild';
 import { mlstreamBin } from '../helpers/built-bin.js';
 import { repoRoot } from '../helpers/fixtures.js';
@@ -27,4 +30,48 @@ test('the built entry points (the CLI, the pool worker, the ONNX worker) import 
 test('the check sees the modules an unbundled entry imports', async () => {
   const modules = await localModulesOf(join(repoRoot, 'runtime/engine/pool-worker.ts'));
   assert.ok(modules.includes('runtime/engine/pool-protocol.ts'), modules.join(', '));
+});
+
+/** Every variant of an object one member away: each member removed, or set to a value of another type, and one member added. */
+function neighbours(value: Record<string, unknown>): unknown[] {
+  const others = [null, 5, -1, 'x', '', [], ['x'], {}, { x: 1 }, true];
+  const out: unknown[] = [value, { ...value, unexpected_member: 1 }, [], 'text', null];
+  for (const key of Object.keys(value)) {
+    const { [key]: _removed, ...rest } = value;
+    out.push(rest);
+    for (const other of others) out.push({ ...value, [key]: other });
+  }
+  return out;
+}
+
+const readJson = (path: string): Record<string, unknown> => JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+
+test('the built package-schema validators (Ajv standalone code) give the source validators\' verdicts and errors', async () => {
+  mlstreamBin();
+  const source = await import('../../runtime/packages/schema-validators.js');
+  const built = (await import(pathToFileURL(join(repoRoot, 'dist/runtime/packages/schema-validators.js')).href)) as typeof source;
+  assert.ok(!('packageSchemas' in built), 'dist/ holds the generated module, not the compiled source');
+  const packages = readdirSync(join(repoRoot, 'model-packages'));
+  const configs = packages.map((p) => readJson(join(repoRoot, 'model-packages', p, 'config.json')));
+  const serving = [{ input_topic: 'in', output_topics: { predictions: 'p', errors: 'e' }, version_policy: { pin: 2 }, rollout: { canary: { version: 3, percent: 10 }, shadow: { version: 4, topic: 'shadow' } } }];
+  const metadata = packages.filter((p) => existsSync(join(repoRoot, 'model-packages', p, 'metadata/part-00000'))).map((p) => readJson(join(repoRoot, 'model-packages', p, 'metadata/part-00000')));
+  assert.ok(source.validateServing(serving[0]), JSON.stringify(source.validateServing.errors));
+  let invalid = 0;
+  const checks: [keyof typeof source.VALIDATORS, Record<string, unknown>[]][] = [
+    ['validateConfig', configs],
+    ['validateServing', serving],
+    ['validateMetadata', metadata],
+  ];
+  for (const [name, samples] of checks) {
+    assert.ok(samples.length > 0, name);
+    const fromSource: ValidateFunction = source[name];
+    const fromBuild: ValidateFunction = built[name];
+    for (const sample of samples.flatMap(neighbours)) {
+      const expected = fromSource(sample);
+      assert.equal(fromBuild(sample), expected, `${name}(${JSON.stringify(sample)})`);
+      assert.deepEqual(fromBuild.errors, fromSource.errors, `${name}(${JSON.stringify(sample)}) errors`);
+      if (!expected) invalid++;
+    }
+  }
+  assert.ok(invalid > 50, `invalid samples compared: ${invalid}`);
 });
