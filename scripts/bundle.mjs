@@ -7,8 +7,9 @@
 // Each bundle is written over its entry, and every `import.meta.url` inside it is rewritten to
 // the URL its module had in the unbundled tree, so the paths the runtime derives from it (the
 // pool worker's script, the dashboard's files, createRequire's resolution) are unchanged. The
-// modules the runtime loads only on demand, and kafkajs, stay outside: kafkajs because the
-// runtime swaps its record encoder through Node's require cache (kafka/kafkajs-records.ts).
+// packages the runtime loads only on demand, and kafkajs, stay outside (EXTERNAL): kafkajs
+// because the runtime swaps its record encoder through Node's require cache
+// (kafka/kafkajs-records.ts).
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -16,8 +17,15 @@ import standaloneCode from 'ajv/dist/standalone/index.js';
 import { build } from 'esbuild';
 
 const ENTRIES = ['runtime/cli.js', 'runtime/engine/pool-worker.js', 'runtime/stages/onnx-worker.js'];
-/** Loaded on demand (runtime/lazy.ts, dynamic imports) or patched at run time: never inlined. */
-const EXTERNAL = ['kafkajs', 'pg', 'prom-client', 'protobufjs', 'onnxruntime-node', 'pino-pretty', 'tsx', 'tsx/*', '@confluentinc/kafka-javascript'];
+/**
+ * Loaded on demand (runtime/lazy.ts, dynamic imports of the package itself) or patched at run
+ * time: never inlined. A package that a module imported on demand imports statically (as
+ * http/metrics.ts imports prom-client) must be inlined instead: an external static import is
+ * hoisted to the bundle's top, which would load it at every start. Inlined, its code runs
+ * when the importing module is first imported. test/unit/build.test.ts holds a start to
+ * kafkajs alone.
+ */
+const EXTERNAL = ['kafkajs', 'pg', 'protobufjs', 'onnxruntime-node', 'pino-pretty', 'tsx', 'tsx/*', '@confluentinc/kafka-javascript'];
 // The CommonJS dependencies inlined into an ES module still call `require` for Node's built-ins.
 const BANNER = "import { createRequire as __mlstreamRequire } from 'node:module'; const require = __mlstreamRequire(import.meta.url);";
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
@@ -25,6 +26,20 @@ test('the built entry points (the CLI, the pool worker, the ONNX worker) import 
   for (const entry of ['dist/runtime/cli.js', 'dist/runtime/engine/pool-worker.js', 'dist/runtime/stages/onnx-worker.js']) {
     assert.deepEqual(await localModulesOf(join(repoRoot, entry)), [entry]);
   }
+});
+
+/** What a built entry imports from packages as it loads (static imports), parsed by esbuild. */
+async function staticPackageImports(file: string): Promise<string[]> {
+  const result = await build({ entryPoints: [file], bundle: true, write: false, metafile: true, platform: 'node', format: 'esm', packages: 'external', logLevel: 'silent', absWorkingDir: repoRoot });
+  const imports = Object.values(result.metafile.inputs).flatMap((input) => input.imports);
+  return [...new Set(imports.filter((i) => i.kind === 'import-statement' && !isBuiltin(i.path)).map((i) => i.path))].sort();
+}
+
+test('a start imports only kafkajs among packages: the rest is inlined, and what a run may never need (pg, prom-client, onnxruntime, …) loads on first use', async () => {
+  mlstreamBin();
+  assert.deepEqual(await staticPackageImports(join(repoRoot, 'dist/runtime/cli.js')), ['kafkajs']);
+  assert.deepEqual(await staticPackageImports(join(repoRoot, 'dist/runtime/engine/pool-worker.js')), []);
+  assert.ok((await staticPackageImports(join(repoRoot, 'runtime/http/metrics.ts'))).includes('prom-client'), 'the check sees a static import');
 });
 
 test('the check sees the modules an unbundled entry imports', async () => {
