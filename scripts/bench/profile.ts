@@ -75,6 +75,52 @@ function workWindow(urls: readonly string[]): [number, number] {
 }
 
 /**
+ * The module a line of a bundled file came from. `npm run build` bundles each entry point of
+ * dist/ (scripts/bundle.mjs), and esbuild opens each inlined module with a comment naming
+ * its path (`// .dist-123/runtime/stages/spark/fused-text.js`, `// node_modules/ajv/…`), so
+ * a frame in a bundle is put back in its module by the last such comment above its line.
+ */
+class BundleModules {
+  private readonly byFile = new Map<string, { lines: number[]; paths: string[] } | undefined>();
+
+  constructor(private readonly root: string) {}
+
+  /** The frame's URL, or its module's where the URL is a bundle of this repository's dist/. */
+  url(url: string, lineNumber: number): string {
+    if (!url.startsWith('file://') || !url.includes('/dist/')) return url;
+    const file = url.slice('file://'.length);
+    let markers = this.byFile.get(file);
+    if (!this.byFile.has(file)) {
+      markers = { lines: [], paths: [] };
+      try {
+        readFileSync(file, 'utf8')
+          .split('\n')
+          .forEach((line, i) => {
+            const m = /^\/\/ ((?:\.dist-\d+\/|dist\/|node_modules\/)\S+\.(?:[cm]?js|json))$/.exec(line);
+            if (m) {
+              markers!.lines.push(i);
+              markers!.paths.push(m[1]!.replace(/^\.dist-\d+\//, 'dist/'));
+            }
+          });
+      } catch {
+        markers = undefined;
+      }
+      this.byFile.set(file, markers);
+    }
+    if (!markers || markers.lines.length === 0) return url;
+    let lo = 0;
+    let hi = markers.lines.length - 1;
+    if (lineNumber < markers.lines[0]!) return url;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (markers.lines[mid]! <= lineNumber) lo = mid;
+      else hi = mid - 1;
+    }
+    return `file://${join(this.root, markers.paths[lo]!)}`;
+  }
+}
+
+/**
  * Sums self time per function and per area over every profile in `dir` — one per thread:
  * the main thread, tsx's loader thread, ONNX worker threads — idle excluded.
  */
@@ -85,12 +131,13 @@ export function summarizeProfile(dir: string, root: string, topN = 15): ProfileS
   const areaMs = new Map<string, number>();
   let busy = 0;
   const threads: ThreadLoad[] = [];
+  const modules = new BundleModules(root);
   for (const file of files) {
     let threadBusy = 0;
     let windowMs = 0;
     const threadAreas = new Map<string, number>();
     const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
-    const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
+    const byId = new Map(profile.nodes.map((n) => [n.id, { ...n.callFrame, url: modules.url(n.callFrame.url, n.callFrame.lineNumber) }]));
     const [from, to] = workWindow(profile.samples.map((id) => byId.get(id)!.url));
     profile.samples.forEach((id, i) => {
       if (i < from || i > to) return;
