@@ -84,7 +84,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 # bin/mlstream.js runs the compiled dist/ (npm ci builds it): rebuild when a source is newer.
-if [ ! -f dist/runtime/cli.js ] || [ -n "$(find runtime schemas -newer dist/runtime/cli.js -print -quit)" ]; then
+if [ ! -f dist/runtime/cli.js ] || [ -n "$(find runtime schemas scripts/build.sh scripts/bundle.mjs -newer dist/runtime/cli.js -print -quit)" ]; then
   say "compiling the runtime (npm run build)"
   npm run --silent build
 fi

@@ -7,12 +7,12 @@ import { repoRoot } from './fixtures.js';
  * The `mlstream` command as a user runs it: bin/mlstream.js, which runs the compiled dist/.
  * `npm test` builds before any test; a test file run on its own after an edit would run
  * stale output, so the first call in a test process rebuilds when a source under runtime/
- * or schemas/ is newer than the build.
+ * or schemas/, or the build script or bundler, is newer than the build.
  */
 export function mlstreamBin(): string {
   if (!checked) {
     checked = true;
-    if (newest(join(repoRoot, 'runtime'), join(repoRoot, 'schemas')) > builtAt()) {
+    if (newest(join(repoRoot, 'runtime'), join(repoRoot, 'schemas'), join(repoRoot, 'scripts/build.sh'), join(repoRoot, 'scripts/bundle.mjs')) > builtAt()) {
       const r = spawnSync('npm', ['run', '--silent', 'build'], { cwd: repoRoot, encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`npm run build failed:\n${r.stdout}${r.stderr}`);
     }
@@ -30,10 +30,15 @@ function builtAt(): number {
   }
 }
 
-function newest(...dirs: string[]): number {
+function newest(...paths: string[]): number {
   let latest = 0;
-  for (const dir of dirs) {
-    for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+  for (const path of paths) {
+    const stat = statSync(path);
+    if (stat.isFile()) {
+      latest = Math.max(latest, stat.mtimeMs);
+      continue;
+    }
+    for (const entry of readdirSync(path, { withFileTypes: true, recursive: true })) {
       if (entry.isFile()) latest = Math.max(latest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
     }
   }
