@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm run build`, also run by `npm ci` (as `prepare`) and by `npm test`: compiles the
 # TypeScript once into dist/, which bin/mlstream.js runs, so nothing is transpiled when the
-# runtime starts, and bundles its entry points (scripts/bundle.mjs). tsconfig.build.json extends tsconfig.json, so this is also the typecheck.
+# runtime starts, and bundles its entry points (scripts/bundle.mjs). tsconfig.build.json
+# extends tsconfig.json, so this is also the typecheck.
 # The output is written beside dist/ and swapped in whole: a process starting meanwhile
 # sees the old build or the new one, never half of one.
 set -euo pipefail

@@ -81,42 +81,45 @@ function workWindow(urls: readonly string[]): [number, number] {
  * a frame in a bundle is put back in its module by the last such comment above its line.
  */
 class BundleModules {
-  private readonly byFile = new Map<string, { lines: number[]; paths: string[] } | undefined>();
+  /** Per bundle file: the line of each module comment, ascending, and that module's path. */
+  private readonly byFile = new Map<string, { lines: number[]; paths: string[] }>();
 
   constructor(private readonly root: string) {}
 
   /** The frame's URL, or its module's where the URL is a bundle of this repository's dist/. */
   url(url: string, lineNumber: number): string {
     if (!url.startsWith('file://') || !url.includes('/dist/')) return url;
-    const file = url.slice('file://'.length);
-    let markers = this.byFile.get(file);
-    if (!this.byFile.has(file)) {
-      markers = { lines: [], paths: [] };
-      try {
-        readFileSync(file, 'utf8')
-          .split('\n')
-          .forEach((line, i) => {
-            const m = /^\/\/ ((?:\.dist-\d+\/|dist\/|node_modules\/)\S+\.(?:[cm]?js|json))$/.exec(line);
-            if (m) {
-              markers!.lines.push(i);
-              markers!.paths.push(m[1]!.replace(/^\.dist-\d+\//, 'dist/'));
-            }
-          });
-      } catch {
-        markers = undefined;
+    const { lines, paths } = this.markers(url.slice('file://'.length));
+    let k = -1;
+    for (let lo = 0, hi = lines.length - 1; lo <= hi; ) {
+      const mid = (lo + hi) >> 1;
+      if (lines[mid]! <= lineNumber) {
+        k = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return k < 0 ? url : `file://${join(this.root, paths[k]!)}`;
+  }
+
+  private markers(file: string): { lines: number[]; paths: string[] } {
+    let found = this.byFile.get(file);
+    if (found) return found;
+    found = { lines: [], paths: [] };
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      // A file gone since the run: its frames keep their own URL.
+    }
+    text.split('\n').forEach((line, i) => {
+      const m = /^\/\/ ((?:\.dist-\d+\/|dist\/|node_modules\/)\S+\.(?:[cm]?js|json))$/.exec(line);
+      if (m) {
+        found!.lines.push(i);
+        found!.paths.push(m[1]!.replace(/^\.dist-\d+\//, 'dist/'));
       }
-      this.byFile.set(file, markers);
-    }
-    if (!markers || markers.lines.length === 0) return url;
-    let lo = 0;
-    let hi = markers.lines.length - 1;
-    if (lineNumber < markers.lines[0]!) return url;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (markers.lines[mid]! <= lineNumber) lo = mid;
-      else hi = mid - 1;
-    }
-    return `file://${join(this.root, markers.paths[lo]!)}`;
+    });
+    this.byFile.set(file, found);
+    return found;
   }
 }
 
