@@ -11,6 +11,8 @@
  * 3. A plan's whole run with the JSON text path (no prediction records wanted, as `serve`
  *    without a sink or the dashboard) against the general path (records wanted), in
  *    interleaved rounds; CPU of the process, its GC threads included.
+ * 4. The same over the mails holding non-ASCII text only, which the JSON text path reads
+ *    since it decodes such tokens itself.
  */
 import { deserialize, serialize } from 'node:v8';
 import { join } from 'node:path';
@@ -87,6 +89,20 @@ for (let round = 0; round < 7; round++) {
   directUs.push(await cpuUsPerRecord(runAll(false), records));
   generalUs.push(await cpuUsPerRecord(runAll(true), records));
 }
+
+// 4. The same over the mails with non-ASCII text.
+const wide = messages.slice(0, corpus.mails).filter((_, i) => /[^\x00-\x7f]/.test(corpus.texts[i]!));
+const wideSlices: InputMessage[][] = [];
+for (let s = 0; s < wide.length; s += SLICE) wideSlices.push(wide.slice(s, s + SLICE));
+const runWide = (wantRecords: boolean) => async () => {
+  for (let round = 0; round < 4; round++) for (const slice of wideSlices) await plan.run(slice, positions, topics, limits, wantRecords);
+};
+const wideDirectUs: number[] = [];
+const wideGeneralUs: number[] = [];
+for (let round = 0; round < 7; round++) {
+  wideDirectUs.push(await cpuUsPerRecord(runWide(false), wide.length * 4));
+  wideGeneralUs.push(await cpuUsPerRecord(runWide(true), wide.length * 4));
+}
 await model.pipeline.dispose();
 
 const f = (x: number): string => x.toFixed(2);
@@ -94,3 +110,4 @@ console.log(`spam-text, ${records} records in slices of ${SLICE}; CPU µs per re
 console.log(`1. outputs cloned across threads: as objects ${f(median(objectsUs))} [${objectsUs.map(f).join(', ')}], as values and indices ${f(median(compactUs))} [${compactUs.map(f).join(', ')}]`);
 console.log(`2. packing values for a worker: new buffer ${f(median(freshUs))} [${freshUs.map(f).join(', ')}], buffer sent back ${f(median(reusedUs))} [${reusedUs.map(f).join(', ')}]`);
 console.log(`3. plan run: JSON text path ${f(median(directUs))} [${directUs.map(f).join(', ')}], general path ${f(median(generalUs))} [${generalUs.map(f).join(', ')}]`);
+console.log(`4. plan run over the ${wide.length} mails with non-ASCII text: JSON text path ${f(median(wideDirectUs))} [${wideDirectUs.map(f).join(', ')}], general path ${f(median(wideGeneralUs))} [${wideGeneralUs.map(f).join(', ')}]`);
