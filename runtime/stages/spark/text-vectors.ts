@@ -62,6 +62,20 @@ export class TermCounts {
     this.seen[this.n++] = index;
   }
 
+  /** `add(index)` `times` times over. */
+  addTimes(index: number, times: number): void {
+    const dense = this.dense;
+    if (dense) {
+      dense[index]! += times;
+      const w = index >>> 5;
+      this.words[w]! |= 1 << (index & 31);
+      this.summary[w >>> 5]! |= 1 << (w & 31);
+      this.n += times;
+      return;
+    }
+    for (let k = 0; k < times; k++) this.add(index);
+  }
+
   /** The counts at or above minCount as a sparse vector (indices ascending), then clears. */
   take(arena: TypedArena, size: number, minCount = 0, binary = false): SparseVector {
     const dense = this.dense;
