@@ -409,6 +409,7 @@ class TextRows {
     const counts = this.counts;
     const end = last + 1;
     // `kept` is not counted here: only CountVectorizer's fractional minTF reads it.
+    const emptyIndex = this.emptyIndex;
     for (let i = 0; ; i++) {
       const start = i;
       let h1 = SEED;
@@ -416,6 +417,30 @@ class TextRows {
       let shift = 0;
       let seen = 0;
       let node = root;
+      // As in jsonSpaceHash: four ASCII characters at a time while none is a space, one
+      // murmur3 block each, the tail block found without branches. Not while stepping the trie.
+      while (node < 0 && i + 4 <= end) {
+        const d0 = text.charCodeAt(i);
+        const d1 = text.charCodeAt(i + 1);
+        const d2 = text.charCodeAt(i + 2);
+        const d3 = text.charCodeAt(i + 3);
+        if ((d0 | d1 | d2 | d3) >= 0x80) break;
+        const c0 = ascii[d0]!;
+        const c1 = ascii[d1]!;
+        const c2 = ascii[d2]!;
+        const c3 = ascii[d3]!;
+        if ((c0 | c1 | c2 | c3) >= 0) {
+          h1 = mixH1(h1, mixK1(c0 | (c1 << 8) | (c2 << 16) | (c3 << 24)));
+          i += 4;
+          continue;
+        }
+        const negative = (c0 >>> 31) | ((c1 >>> 31) << 1) | ((c2 >>> 31) << 2) | ((c3 >>> 31) << 3);
+        const k = 31 - Math.clz32(negative & -negative);
+        shift = k << 3;
+        block = ((c0 & 0xff) | ((c1 & 0xff) << 8) | ((c2 & 0xff) << 16)) & ((1 << shift) - 1);
+        i += k;
+        break;
+      }
       for (; i < end; i++) {
         const code = text.charCodeAt(i);
         const c = code < 128 ? ascii[code]! : code;
@@ -443,6 +468,15 @@ class TextRows {
       // text[last] is not a space, so a space at i < end always has a token after it.
       if (i >= end) break;
       if (runs) while (isJavaSpace(text.charCodeAt(i + 1))) i++;
+      else {
+        // Each further space right after this one ends an empty token.
+        let empties = 0;
+        while (isJavaSpace(text.charCodeAt(i + 1))) {
+          i++;
+          empties++;
+        }
+        if (empties > 0 && emptyIndex !== UNKNOWN) counts.addTimes(emptyIndex, empties);
+      }
     }
   }
 
