@@ -419,6 +419,7 @@ class TextRows {
       let node = root;
       // As in jsonSpaceHash: four ASCII characters at a time while none is a space, one
       // murmur3 block each, the tail block found without branches. Not while stepping the trie.
+      // A copy of that loop's lines on purpose: a helper shared by both measured 3–4% slower.
       while (node < 0 && i + 4 <= end) {
         const d0 = text.charCodeAt(i);
         const d1 = text.charCodeAt(i + 1);
