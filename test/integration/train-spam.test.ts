@@ -100,13 +100,20 @@ test(
     await served.pipeline.dispose();
     await trainer.close();
 
-    // The same pass, killed with SIGKILL three times (after the 1st, 2nd and 4th version, a little later each time;
-    // the last kill leaves two versions' worth of records, so a fast machine cannot finish the pass before it).
+    // The same pass, killed with SIGKILL three times (after the 1st, 2nd and 4th version, a little later each time).
+    // The delays are fractions of the straight run's time per version, so each kill lands between two versions
+    // however fast the machine (and the feature stages) are: after the 4th version two versions' worth of
+    // records are left, and half a version's time cannot finish them. Fixed delays of 50–350 ms did not hold
+    // once the text stages got faster: a run finished the pass within 350 ms of its 4th version.
+    const times = written.map((l) => Number(l.time));
+    const perVersionMs = (times.at(-1)! - times[0]!) / (times.length - 1);
+    assert.ok(perVersionMs > 0, `version times ${times.join(', ')}`);
+    t.diagnostic(`straight run: ${perVersionMs.toFixed(0)} ms per version`);
     const crashed = join(work, 'crashed');
     for (const [k, afterVersion] of [1, 2, 4].entries()) {
       const p = startMlstream(FLAGS(crashed, 'train-crashed'), env);
       await p.waitForLog((l) => l.msg === 'version written' && Number(l.consumed) >= afterVersion * 1000, 120_000);
-      await new Promise((r) => setTimeout(r, 50 + 150 * k));
+      await new Promise((r) => setTimeout(r, perVersionMs * (0.1 + 0.2 * k)));
       assert.equal(p.child.exitCode, null, 'the trainer is killed during the pass, not after it');
       p.child.kill('SIGKILL');
       await p.exited();
