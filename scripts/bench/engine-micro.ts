@@ -36,8 +36,8 @@ const messages: InputMessage[] = Array.from({ length: records }, (_, i) => {
   const m = inputMessage(corpus, i);
   return { topic: 'messages', partition: 0, offset: String(i), key: Buffer.from(m.key), value: m.value, timestamp: '1700000000000' };
 });
-const slices: InputMessage[][] = [];
-for (let s = 0; s < records; s += SLICE) slices.push(messages.slice(s, s + SLICE));
+const inSlices = (list: InputMessage[]): InputMessage[][] => Array.from({ length: Math.ceil(list.length / SLICE) }, (_, k) => list.slice(k * SLICE, (k + 1) * SLICE));
+const slices = inSlices(messages);
 const positions = Array.from({ length: SLICE }, (_, k) => k);
 
 async function cpuUsPerRecord(run: () => Promise<void> | void, count: number): Promise<number> {
@@ -77,37 +77,38 @@ for (let round = 0; round < 5; round++) {
   reusedUs.push(await cpuUsPerRecord(packAll(true), records * 4));
 }
 
-// 3. The plan's run, JSON text path against the general path.
-const runAll = (wantRecords: boolean) => async () => {
-  for (const slice of slices) await plan.run(slice, positions, topics, limits, wantRecords);
-};
-await runAll(false)();
-await runAll(true)();
-const directUs: number[] = [];
-const generalUs: number[] = [];
-for (let round = 0; round < 7; round++) {
-  directUs.push(await cpuUsPerRecord(runAll(false), records));
-  generalUs.push(await cpuUsPerRecord(runAll(true), records));
+/**
+ * CPU µs per record of the plan's run over `list` (`passes` times over), with the JSON text
+ * path (no prediction records wanted) and with the general path, in 7 interleaved rounds.
+ */
+async function bothPaths(list: InputMessage[][], passes: number): Promise<{ direct: number[]; general: number[] }> {
+  const count = list.reduce((n, slice) => n + slice.length, 0) * passes;
+  const run = (wantRecords: boolean) => async () => {
+    for (let pass = 0; pass < passes; pass++) for (const slice of list) await plan.run(slice, positions, topics, limits, wantRecords);
+  };
+  const direct: number[] = [];
+  const general: number[] = [];
+  for (let round = 0; round < 7; round++) {
+    direct.push(await cpuUsPerRecord(run(false), count));
+    general.push(await cpuUsPerRecord(run(true), count));
+  }
+  return { direct, general };
 }
+
+// 3. The plan's run, JSON text path against the general path, after one warm-up run each way.
+for (const wantRecords of [false, true]) for (const slice of slices) await plan.run(slice, positions, topics, limits, wantRecords);
+const whole = await bothPaths(slices, 1);
 
 // 4. The same over the mails with non-ASCII text.
 const wide = messages.slice(0, corpus.mails).filter((_, i) => /[^\x00-\x7f]/.test(corpus.texts[i]!));
-const wideSlices: InputMessage[][] = [];
-for (let s = 0; s < wide.length; s += SLICE) wideSlices.push(wide.slice(s, s + SLICE));
-const runWide = (wantRecords: boolean) => async () => {
-  for (let round = 0; round < 4; round++) for (const slice of wideSlices) await plan.run(slice, positions, topics, limits, wantRecords);
-};
-const wideDirectUs: number[] = [];
-const wideGeneralUs: number[] = [];
-for (let round = 0; round < 7; round++) {
-  wideDirectUs.push(await cpuUsPerRecord(runWide(false), wide.length * 4));
-  wideGeneralUs.push(await cpuUsPerRecord(runWide(true), wide.length * 4));
-}
+const wideRuns = await bothPaths(inSlices(wide), 4);
 await model.pipeline.dispose();
 
 const f = (x: number): string => x.toFixed(2);
 console.log(`spam-text, ${records} records in slices of ${SLICE}; CPU µs per record, median of the interleaved rounds (all rounds in brackets)`);
 console.log(`1. outputs cloned across threads: as objects ${f(median(objectsUs))} [${objectsUs.map(f).join(', ')}], as values and indices ${f(median(compactUs))} [${compactUs.map(f).join(', ')}]`);
 console.log(`2. packing values for a worker: new buffer ${f(median(freshUs))} [${freshUs.map(f).join(', ')}], buffer sent back ${f(median(reusedUs))} [${reusedUs.map(f).join(', ')}]`);
-console.log(`3. plan run: JSON text path ${f(median(directUs))} [${directUs.map(f).join(', ')}], general path ${f(median(generalUs))} [${generalUs.map(f).join(', ')}]`);
-console.log(`4. plan run over the ${wide.length} mails with non-ASCII text: JSON text path ${f(median(wideDirectUs))} [${wideDirectUs.map(f).join(', ')}], general path ${f(median(wideGeneralUs))} [${wideGeneralUs.map(f).join(', ')}]`);
+const paths = ({ direct, general }: { direct: number[]; general: number[] }): string =>
+  `JSON text path ${f(median(direct))} [${direct.map(f).join(', ')}], general path ${f(median(general))} [${general.map(f).join(', ')}]`;
+console.log(`3. plan run: ${paths(whole)}`);
+console.log(`4. plan run over the ${wide.length} mails with non-ASCII text: ${paths(wideRuns)}`);
