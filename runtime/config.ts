@@ -13,6 +13,8 @@ export interface Config {
   readonly kafkaClient: 'kafkajs' | 'librdkafka';
   /** Who encodes the records `serve` produces on kafkajs: mlstream's one-buffer encoder (kafkajs-records.ts) or kafkajs's own. */
   readonly kafkajsRecordEncoder: 'mlstream' | 'kafkajs';
+  /** Who reads `serve`'s responses off plain-text sockets on kafkajs: mlstream's reader (kafkajs-frames.ts), each response into one buffer, or kafkajs's own. */
+  readonly kafkajsSocketReader: 'mlstream' | 'kafkajs';
   readonly groupId: string;
   readonly inputTopic: string;
   readonly predictionsTopic: string;
@@ -80,6 +82,7 @@ export const CONFIG_ENTRIES = {
   clientId: { env: 'KAFKA_CLIENT_ID', flag: 'client-id', default: 'mlstream', help: 'Kafka client id' },
   kafkaClient: { env: 'KAFKA_CLIENT', flag: 'kafka-client', default: 'kafkajs', help: 'Kafka client of `serve`: kafkajs | librdkafka (@confluentinc/kafka-javascript built by scripts/kafka-native/build.sh)' },
   kafkajsRecordEncoder: { env: 'KAFKAJS_RECORD_ENCODER', flag: 'kafkajs-record-encoder', default: 'mlstream', help: 'who encodes the records `serve` produces on kafkajs: mlstream (the same bytes, one buffer per record) | kafkajs (its own encoder)' },
+  kafkajsSocketReader: { env: 'KAFKAJS_SOCKET_READER', flag: 'kafkajs-socket-reader', default: 'mlstream', help: 'who reads the responses `serve` gets on kafkajs: mlstream (each response read into one buffer of its size) | kafkajs (its own reader, which joins 64 KiB chunks)' },
   groupId: { env: 'KAFKA_GROUP_ID', flag: 'group-id', default: 'mlstream', help: 'consumer group id (instances with the same id share partitions)' },
   inputTopic: { env: 'KAFKA_INCOMING_MSG_TOPIC', flag: 'input-topic', default: 'messages', help: 'topic records are read from' },
   predictionsTopic: { env: 'KAFKA_PREDICTIONS_TOPIC', flag: 'predictions-topic', default: 'predictions', help: 'topic predictions are written to' },
@@ -180,6 +183,8 @@ export function loadConfig(flags: Partial<Record<ConfigKey, string>>, env: NodeJ
   if (kafkaClient !== 'kafkajs' && kafkaClient !== 'librdkafka') throw new ConfigError(`${describe('kafkaClient')} must be kafkajs or librdkafka, got "${kafkaClient}"`);
   const kafkajsRecordEncoder = required('kafkajsRecordEncoder');
   if (kafkajsRecordEncoder !== 'mlstream' && kafkajsRecordEncoder !== 'kafkajs') throw new ConfigError(`${describe('kafkajsRecordEncoder')} must be mlstream or kafkajs, got "${kafkajsRecordEncoder}"`);
+  const kafkajsSocketReader = required('kafkajsSocketReader');
+  if (kafkajsSocketReader !== 'mlstream' && kafkajsSocketReader !== 'kafkajs') throw new ConfigError(`${describe('kafkajsSocketReader')} must be mlstream or kafkajs, got "${kafkajsSocketReader}"`);
   const brokers = required('brokers').split(',').map((b) => b.trim()).filter(Boolean);
   for (const b of brokers) {
     if (!/^[^\s:]+:\d{1,5}$/.test(b)) throw new ConfigError(`${describe('brokers')}: "${b}" is not host:port`);
@@ -189,6 +194,7 @@ export function loadConfig(flags: Partial<Record<ConfigKey, string>>, env: NodeJ
     clientId: required('clientId'),
     kafkaClient,
     kafkajsRecordEncoder,
+    kafkajsSocketReader,
     groupId: required('groupId'),
     inputTopic: required('inputTopic'),
     predictionsTopic: required('predictionsTopic'),

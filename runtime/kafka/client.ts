@@ -2,6 +2,7 @@ import { Kafka, logLevel as KafkaLogLevel, type KafkaConfig, type LogEntry } fro
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { kafkajsClient } from './kafkajs-client.js';
+import { framedSocketFactory, installFrameReader } from './kafkajs-frames.js';
 import { installRecordEncoder } from './kafkajs-records.js';
 import { librdkafkaClient } from './librdkafka-client.js';
 import { checkTlsHandshake } from './tls-check.js';
@@ -14,7 +15,7 @@ export type ClientSettings = Pick<Config, 'brokers' | 'clientId' | 'ssl' | 'sasl
  * client certificate and key, verification) and SASL (PLAIN, SCRAM-SHA-256/512) go
  * through unchanged; kafkajs logs through pino.
  */
-export function kafkaConfig(config: ClientSettings, log: Logger): KafkaConfig {
+export function kafkaConfig(config: ClientSettings, log: Logger, socketFactory?: KafkaConfig['socketFactory']): KafkaConfig {
   const kafkaLog = log.child({ component: 'kafkajs' });
   const options: KafkaConfig = {
     clientId: config.clientId,
@@ -28,6 +29,7 @@ export function kafkaConfig(config: ClientSettings, log: Logger): KafkaConfig {
     retry: { initialRetryTime: 100, retries: 8 },
   };
   if (config.sasl) options.sasl = { ...config.sasl } as KafkaConfig['sasl'];
+  if (socketFactory) options.socketFactory = socketFactory;
   return options;
 }
 
@@ -43,8 +45,8 @@ function levelOf(entry: LogEntry): 'error' | 'warn' | 'debug' {
 }
 
 /** A kafkajs client from the runtime config. */
-export function createKafka(config: ClientSettings, log: Logger): Kafka {
-  return new Kafka(kafkaConfig(config, log));
+export function createKafka(config: ClientSettings, log: Logger, socketFactory?: KafkaConfig['socketFactory']): Kafka {
+  return new Kafka(kafkaConfig(config, log, socketFactory));
 }
 
 /**
@@ -52,9 +54,17 @@ export function createKafka(config: ClientSettings, log: Logger): Kafka {
  * loaded only when chosen (an optional dependency with a native part). With TLS on kafkajs, a
  * certificate the handshake refuses fails the client's first connect at once (checkTlsHandshake).
  */
-export async function createRunnerClient(config: ClientSettings & Pick<Config, 'kafkaClient' | 'kafkajsRecordEncoder' | 'deliveryTimeoutMs'>, log: Logger): Promise<KafkaClient> {
+export async function createRunnerClient(
+  config: ClientSettings & Pick<Config, 'kafkaClient' | 'kafkajsRecordEncoder' | 'kafkajsSocketReader' | 'deliveryTimeoutMs'>,
+  log: Logger,
+): Promise<KafkaClient> {
   if (config.kafkaClient === 'librdkafka') return librdkafkaClient(config, log);
   if (config.kafkajsRecordEncoder === 'mlstream' && !installRecordEncoder()) log.warn('kafkajs is not the 2.2 release mlstream\'s record encoder is written for; kafkajs encodes the records itself');
+  let socketFactory: KafkaConfig['socketFactory'];
+  if (config.kafkajsSocketReader === 'mlstream') {
+    if (installFrameReader()) socketFactory = framedSocketFactory();
+    else log.warn('kafkajs is not the 2.2 release mlstream\'s socket reader is written for; kafkajs reads its responses itself');
+  }
   // librdkafka reports a refused certificate within its first connect attempt; kafkajs would retry it.
-  return kafkajsClient(createKafka(config, log), () => checkTlsHandshake(config.brokers, config.ssl));
+  return kafkajsClient(createKafka(config, log, socketFactory), () => checkTlsHandshake(config.brokers, config.ssl));
 }
