@@ -157,6 +157,12 @@ export function loadConfig(flags: Partial<Record<ConfigKey, string>>, env: NodeJ
     if (s.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new ConfigError(`${describe(key)} must be a number in [0, 1], got "${s}"`);
     return n;
   };
+  /** One of a few words, said back in the error as "must be a, b or c". */
+  const choice = <T extends string>(key: ConfigKey, options: readonly T[]): T => {
+    const v = required(key);
+    if (!(options as readonly string[]).includes(v)) throw new ConfigError(`${describe(key)} must be ${options.slice(0, -1).join(', ')} or ${options.at(-1)}, got "${v}"`);
+    return v as T;
+  };
   const bool = (key: ConfigKey): boolean => {
     const s = required(key).toLowerCase();
     if (s === 'true' || s === '1' || s === 'yes') return true;
@@ -164,14 +170,10 @@ export function loadConfig(flags: Partial<Record<ConfigKey, string>>, env: NodeJ
     throw new ConfigError(`${describe(key)} must be true or false, got "${s}"`);
   };
 
-  const startingOffset = required('startingOffset');
-  if (startingOffset !== 'earliest' && startingOffset !== 'latest') {
-    throw new ConfigError(`${describe('startingOffset')} must be earliest or latest, got "${startingOffset}"`);
-  }
+  const startingOffset = choice('startingOffset', ['earliest', 'latest']);
   const httpPort = raw('httpPort') === undefined ? undefined : int('httpPort', 0, 65535);
   const workers = raw('workers') === undefined ? Math.max(1, availableParallelism() - 1) : int('workers', 0, 256);
-  const noModelPolicy = required('noModelPolicy');
-  if (noModelPolicy !== 'wait' && noModelPolicy !== 'error') throw new ConfigError(`${describe('noModelPolicy')} must be wait or error, got "${noModelPolicy}"`);
+  const noModelPolicy = choice('noModelPolicy', ['wait', 'error']);
   const topics = ['inputTopic', 'predictionsTopic', 'errorsTopic'] as const;
   for (const t of topics) {
     if (!/^[A-Za-z0-9._-]{1,249}$/.test(required(t))) throw new ConfigError(`${describe(t)} is not a valid Kafka topic name`);
@@ -179,12 +181,9 @@ export function loadConfig(flags: Partial<Record<ConfigKey, string>>, env: NodeJ
   if (new Set(topics.map((t) => required(t))).size !== topics.length) {
     throw new ConfigError('the input, predictions and errors topics must be three different topics');
   }
-  const kafkaClient = required('kafkaClient');
-  if (kafkaClient !== 'kafkajs' && kafkaClient !== 'librdkafka') throw new ConfigError(`${describe('kafkaClient')} must be kafkajs or librdkafka, got "${kafkaClient}"`);
-  const kafkajsRecordEncoder = required('kafkajsRecordEncoder');
-  if (kafkajsRecordEncoder !== 'mlstream' && kafkajsRecordEncoder !== 'kafkajs') throw new ConfigError(`${describe('kafkajsRecordEncoder')} must be mlstream or kafkajs, got "${kafkajsRecordEncoder}"`);
-  const kafkajsSocketReader = required('kafkajsSocketReader');
-  if (kafkajsSocketReader !== 'mlstream' && kafkajsSocketReader !== 'kafkajs') throw new ConfigError(`${describe('kafkajsSocketReader')} must be mlstream or kafkajs, got "${kafkajsSocketReader}"`);
+  const kafkaClient = choice('kafkaClient', ['kafkajs', 'librdkafka']);
+  const kafkajsRecordEncoder = choice('kafkajsRecordEncoder', ['mlstream', 'kafkajs']);
+  const kafkajsSocketReader = choice('kafkajsSocketReader', ['mlstream', 'kafkajs']);
   const brokers = required('brokers').split(',').map((b) => b.trim()).filter(Boolean);
   for (const b of brokers) {
     if (!/^[^\s:]+:\d{1,5}$/.test(b)) throw new ConfigError(`${describe('brokers')}: "${b}" is not host:port`);
@@ -222,7 +221,7 @@ export function loadConfig(flags: Partial<Record<ConfigKey, string>>, env: NodeJ
     ssl: sslConfig(bool('ssl'), raw, bool),
     sasl: saslConfig(raw),
     ...sinkConfig(raw, required),
-    ...hardeningConfig(raw, required, int),
+    ...hardeningConfig(raw, required, int, choice),
   };
 }
 
@@ -285,12 +284,11 @@ function hardeningConfig(
   raw: (k: ConfigKey) => string | undefined,
   required: (k: ConfigKey) => string,
   int: (k: ConfigKey, min: number, max: number) => number,
+  choice: <T extends string>(k: ConfigKey, options: readonly T[]) => T,
 ): Pick<Config, 'pgSinkTimeoutMs' | 'pgSinkOnDeadline' | 'httpHost' | 'httpAllowedHosts' | 'httpToken' | 'httpMaxSseClients' | 'remoteAllowedHosts' | 'errorRecordMaxBytes' | 'maxRequestBytes'> {
-  const onDeadline = required('pgSinkOnDeadline');
-  if (onDeadline !== 'pause' && onDeadline !== 'exit') throw new ConfigError(`${describe('pgSinkOnDeadline')} must be pause or exit, got "${onDeadline}"`);
   return {
     pgSinkTimeoutMs: int('pgSinkTimeoutMs', 100, 3_600_000),
-    pgSinkOnDeadline: onDeadline,
+    pgSinkOnDeadline: choice('pgSinkOnDeadline', ['pause', 'exit']),
     httpHost: required('httpHost'),
     httpAllowedHosts: list(raw('httpAllowedHosts')),
     httpToken: raw('httpToken'),

@@ -1,6 +1,5 @@
 import { createRequire } from 'node:module';
 import net from 'node:net';
-import tls from 'node:tls';
 import type { ISocketFactory } from 'kafkajs';
 
 /**
@@ -27,6 +26,9 @@ const SCRATCH_BYTES = 64 * 1024;
 export const MAX_FRAME_BYTES = 256 * 1024 * 1024;
 /** As kafkajs's own socket factory. */
 const KEEP_ALIVE_DELAY_MS = 60_000;
+/** The kafkajs 2.2 modules this file builds on. */
+const KAFKAJS_CONNECTION = 'kafkajs/src/network/connection.js';
+const KAFKAJS_SOCKET_FACTORY = 'kafkajs/src/network/socketFactory.js';
 
 /** Chunks that are exactly one response, size prefix included. */
 const wholeFrames = new WeakSet<Buffer>();
@@ -99,15 +101,13 @@ export class FrameReader {
 
 /**
  * kafkajs's socket factory with plain-text sockets read through a `FrameReader`; TLS sockets
- * are made as kafkajs makes them.
+ * come from kafkajs's own factory.
  */
 export function framedSocketFactory(): ISocketFactory {
-  return ({ host, port, ssl, onConnect }) => {
-    if (ssl) {
-      const socket = tls.connect({ host, port, ...(net.isIP(host) ? {} : { servername: host }), ...(ssl as tls.ConnectionOptions) }, onConnect);
-      socket.setKeepAlive(true, KEEP_ALIVE_DELAY_MS);
-      return socket;
-    }
+  const kafkajsSockets = (createRequire(import.meta.url)(KAFKAJS_SOCKET_FACTORY) as () => ISocketFactory)();
+  return (args) => {
+    if (args.ssl) return kafkajsSockets(args);
+    const { host, port, onConnect } = args;
     // Made first: the socket asks for its first read's buffer while it is being made.
     let socket: net.Socket | undefined;
     const reader = new FrameReader((chunk, whole) => {
@@ -140,7 +140,6 @@ interface KafkajsConnection {
   processData(rawData: Buffer): void;
 }
 
-const KAFKAJS_CONNECTION = 'kafkajs/src/network/connection.js';
 const FRAMES = Symbol.for('mlstream.kafkajs-frames');
 
 let installed: boolean | undefined;
