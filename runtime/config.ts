@@ -15,6 +15,7 @@ export interface Config {
   readonly kafkajsRecordEncoder: 'mlstream' | 'kafkajs';
   /** Who reads `serve`'s responses off plain-text sockets on kafkajs: mlstream's reader (kafkajs-frames.ts), each response into one buffer, or kafkajs's own. */
   readonly kafkajsSocketReader: 'mlstream' | 'kafkajs';
+  readonly textLoop: 'native' | 'js';
   readonly groupId: string;
   readonly inputTopic: string;
   readonly predictionsTopic: string;
@@ -83,6 +84,7 @@ export const CONFIG_ENTRIES = {
   kafkaClient: { env: 'KAFKA_CLIENT', flag: 'kafka-client', default: 'kafkajs', help: 'Kafka client of `serve`: kafkajs | librdkafka (@confluentinc/kafka-javascript built by scripts/kafka-native/build.sh)' },
   kafkajsRecordEncoder: { env: 'KAFKAJS_RECORD_ENCODER', flag: 'kafkajs-record-encoder', default: 'mlstream', help: 'who encodes the records `serve` produces on kafkajs: mlstream (the same bytes, one buffer per record) | kafkajs (its own encoder)' },
   kafkajsSocketReader: { env: 'KAFKAJS_SOCKET_READER', flag: 'kafkajs-socket-reader', default: 'mlstream', help: 'who reads the responses `serve` gets on kafkajs: mlstream (each response read into one buffer of its size) | kafkajs (its own reader, which joins 64 KiB chunks)' },
+  textLoop: { env: 'MLSTREAM_TEXT_LOOP', flag: 'text-loop', default: 'native', help: 'the token loop of fused text stages reading JSON records: native (C, compiled by npm run build; TypeScript where it is not built) | js (TypeScript)' },
   groupId: { env: 'KAFKA_GROUP_ID', flag: 'group-id', default: 'mlstream', help: 'consumer group id (instances with the same id share partitions)' },
   inputTopic: { env: 'KAFKA_INCOMING_MSG_TOPIC', flag: 'input-topic', default: 'messages', help: 'topic records are read from' },
   predictionsTopic: { env: 'KAFKA_PREDICTIONS_TOPIC', flag: 'predictions-topic', default: 'predictions', help: 'topic predictions are written to' },
@@ -184,6 +186,7 @@ export function loadConfig(flags: Partial<Record<ConfigKey, string>>, env: NodeJ
   const kafkaClient = choice('kafkaClient', ['kafkajs', 'librdkafka']);
   const kafkajsRecordEncoder = choice('kafkajsRecordEncoder', ['mlstream', 'kafkajs']);
   const kafkajsSocketReader = choice('kafkajsSocketReader', ['mlstream', 'kafkajs']);
+  const textLoop = choice('textLoop', ['native', 'js']);
   const brokers = required('brokers').split(',').map((b) => b.trim()).filter(Boolean);
   for (const b of brokers) {
     if (!/^[^\s:]+:\d{1,5}$/.test(b)) throw new ConfigError(`${describe('brokers')}: "${b}" is not host:port`);
@@ -194,6 +197,7 @@ export function loadConfig(flags: Partial<Record<ConfigKey, string>>, env: NodeJ
     kafkaClient,
     kafkajsRecordEncoder,
     kafkajsSocketReader,
+    textLoop,
     groupId: required('groupId'),
     inputTopic: required('inputTopic'),
     predictionsTopic: required('predictionsTopic'),

@@ -19,6 +19,7 @@ import { ModelStore } from './packages/store.js';
 import { PostgresSink } from './sinks/postgres.js';
 import { builtinRegistry } from './stages/index.js';
 import { loadPlugins } from './pipeline/plugins.js';
+import { textLoopAddon, useTextLoop } from './native/text-loop.js';
 
 /** How long the first slices wait for the packages found at start to load (main.ts, below). */
 const START_LOADS_WAIT_MS = 5000;
@@ -30,6 +31,9 @@ const START_LOADS_WAIT_MS = 5000;
  */
 export async function serve(config: Config, probeKafka: () => Promise<void> = async () => undefined): Promise<number> {
   const log = createLogger(config.logLevel);
+  // Before any package loads: fused text stages pick their token loop when they are made.
+  useTextLoop(config.textLoop);
+  log.info({ textLoop: config.textLoop, ...(config.textLoop === 'native' ? { native: textLoopAddon().why } : {}) }, 'text token loop');
   const registry = builtinRegistry({ remoteAllowedHosts: config.remoteAllowedHosts });
   try {
     const added = await loadPlugins(config.plugins, registry);
@@ -76,7 +80,7 @@ export async function serve(config: Config, probeKafka: () => Promise<void> = as
   };
 
   // Decoding, validation, the stages and output encoding run on worker threads; Kafka stays here.
-  const pool = new WorkerPool({ size: config.workers, mainShare: config.mainShare, plugins: config.plugins, remoteAllowedHosts: config.remoteAllowedHosts, wantRecords: sink !== undefined || config.httpPort !== undefined, log });
+  const pool = new WorkerPool({ size: config.workers, mainShare: config.mainShare, textLoop: config.textLoop, plugins: config.plugins, remoteAllowedHosts: config.remoteAllowedHosts, wantRecords: sink !== undefined || config.httpPort !== undefined, log });
   metrics?.watchPool(pool.runs);
   const syncPool = (): void => pool.sync(store.loaded());
   store.on('changed', syncPool);

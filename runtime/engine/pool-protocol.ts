@@ -1,6 +1,7 @@
 import type { BatchLimits, OutputTopics, PlanRun } from './plan.js';
 import { predictionHeaders } from './failures.js';
 import type { InputMessage, OutputMessage, PredictionRecord } from './messages.js';
+import type { TextLoop } from '../native/text-loop.js';
 
 /**
  * What the main thread and the pool's workers say to each other, and how a group of input
@@ -43,7 +44,7 @@ export interface PackedMessages {
 }
 
 export type ToWorker =
-  | { readonly type: 'init'; readonly plugins: readonly string[]; readonly remoteAllowedHosts?: readonly string[]; readonly cwd: string }
+  | { readonly type: 'init'; readonly plugins: readonly string[]; readonly remoteAllowedHosts?: readonly string[]; readonly cwd: string; readonly textLoop: TextLoop }
   | { readonly type: 'load'; readonly ref: VersionRef }
   | { readonly type: 'unload'; readonly key: string }
   | {

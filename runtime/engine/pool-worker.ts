@@ -5,6 +5,7 @@ import { loadPlugins } from '../pipeline/plugins.js';
 import type { StageRegistry } from '../pipeline/registry.js';
 import { builtinRegistry } from '../stages/index.js';
 import { planFor } from './plan.js';
+import { useTextLoop } from '../native/text-loop.js';
 import { groupPositions, toWire, unpack, type FromWorker, type ToWorker } from './pool-protocol.js';
 
 /**
@@ -23,6 +24,7 @@ const send = (m: FromWorker, transfer: ArrayBuffer[] = []): void => port.postMes
 port.on('message', (m: ToWorker) => {
   switch (m.type) {
     case 'init':
+      useTextLoop(m.textLoop);
       void init(m.plugins, m.remoteAllowedHosts, m.cwd);
       return;
     case 'load':

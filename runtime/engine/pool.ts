@@ -5,6 +5,7 @@ import type { ModelVersion } from '../packages/package.js';
 import type { InputMessage } from './messages.js';
 import type { BatchLimits, OutputTopics, PlanRun, ServingPlan } from './plan.js';
 import { fromWire, pack, versionKey, type FromWorker, type ToWorker, type VersionRef, type WireRun } from './pool-protocol.js';
+import type { TextLoop } from '../native/text-loop.js';
 
 export interface PoolOptions {
   /** Worker threads; 0 runs every plan on the main thread. */
@@ -12,6 +13,8 @@ export interface PoolOptions {
   /** Plugin modules, loaded in each worker as in the main thread. */
   readonly plugins: readonly string[];
   readonly remoteAllowedHosts?: readonly string[];
+  /** The text token loop the workers' fused stages use (config `textLoop`; default native). */
+  readonly textLoop?: TextLoop;
   /** Whether runs send their predictions back as data (a sink or the dashboard reads them). */
   readonly wantRecords: boolean;
   readonly log: Logger;
@@ -131,7 +134,7 @@ export class WorkerPool {
     // Compiled, this module is pool.js beside pool-worker.js; run through tsx, both are .ts.
     const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
     this.url = new URL(`./pool-worker${ext}`, import.meta.url);
-    this.init = { type: 'init', plugins: options.plugins, cwd: process.cwd(), ...(options.remoteAllowedHosts ? { remoteAllowedHosts: options.remoteAllowedHosts } : {}) };
+    this.init = { type: 'init', plugins: options.plugins, cwd: process.cwd(), textLoop: options.textLoop ?? 'native', ...(options.remoteAllowedHosts ? { remoteAllowedHosts: options.remoteAllowedHosts } : {}) };
     for (let i = 0; i < options.size; i++) this.spawn();
   }
 

@@ -24,6 +24,7 @@ import { fmix, hashingTFIndex, hashingTFIndexOfBytes, mixH1, mixK1, murmur3, mur
 import { AsciiVocabulary } from './ascii-vocabulary.js';
 import { AsciiWordHashes, type AsciiWordTrie } from './word-set.js';
 import type { JsonTextReader } from '../../codecs/json-text-record.js';
+import { textLoopAddon, type TextLoopAddon } from '../../native/text-loop.js';
 
 const UNKNOWN = -1;
 
@@ -175,7 +176,11 @@ class TextRows {
     this.readsJson = tokens.splitter !== 'wordRuns' && vectorizer.kind === 'hashing' && (!this.trie || this.stopHashes !== undefined);
     this.emptyIndex =
       vectorizer.kind === 'hashing' && tokens.minLength <= 0 && !stopWords?.isStopWord('') ? hashingTFIndexOfBytes(new Uint8Array(0), 0, vectorizer.size, vectorizer.legacy) : UNKNOWN;
+    this.native = this.readsJson && vectorizer.kind === 'hashing' ? nativeLoop(tokens, this.counts, this.stopHashes, vectorizer, this.mask, this.emptyIndex) : undefined;
   }
+
+  /** The C loop (native/text-loop.c) that reads JSON strings in `jsonSpaceHash`'s place, when it is built and wanted. */
+  private readonly native: NativeLoop | undefined;
 
   /** Whether `jsonSpaceHash` serves this chain. */
   readonly readsJson: boolean;
@@ -205,6 +210,35 @@ class TextRows {
    * read each character through a call, and these loops are most of a text package's CPU.
    */
   jsonSpaceHash(bytes: Uint8Array, at: number): number {
+    const native = this.native;
+    if (!native) return this.jsonSpaceHashHere(bytes, at);
+    const end = native.addon.read(native.context, bytes, at);
+    // Always first: the C loop counted straight into the dense arrays, and a discard clears them by this count.
+    this.counts.added(native.status[0]!);
+    if (end === -2) {
+      // More tokens for the per-token rules than the C loop keeps room for: this whole string here.
+      this.discard();
+      return this.jsonSpaceHashHere(bytes, at);
+    }
+    if (end < 0) {
+      this.discard();
+      return -1;
+    }
+    this.kept = 0;
+    const deferred = native.deferred;
+    for (let k = 0, n = native.status[1]!; k < n; k++) {
+      const token = this.jsonToken(bytes, deferred[2 * k]!, deferred[2 * k + 1]!);
+      if (token === undefined) {
+        this.discard();
+        return -1;
+      }
+      this.token(this.tokens.lower ? token.toLowerCase() : token);
+    }
+    return end;
+  }
+
+  /** `jsonSpaceHash` in TypeScript: what runs without the C loop, and what it is held to. */
+  private jsonSpaceHashHere(bytes: Uint8Array, at: number): number {
     const hashing = this.vectorizer as HashingPart;
     const runs = this.tokens.splitter === 'spaceRuns';
     const table = this.tokens.lower ? JSON_LOWER : JSON_SAME;
@@ -534,6 +568,45 @@ class TextRows {
     const index = v.kind === 'hashing' ? hashingTFIndex(token, v.size, v.legacy) : (v.index.get(token) ?? UNKNOWN);
     if (index !== UNKNOWN) this.counts.add(index);
   }
+}
+
+/** The C token loop's context for one fused stage, and the arrays it reports through. */
+interface NativeLoop {
+  readonly addon: TextLoopAddon;
+  readonly context: object;
+  /** [adds into the count arrays, tokens deferred] of the last read. */
+  readonly status: Int32Array;
+  /** The deferred tokens' [start, end) byte ranges: tokens holding an escape or a non-ASCII character. */
+  readonly deferred: Int32Array;
+}
+
+/** Tokens of one string the C loop can leave to the per-token rules; a string with more goes through the TypeScript loop. */
+const DEFERRED_TOKENS = 4096;
+
+/**
+ * The C loop for a chain the JSON path serves, counting into `counts`' own arrays; undefined
+ * when the addon is not there (or not wanted) or the counts are not dense. Every array it
+ * holds lives as long as the stage (the context keeps them alive) and is made off the V8 heap.
+ */
+function nativeLoop(tokens: TokenizerPart, counts: TermCounts, stopHashes: AsciiWordHashes | undefined, hashing: HashingPart, mask: number, emptyIndex: number): NativeLoop | undefined {
+  const { addon } = textLoopAddon();
+  const arrays = counts.denseArrays();
+  if (!addon || !arrays) return undefined;
+  const stop = stopHashes?.tables();
+  const words = stop?.words ?? [];
+  const wordStart = new Int32Array(words.length + 1);
+  words.forEach((w, k) => (wordStart[k + 1] = wordStart[k]! + w.length));
+  const wordBytes = new Uint8Array(wordStart[words.length]!);
+  // A character beyond ASCII matches no byte the loop compares (it compares plain ASCII tokens only).
+  words.forEach((w, k) => {
+    for (let j = 0; j < w.length; j++) wordBytes[wordStart[k]! + j] = w.charCodeAt(j) < 128 ? w.charCodeAt(j) : 0xff;
+  });
+  const status = new Int32Array(new ArrayBuffer(8));
+  const deferred = new Int32Array(2 * DEFERRED_TOKENS);
+  const settings = Int32Array.of(tokens.lower ? 1 : 0, tokens.splitter === 'spaceRuns' ? 1 : 0, hashing.legacy ? 1 : 0, tokens.minLength, hashing.size, mask, emptyIndex);
+  const none = new Int32Array(0);
+  const context = addon.create(settings, stop?.hashes ?? none, stop?.ids ?? none, wordStart, wordBytes, arrays.dense, arrays.words, arrays.summary, status, deferred);
+  return { addon, context, status, deferred };
 }
 
 /**

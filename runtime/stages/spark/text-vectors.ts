@@ -62,6 +62,20 @@ export class TermCounts {
     this.seen[this.n++] = index;
   }
 
+  /**
+   * The dense arrays, for a loop that counts into them itself as `add` does (the C token
+   * loop, native/text-loop.c) and then reports its adds (`added`); undefined beyond the
+   * dense limit.
+   */
+  denseArrays(): { readonly dense: Int32Array; readonly words: Int32Array; readonly summary: Int32Array } | undefined {
+    return this.dense ? { dense: this.dense, words: this.words, summary: this.summary } : undefined;
+  }
+
+  /** Notes `times` adds made straight into the dense arrays. */
+  added(times: number): void {
+    this.n += times;
+  }
+
   /** `add(index)` `times` times over. */
   addTimes(index: number, times: number): void {
     const dense = this.dense;

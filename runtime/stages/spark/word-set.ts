@@ -148,6 +148,11 @@ export class AsciiWordHashes {
     }
   }
 
+  /** The table as arrays, for the C token loop: slot hashes, word number + 1 per slot, the words. */
+  tables(): { readonly hashes: Int32Array; readonly ids: Int32Array; readonly words: readonly string[] } {
+    return { hashes: this.hashes, ids: this.ids, words: this.words };
+  }
+
   /** The word at a slot `find` returned. */
   word(slot: number): string {
     return this.words[this.ids[slot]! - 1]!;
