@@ -90,12 +90,20 @@ static inline uint32_t token_hash(uint32_t h1, uint32_t block, int shift, uint32
   return fmix(h1, length);
 }
 
-static inline void add_times(Context *c, int32_t index, int32_t times) {
-  c->dense[index] += times;
+/* TermCounts' dense arrays, held in locals for the loop (restrict: none of them overlaps another or the context). */
+typedef struct {
+  int32_t *restrict dense;
+  int32_t *restrict bits;
+  int32_t *restrict summary;
+  int32_t adds;
+} Counts;
+
+static inline void add_times(Counts *k, int32_t index, int32_t times) {
+  k->dense[index] += times;
   int32_t w = (int32_t)((uint32_t)index >> 5);
-  c->bits[w] |= (int32_t)(1u << (index & 31));
-  c->summary[(uint32_t)w >> 5] |= (int32_t)(1u << (w & 31));
-  c->status[0] += times;
+  k->bits[w] |= (int32_t)(1u << (index & 31));
+  k->summary[(uint32_t)w >> 5] |= (int32_t)(1u << (w & 31));
+  k->adds += times;
 }
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -152,15 +160,27 @@ static int is_stop(const Context *c, int32_t h, const uint8_t *bytes, int64_t st
 }
 
 /* jsonSpaceHash: from `at` (past the opening quote) to the closing quote; the index past it, or -1. */
-static int64_t json_space_hash(Context *c, const uint8_t *bytes, int64_t n, int64_t at) {
+static int64_t json_space_hash(const Context *c, Counts *counts, int32_t *deferred_out, const uint8_t *bytes, int64_t n, int64_t at);
+
+/* json_space_hash with its counts reported in `status` whatever it returns: the caller clears by them. */
+static int64_t read_string(Context *c, const uint8_t *bytes, int64_t n, int64_t at) {
+  Counts counts = {c->dense, c->bits, c->summary, 0};
+  int32_t deferred = 0;
+  int64_t end = json_space_hash(c, &counts, &deferred, bytes, n, at);
+  c->status[0] = counts.adds;
+  c->status[1] = deferred;
+  return end;
+}
+
+static int64_t json_space_hash(const Context *c, Counts *counts, int32_t *deferred_out, const uint8_t *bytes, int64_t n, int64_t at) {
   const int8_t *table = c->lower ? json_lower : json_same;
   const int32_t min_length = c->min_length, empty_index = c->empty_index, mask = c->mask, size = c->size;
-  const int legacy = c->legacy, runs = c->runs;
+  const int legacy = c->legacy, runs = c->runs, lower = c->lower, has_stop = c->has_stop;
+  int32_t *const out = c->deferred;
+  const int32_t capacity = c->deferred_capacity;
   int32_t held_empty = 0;
   int64_t chars = 0, i = at;
   int32_t deferred = 0;
-  c->status[0] = 0;
-  c->status[1] = 0;
   for (;;) {
     int64_t start = i;
     uint32_t h1 = SEED, block = 0;
@@ -192,13 +212,13 @@ static int64_t json_space_hash(Context *c, const uint8_t *bytes, int64_t n, int6
       const uint8_t *p = bytes + start;
       int64_t k = 0;
       /* Every 4-byte load ends before bytes[i], which is inside the 8 just read. */
-      if (c->lower)
+      if (lower)
         for (; k + 4 <= length; k += 4) h1 = mix_h1(h1, mix_k1(lower4(load32(p + k))));
       else
         for (; k + 4 <= length; k += 4) h1 = mix_h1(h1, mix_k1(load32(p + k)));
       shift = (int)(length - k) << 3;
       if (shift) {
-        uint32_t last = c->lower ? lower4(load32(p + k)) : load32(p + k);
+        uint32_t last = lower ? lower4(load32(p + k)) : load32(p + k);
         block = last & ((1u << shift) - 1);
       }
       goto token_end;
@@ -251,18 +271,18 @@ static int64_t json_space_hash(Context *c, const uint8_t *bytes, int64_t n, int6
     if (length == 0) held_empty++;
     else {
       if (held_empty > 0) {
-        if (empty_index != UNKNOWN) add_times(c, empty_index, held_empty);
+        if (empty_index != UNKNOWN) add_times(counts, empty_index, held_empty);
         held_empty = 0;
       }
       if (decode) {
         /* Left to TypeScript's per-token rules; too many such tokens leave the record to it whole. */
-        if (deferred == c->deferred_capacity) return -2;
-        c->deferred[2 * deferred] = (int32_t)start;
-        c->deferred[2 * deferred + 1] = (int32_t)i;
-        c->status[1] = ++deferred;
+        if (deferred == capacity) return -2;
+        out[2 * deferred] = (int32_t)start;
+        out[2 * deferred + 1] = (int32_t)i;
+        *deferred_out = ++deferred;
       } else if (length >= min_length) {
         int32_t h = (int32_t)token_hash(h1, block, shift, (uint32_t)length, legacy);
-        if (!(c->has_stop && is_stop(c, h, bytes, start, i, table))) add_times(c, mask >= 0 ? (h & mask) : ((h % size) + size) % size, 1);
+        if (!(has_stop && is_stop(c, h, bytes, start, i, table))) add_times(counts, mask >= 0 ? (h & mask) : ((h % size) + size) % size, 1);
       }
     }
     if (ch == QUOTE) break;
@@ -276,7 +296,7 @@ static int64_t json_space_hash(Context *c, const uint8_t *bytes, int64_t n, int6
       if (!runs) held_empty++;
     }
   }
-  if (chars == 0 && empty_index != UNKNOWN) add_times(c, empty_index, 1);
+  if (chars == 0 && empty_index != UNKNOWN) add_times(counts, empty_index, 1);
   return i + 1;
 }
 
@@ -385,7 +405,7 @@ static napi_value read(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "text-loop: read takes a Uint8Array");
     return NULL;
   }
-  int64_t end = at < 0 || (size_t)at > n ? -1 : json_space_hash(c, bytes, (int64_t)n, at);
+  int64_t end = at < 0 || (size_t)at > n ? -1 : read_string(c, bytes, (int64_t)n, at);
   napi_value result;
   CHECK(napi_create_int64(env, end, &result));
   return result;

@@ -13,6 +13,8 @@
  *    interleaved rounds; CPU of the process, its GC threads included.
  * 4. The same over the mails holding non-ASCII text only, which the JSON text path reads
  *    since it decodes such tokens itself.
+ * 5. The fused text stage's JSON token loop alone (its `read` and `finish` per mail, wall
+ *    time) in C (runtime/native/text-loop.c) and in TypeScript, in interleaved rounds.
  */
 import { deserialize, serialize } from 'node:v8';
 import { join } from 'node:path';
@@ -21,6 +23,8 @@ import type { InputMessage } from '../../runtime/engine/messages.js';
 import { planFor, type PlanRun } from '../../runtime/engine/plan.js';
 import { pack, toWire } from '../../runtime/engine/pool-protocol.js';
 import { loadPackage } from '../../runtime/packages/package.js';
+import { textLoopAddon, useTextLoop } from '../../runtime/native/text-loop.js';
+import { jsonTextReaderOf } from '../../runtime/stages/spark/fused-text.js';
 import { builtinRegistry } from '../../runtime/stages/index.js';
 import { inputMessage, loadCorpus } from './corpus.js';
 
@@ -104,6 +108,28 @@ const wide = messages.slice(0, corpus.mails).filter((_, i) => /[^\x00-\x7f]/.tes
 const wideRuns = await bothPaths(inSlices(wide), 4);
 await model.pipeline.dispose();
 
+// 5. The token loop alone, each way: one reader per loop (the loop is chosen when a stage is made).
+const loops = { native: 0, js: 0 };
+const readers = new Map<keyof typeof loops, NonNullable<ReturnType<typeof jsonTextReaderOf>>>();
+for (const loop of ['native', 'js'] as const) {
+  useTextLoop(loop);
+  const version = await loadPackage(join(root, 'model-packages', 'spam-text'), builtinRegistry());
+  readers.set(loop, jsonTextReaderOf(version.pipeline.executed[0])!);
+}
+useTextLoop('native');
+const built = textLoopAddon();
+const values = messages.slice(0, corpus.mails).map((m) => m.value!);
+const starts = values.map((v) => v.indexOf('"text":"') + 8);
+const loopUs: Record<keyof typeof loops, number[]> = { native: [], js: [] };
+for (let round = 0; round < 9; round++) {
+  for (const loop of ['native', 'js'] as const) {
+    const reader = readers.get(loop)!;
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < values.length; i++) if (reader.read(values[i]!, starts[i]!) >= 0) reader.finish();
+    loopUs[loop].push(Number(process.hrtime.bigint() - started) / values.length / 1000);
+  }
+}
+
 const f = (x: number): string => x.toFixed(2);
 console.log(`spam-text, ${records} records in slices of ${SLICE}; CPU µs per record, median of the interleaved rounds (all rounds in brackets)`);
 console.log(`1. outputs cloned across threads: as objects ${f(median(objectsUs))} [${objectsUs.map(f).join(', ')}], as values and indices ${f(median(compactUs))} [${compactUs.map(f).join(', ')}]`);
@@ -112,3 +138,6 @@ const paths = ({ direct, general }: { direct: number[]; general: number[] }): st
   `JSON text path ${f(median(direct))} [${direct.map(f).join(', ')}], general path ${f(median(general))} [${general.map(f).join(', ')}]`;
 console.log(`3. plan run: ${paths(whole)}`);
 console.log(`4. plan run over the ${wide.length} mails with non-ASCII text: ${paths(wideRuns)}`);
+console.log(
+  `5. the JSON token loop alone (read + finish per mail, wall µs, median of 9 interleaved rounds): C ${f(median(loopUs.native))} [${loopUs.native.map(f).join(', ')}]${built.addon ? '' : ` (not built: ${built.why}, so TypeScript too)`}, TypeScript ${f(median(loopUs.js))} [${loopUs.js.map(f).join(', ')}]`,
+);
