@@ -33,7 +33,6 @@ export async function serve(config: Config, probeKafka: () => Promise<void> = as
   const log = createLogger(config.logLevel);
   // Before any package loads: fused text stages pick their token loop when they are made.
   useTextLoop(config.textLoop);
-  log.info({ textLoop: config.textLoop, ...(config.textLoop === 'native' ? { native: textLoopAddon().why } : {}) }, 'text token loop');
   const registry = builtinRegistry({ remoteAllowedHosts: config.remoteAllowedHosts });
   try {
     const added = await loadPlugins(config.plugins, registry);
@@ -43,6 +42,8 @@ export async function serve(config: Config, probeKafka: () => Promise<void> = as
     return 2;
   }
   await probeKafka();
+  // After the probe, so a broker that is not there is still the one line `serve` prints.
+  log.info({ textLoop: config.textLoop, ...(config.textLoop === 'native' ? { native: textLoopAddon().why } : {}) }, 'text token loop');
   const store = new ModelStore(config.modelsDir, registry, log, { selected: config.modelPipeline, loadTimeoutMs: config.packageLoadTimeoutMs });
   // Each version's serving plan is built once, when it loads, not on the record path.
   store.on('loaded', (model: ModelVersion) => void planFor(model));

@@ -64,9 +64,17 @@ typedef struct {
   uint8_t *words;
   /* TermCounts' dense arrays. */
   int32_t *dense, *bits, *summary;
+  size_t bits_length, summary_length;
   /* Out: [0] adds since the call began, [1] deferred tokens; deferred holds their [start, end) pairs. */
   int32_t *status, *deferred;
   int32_t deferred_capacity; /* pairs */
+  /* `take`: IDF weights (none when idf_length is 0), binary counts, and where the row's vector goes. */
+  int binary;
+  double *idf;
+  size_t idf_length;
+  int32_t *out_indices;
+  double *out_values;
+  size_t out_capacity;
   napi_ref keep; /* the array of JS objects whose memory this context points into */
 } Context;
 
@@ -300,6 +308,40 @@ static int64_t json_space_hash(const Context *c, Counts *counts, int32_t *deferr
   return i + 1;
 }
 
+/*
+ * TermCounts.take for the stage's finish, with IDF: the counted indices in ascending order from
+ * the two-level bitmap, each with its count (1 when binary) times its IDF weight, into
+ * out_indices / out_values; the counts, bits and summary are cleared as they are read. The
+ * caller makes sure the row's adds fit out_capacity (the distinct indices are at most the adds).
+ */
+static int32_t take_row(Context *c) {
+  int32_t *restrict dense = c->dense, *restrict bits = c->bits, *restrict summary = c->summary;
+  int32_t *restrict indices = c->out_indices;
+  double *restrict values = c->out_values;
+  const double *idf = c->idf_length ? c->idf : NULL;
+  int32_t m = 0;
+  for (size_t s = 0; s < c->summary_length; s++) {
+    uint32_t words = (uint32_t)summary[s];
+    if (!words) continue;
+    summary[s] = 0;
+    while (words) {
+      size_t w = (s << 5) + (size_t)__builtin_ctz(words);
+      words &= words - 1;
+      uint32_t set = (uint32_t)bits[w];
+      bits[w] = 0;
+      while (set) {
+        int32_t index = (int32_t)((w << 5) + (size_t)__builtin_ctz(set));
+        set &= set - 1;
+        double count = c->binary ? 1.0 : (double)dense[index];
+        dense[index] = 0;
+        indices[m] = index;
+        values[m++] = idf ? count * idf[index] : count;
+      }
+    }
+  }
+  return m;
+}
+
 /* ---- Node-API glue ---- */
 
 #define CHECK(call)                                            \
@@ -313,7 +355,7 @@ static int64_t json_space_hash(const Context *c, Counts *counts, int32_t *deferr
 /* A typed array's elements; NULL when it is not one of type `want`. An empty one gives a
  * pointer to a static byte (never read), so NULL always means the wrong argument. */
 static void *typed_data(napi_env env, napi_value v, size_t *length, napi_typedarray_type want) {
-  static uint8_t none[8];
+  static uint64_t none[1];
   napi_typedarray_type type;
   void *data = NULL;
   *length = 0;
@@ -329,20 +371,21 @@ static void finalize_context(napi_env env, void *data, void *hint) {
 }
 
 /*
- * create(settings: Int32Array [lower, runs, legacy, minLength, size, mask, emptyIndex],
+ * create(settings: Int32Array [lower, runs, legacy, minLength, size, mask, emptyIndex, binary],
  *        stopHashes: Int32Array, stopIds: Int32Array, wordStart: Int32Array, words: Uint8Array,
  *        dense: Int32Array, bits: Int32Array, summary: Int32Array, status: Int32Array(2),
- *        deferred: Int32Array) → an external context. Empty stop arrays mean no stop words.
+ *        deferred: Int32Array, idf: Float64Array, outIndices: Int32Array, outValues: Float64Array)
+ * → an external context. Empty stop arrays mean no stop words; an empty idf, no IDF.
  */
 static napi_value create(napi_env env, napi_callback_info info) {
-  size_t argc = 10;
-  napi_value argv[10];
+  size_t argc = 13;
+  napi_value argv[13];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 10) {
-    napi_throw_type_error(env, NULL, "text-loop: create takes 10 arguments");
+  if (argc != 13) {
+    napi_throw_type_error(env, NULL, "text-loop: create takes 13 arguments");
     return NULL;
   }
-  size_t len[10];
+  size_t len[13];
   int32_t *settings = typed_data(env, argv[0], &len[0], napi_int32_array);
   Context *c = calloc(1, sizeof *c);
   if (!c) {
@@ -358,7 +401,10 @@ static napi_value create(napi_env env, napi_callback_info info) {
   c->summary = typed_data(env, argv[7], &len[7], napi_int32_array);
   c->status = typed_data(env, argv[8], &len[8], napi_int32_array);
   c->deferred = typed_data(env, argv[9], &len[9], napi_int32_array);
-  if (!settings || len[0] != 7 || !c->stop_hashes || !c->stop_ids || !c->word_start || !c->words || !c->dense || !c->bits || !c->summary || !c->status || len[8] < 2 ||
+  c->idf = typed_data(env, argv[10], &len[10], napi_float64_array);
+  c->out_indices = typed_data(env, argv[11], &len[11], napi_int32_array);
+  c->out_values = typed_data(env, argv[12], &len[12], napi_float64_array);
+  if (!settings || len[0] != 8 || !c->idf || !c->out_indices || !c->out_values || !c->stop_hashes || !c->stop_ids || !c->word_start || !c->words || !c->dense || !c->bits || !c->summary || !c->status || len[8] < 2 ||
       !c->deferred) {
     free(c);
     napi_throw_type_error(env, NULL, "text-loop: create's arguments are not the typed arrays it takes");
@@ -371,19 +417,24 @@ static napi_value create(napi_env env, napi_callback_info info) {
   c->size = settings[4];
   c->mask = settings[5];
   c->empty_index = settings[6];
+  c->binary = settings[7];
+  c->bits_length = len[6];
+  c->summary_length = len[7];
+  c->idf_length = len[10];
+  c->out_capacity = len[11] < len[12] ? len[11] : len[12];
   c->has_stop = len[1] > 0;
   c->stop_mask = (uint32_t)len[1] - 1;
   c->deferred_capacity = (int32_t)(len[9] / 2);
   /* Indices must stay inside the count arrays: the size is what they were made for. */
   if (c->size <= 0 || len[5] < (size_t)c->size || len[6] < ((size_t)c->size + 31) / 32 || len[7] < (len[6] + 31) / 32 || (c->has_stop && (len[1] & (len[1] - 1))) ||
-      len[2] != len[1] || c->empty_index >= c->size) {
+      len[2] != len[1] || c->empty_index >= c->size || (c->idf_length && c->idf_length < (size_t)c->size)) {
     free(c);
     napi_throw_range_error(env, NULL, "text-loop: create's arrays do not fit its settings");
     return NULL;
   }
   napi_value keep;
-  CHECK(napi_create_array_with_length(env, 10, &keep));
-  for (uint32_t k = 1; k < 10; k++) CHECK(napi_set_element(env, keep, k, argv[k]));
+  CHECK(napi_create_array_with_length(env, 13, &keep));
+  for (uint32_t k = 1; k < 13; k++) CHECK(napi_set_element(env, keep, k, argv[k]));
   CHECK(napi_create_reference(env, keep, 1, &c->keep));
   napi_value external;
   CHECK(napi_create_external(env, c, finalize_context, NULL, &external));
@@ -411,10 +462,26 @@ static napi_value read(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* take(context, adds) → how many entries the row's vector has in outIndices / outValues; -1 (nothing read or cleared) when `adds` is beyond their room. */
+static napi_value take(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  Context *c;
+  int64_t adds;
+  CHECK(napi_get_value_external(env, argv[0], (void **)&c));
+  CHECK(napi_get_value_int64(env, argv[1], &adds));
+  int32_t m = adds < 0 || (uint64_t)adds > c->out_capacity ? -1 : take_row(c);
+  napi_value result;
+  CHECK(napi_create_int32(env, m, &result));
+  return result;
+}
+
 NAPI_MODULE_INIT() {
   init_tables();
   napi_value fn;
   if (napi_create_function(env, "create", NAPI_AUTO_LENGTH, create, NULL, &fn) != napi_ok || napi_set_named_property(env, exports, "create", fn) != napi_ok) return NULL;
   if (napi_create_function(env, "read", NAPI_AUTO_LENGTH, read, NULL, &fn) != napi_ok || napi_set_named_property(env, exports, "read", fn) != napi_ok) return NULL;
+  if (napi_create_function(env, "take", NAPI_AUTO_LENGTH, take, NULL, &fn) != napi_ok || napi_set_named_property(env, exports, "take", fn) != napi_ok) return NULL;
   return exports;
 }

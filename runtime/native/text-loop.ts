@@ -10,7 +10,11 @@ import { fileURLToPath } from 'node:url';
  * the two to the same numbers.
  */
 export interface TextLoopAddon {
-  /** A loop's context: settings [lower, runs, legacy, minLength, size, mask, emptyIndex], stop words by hash, the count arrays, status and deferred tokens. */
+  /**
+   * A loop's context: settings [lower, runs, legacy, minLength, size, mask, emptyIndex, binary],
+   * stop words by hash, the count arrays, status and deferred tokens, IDF weights (empty: none)
+   * and where `take` writes a row's vector.
+   */
   create(
     settings: Int32Array,
     stopHashes: Int32Array,
@@ -22,9 +26,14 @@ export interface TextLoopAddon {
     summary: Int32Array,
     status: Int32Array,
     deferred: Int32Array,
+    idf: Float64Array,
+    outIndices: Int32Array,
+    outValues: Float64Array,
   ): object;
   /** The JSON string from `at` to its closing quote: the index past it; -1 to give the record up; -2 when too many tokens were deferred. */
   read(context: object, bytes: Uint8Array, at: number): number;
+  /** The row counted so far (`adds` adds) as indices and IDF-weighted values in outIndices / outValues, counts cleared: the entry count; -1 (nothing done) when `adds` is beyond their room. */
+  take(context: object, adds: number): number;
 }
 
 export type TextLoop = 'native' | 'js';

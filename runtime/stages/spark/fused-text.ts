@@ -176,7 +176,7 @@ class TextRows {
     this.readsJson = tokens.splitter !== 'wordRuns' && vectorizer.kind === 'hashing' && (!this.trie || this.stopHashes !== undefined);
     this.emptyIndex =
       vectorizer.kind === 'hashing' && tokens.minLength <= 0 && !stopWords?.isStopWord('') ? hashingTFIndexOfBytes(new Uint8Array(0), 0, vectorizer.size, vectorizer.legacy) : UNKNOWN;
-    this.native = this.readsJson && vectorizer.kind === 'hashing' ? nativeLoop(tokens, this.counts, this.stopHashes, vectorizer, this.mask, this.emptyIndex) : undefined;
+    this.native = this.readsJson && vectorizer.kind === 'hashing' ? nativeLoop(tokens, this.counts, this.stopHashes, vectorizer, idf, this.mask, this.emptyIndex) : undefined;
   }
 
   /** The C loop (native/text-loop.c) that reads JSON strings in `jsonSpaceHash`'s place, when it is built and wanted. */
@@ -383,6 +383,18 @@ class TextRows {
 
   /** The row counted so far as its vector (IDF applied); the counts start afresh. */
   finish(): SparseVector {
+    const native = this.native;
+    if (native) {
+      const m = native.addon.take(native.context, this.counts.adds);
+      if (m >= 0) {
+        this.counts.takenElsewhere();
+        const indices = this.arena.int32(m);
+        indices.set(native.indices.subarray(0, m));
+        const values = this.arena.float64(m);
+        values.set(native.values.subarray(0, m));
+        return { size: this.idf ? this.idf.idf.length : this.vectorizer.size, indices, values };
+      }
+    }
     const v = this.vectorizer;
     const minCount = v.kind === 'vocabulary' ? (v.minTF >= 1 ? v.minTF : this.kept * v.minTF) : 0;
     const vector = this.counts.take(this.arena, v.size, minCount, v.binary);
@@ -578,17 +590,23 @@ interface NativeLoop {
   readonly status: Int32Array;
   /** The deferred tokens' [start, end) byte ranges: tokens holding an escape or a non-ASCII character. */
   readonly deferred: Int32Array;
+  /** Where `take` writes a row's vector (TAKE_ROOM entries). */
+  readonly indices: Int32Array;
+  readonly values: Float64Array;
 }
 
 /** Tokens of one string the C loop can leave to the per-token rules; a string with more goes through the TypeScript loop. */
 const DEFERRED_TOKENS = 4096;
+
+/** Adds of one row the C loop's `take` makes a vector of; a row with more (a text of over 16k tokens) is taken in TypeScript. */
+const TAKE_ROOM = 16384;
 
 /**
  * The C loop for a chain the JSON path serves, counting into `counts`' own arrays; undefined
  * when the addon is not there (or not wanted) or the counts are not dense. Every array it
  * holds lives as long as the stage (the context keeps them alive) and is made off the V8 heap.
  */
-function nativeLoop(tokens: TokenizerPart, counts: TermCounts, stopHashes: AsciiWordHashes | undefined, hashing: HashingPart, mask: number, emptyIndex: number): NativeLoop | undefined {
+function nativeLoop(tokens: TokenizerPart, counts: TermCounts, stopHashes: AsciiWordHashes | undefined, hashing: HashingPart, idf: IdfPart | undefined, mask: number, emptyIndex: number): NativeLoop | undefined {
   const { addon } = textLoopAddon();
   const arrays = counts.denseArrays();
   if (!addon || !arrays) return undefined;
@@ -603,10 +621,13 @@ function nativeLoop(tokens: TokenizerPart, counts: TermCounts, stopHashes: Ascii
   });
   const status = new Int32Array(new ArrayBuffer(8));
   const deferred = new Int32Array(2 * DEFERRED_TOKENS);
-  const settings = Int32Array.of(tokens.lower ? 1 : 0, tokens.splitter === 'spaceRuns' ? 1 : 0, hashing.legacy ? 1 : 0, tokens.minLength, hashing.size, mask, emptyIndex);
+  const settings = Int32Array.of(tokens.lower ? 1 : 0, tokens.splitter === 'spaceRuns' ? 1 : 0, hashing.legacy ? 1 : 0, tokens.minLength, hashing.size, mask, emptyIndex, hashing.binary ? 1 : 0);
   const none = new Int32Array(0);
-  const context = addon.create(settings, stop?.hashes ?? none, stop?.ids ?? none, wordStart, wordBytes, arrays.dense, arrays.words, arrays.summary, status, deferred);
-  return { addon, context, status, deferred };
+  const weights = idf ? idf.idf : new Float64Array(0);
+  const indices = new Int32Array(TAKE_ROOM);
+  const values = new Float64Array(TAKE_ROOM);
+  const context = addon.create(settings, stop?.hashes ?? none, stop?.ids ?? none, wordStart, wordBytes, arrays.dense, arrays.words, arrays.summary, status, deferred, weights, indices, values);
+  return { addon, context, status, deferred, indices, values };
 }
 
 /**

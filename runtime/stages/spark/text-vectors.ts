@@ -76,6 +76,16 @@ export class TermCounts {
     this.n += times;
   }
 
+  /** Adds since the last take. */
+  get adds(): number {
+    return this.n;
+  }
+
+  /** Notes that the dense arrays were read and cleared elsewhere (the C loop's `take`). */
+  takenElsewhere(): void {
+    this.n = 0;
+  }
+
   /** `add(index)` `times` times over. */
   addTimes(index: number, times: number): void {
     const dense = this.dense;

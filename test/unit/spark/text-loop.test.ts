@@ -39,9 +39,9 @@ const CHAINS: [string, () => Promise<Stage[]>][] = [
     await stage('HashingTF', 'tf', { inputCol: 'f', outputCol: 'tf', numFeatures: 1 << 18 }),
     await stage('IDFModel', 'idf', { inputCol: 'tf', outputCol: 'v' }, idfData(1 << 18)),
   ]],
-  ['Tokenizer → HashingTF (Spark 2 hashing, size not a power of two)', async () => [
+  ['Tokenizer → HashingTF (Spark 2 hashing, binary, size not a power of two)', async () => [
     await stage('Tokenizer', 'tok', { inputCol: 't', outputCol: 'w' }),
-    await stage('HashingTF', 'tf', { inputCol: 'w', outputCol: 'v', numFeatures: 1000 }, [], '2.4.3'),
+    await stage('HashingTF', 'tf', { inputCol: 'w', outputCol: 'v', numFeatures: 1000, binary: true }, [], '2.4.3'),
   ]],
   ['RegexTokenizer \\s, no minimum length, keeping case → case-sensitive stop words → HashingTF', async () => [
     await stage('RegexTokenizer', 'tok', { inputCol: 't', outputCol: 'w', pattern: '\\s', toLowercase: false, minTokenLength: 0 }),
@@ -129,7 +129,7 @@ describe('the C token loop ≡ the TypeScript loop', () => {
     });
   }
 
-  it('strings with more tokens for the per-token rules than the C loop keeps room for, and a string at a view\'s edge', async () => {
+  it('strings with more tokens for the per-token rules, or more counted tokens, than the C loop keeps room for, and a string at a view\'s edge', async () => {
     for (const [, build] of CHAINS) {
       const js = await readerOf(build, 'js');
       const native = await readerOf(build, 'native');
@@ -137,6 +137,8 @@ describe('the C token loop ≡ the TypeScript loop', () => {
         `{"t":"${'é '.repeat(5000)}free"}`,
         `{"t":"${'caf\\"e '.repeat(4100)}"}`,
         `{"t":"${'x é '.repeat(4095)}"}`,
+        // More counted tokens than the C loop's take has room for (16,384): taken in TypeScript.
+        `{"t":"${'a b cd efg '.repeat(4200)}"}`,
         '{"t":"ends without a quote',
         '{"t":"escape at the end\\',
         '{"t":""}',
