@@ -62,6 +62,8 @@ typedef struct {
   int has_stop;
   int32_t *word_start; /* word k's bytes are words[word_start[k] .. word_start[k + 1]) */
   uint8_t *words;
+  /* Per slot, a word of up to 7 bytes as one key (short_key); NO_KEY for a longer word or an empty slot. */
+  uint64_t *stop_keys;
   /* TermCounts' dense arrays. */
   int32_t *dense, *bits, *summary;
   size_t bits_length, summary_length;
@@ -145,11 +147,33 @@ static inline uint64_t stops(uint64_t x) {
   return (low | ((quote - ONES) & ~quote) | ((backslash - ONES) & ~backslash) | x) & HIGHS;
 }
 
+/*
+ * ASCII capitals of 8 bytes lower-cased, as Java lower-cases them (+ 32). Exact for every byte
+ * below the first one from 0x80 up: a carry only moves to higher bytes, which callers mask off.
+ */
+static inline uint64_t lower8(uint64_t x) {
+  uint64_t from_a = x + 0x3f * ONES;   /* top bit set from 'A' (0x41) up */
+  uint64_t past_z = x + 0x25 * ONES;   /* top bit set from '[' (0x5b) up */
+  return x | (((from_a & ~past_z) & HIGHS) >> 2);
+}
+
+/* A token or stop word of 1 to 7 bytes as one number: its bytes, and its length in the top byte. */
+#define NO_KEY 0
+static inline uint64_t short_key(uint64_t bytes, int64_t length) { return bytes | ((uint64_t)length << 56); }
+
 /* ASCII capitals of 4 ASCII bytes lower-cased, as Java lower-cases them (+ 32). */
 static inline uint32_t lower4(uint32_t x) {
   uint32_t from_a = x + 0x3f3f3f3fu;   /* top bit set from 'A' (0x41) up */
   uint32_t past_z = x + 0x25252525u;   /* top bit set from '[' (0x5b) up */
   return x | (((from_a & ~past_z) & 0x80808080u) >> 2);
+}
+
+/* Whether a token of 1 to 7 bytes (its short_key, lower-cased as the table would) is a stop word of hash h. */
+static inline int is_short_stop(const Context *c, int32_t h, uint64_t key) {
+  for (uint32_t slot = (uint32_t)h & c->stop_mask;; slot = (slot + 1) & c->stop_mask) {
+    if (c->stop_ids[slot] == 0) return 0;
+    if (c->stop_hashes[slot] == h && c->stop_keys[slot] == key) return 1;
+  }
 }
 
 /* Whether bytes [start, end), read through the table, spell a stop word of hash h. */
@@ -194,6 +218,7 @@ static int64_t json_space_hash(const Context *c, Counts *counts, int32_t *deferr
     uint32_t h1 = SEED, block = 0;
     int shift = 0;
     int64_t length;
+    uint64_t key = NO_KEY;
     int decode = 0;
     int32_t ch = GIVE_UP;
     /*
@@ -217,6 +242,21 @@ static int64_t json_space_hash(const Context *c, Counts *counts, int32_t *deferr
     }
     if (plain) {
       length = i - start;
+      if (length < 8) {
+        /* The commonest token: its bytes are the 8 at `start` (read above) up to its length. */
+        uint64_t x = load64(bytes + start);
+        if (lower) x = lower8(x);
+        x &= (1ull << (length << 3)) - 1;
+        uint64_t rest = x;
+        if (length >= 4) {
+          h1 = mix_h1(h1, mix_k1((uint32_t)x));
+          rest = x >> 32;
+        }
+        shift = (int)(length & 3) << 3;
+        block = (uint32_t)rest;
+        key = short_key(x, length);
+        goto token_end;
+      }
       const uint8_t *p = bytes + start;
       int64_t k = 0;
       /* Every 4-byte load ends before bytes[i], which is inside the 8 just read. */
@@ -290,7 +330,7 @@ static int64_t json_space_hash(const Context *c, Counts *counts, int32_t *deferr
         *deferred_out = ++deferred;
       } else if (length >= min_length) {
         int32_t h = (int32_t)token_hash(h1, block, shift, (uint32_t)length, legacy);
-        if (!(has_stop && is_stop(c, h, bytes, start, i, table))) add_times(counts, mask >= 0 ? (h & mask) : ((h % size) + size) % size, 1);
+        if (!(has_stop && (key != NO_KEY ? is_short_stop(c, h, key) : is_stop(c, h, bytes, start, i, table)))) add_times(counts, mask >= 0 ? (h & mask) : ((h % size) + size) % size, 1);
       }
     }
     if (ch == QUOTE) break;
@@ -367,6 +407,7 @@ static void finalize_context(napi_env env, void *data, void *hint) {
   (void)hint;
   Context *c = data;
   napi_delete_reference(env, c->keep);
+  free(c->stop_keys);
   free(c);
 }
 
@@ -431,6 +472,28 @@ static napi_value create(napi_env env, napi_callback_info info) {
     free(c);
     napi_throw_range_error(env, NULL, "text-loop: create's arrays do not fit its settings");
     return NULL;
+  }
+  /* Each slot's word as a short key, where it has 1 to 7 bytes. */
+  c->stop_keys = calloc(len[1] ? len[1] : 1, sizeof *c->stop_keys);
+  if (!c->stop_keys) {
+    free(c);
+    napi_throw_error(env, NULL, "text-loop: out of memory");
+    return NULL;
+  }
+  for (size_t slot = 0; slot < len[1]; slot++) {
+    int32_t id = c->stop_ids[slot];
+    if (id == 0) continue;
+    int32_t from = id > 0 && (size_t)id < len[3] ? c->word_start[id - 1] : -1, to = from >= 0 ? c->word_start[id] : -1;
+    if (from < 0 || to < from || (size_t)to > len[4]) {
+      free(c->stop_keys);
+      free(c);
+      napi_throw_range_error(env, NULL, "text-loop: a stop word's number or bytes are out of range");
+      return NULL;
+    }
+    if (to - from < 1 || to - from > 7) continue;
+    uint64_t word = 0;
+    for (int32_t k = from; k < to; k++) word |= (uint64_t)c->words[k] << ((k - from) << 3);
+    c->stop_keys[slot] = short_key(word, to - from);
   }
   napi_value keep;
   CHECK(napi_create_array_with_length(env, 13, &keep));
