@@ -9,6 +9,7 @@ import type { JsonTextReader } from '../../../runtime/codecs/json-text-record.js
 import { textLoopAddon, useTextLoop, type TextLoop } from '../../../runtime/native/text-loop.js';
 import { jsonTextReaderOf } from '../../../runtime/stages/spark/fused-text.js';
 import { textStages } from '../../../runtime/stages/spark/text.js';
+import { murmur3, SEED } from '../../../runtime/stages/spark/text-vectors.js';
 import { loadMails } from '../../../scripts/examples/spam-corpus.js';
 
 /**
@@ -151,6 +152,22 @@ describe('the C token loop ≡ the TypeScript loop', () => {
         const view = Buffer.concat([Buffer.from('xx'), bytes, Buffer.from('"yy')]).subarray(2, 2 + bytes.length);
         assert.deepStrictEqual(readWith(native, view, 6), readWith(js, bytes, 6), `view of ${json.slice(0, 40)}`);
       }
+    }
+  });
+
+  it('a token whose hash is a stop word\'s is still counted: the words are compared, not only the hashes', async () => {
+    // Found by a brute-force search over 7-letter strings (not kept): each has the 32-bit
+    // Murmur3 hash (Spark 3, seed 42) of a 7-letter stop word. The general HashingTF agrees.
+    const collisions = [['vmrrgda', 'himself'], ['ujxnkva', 'between']] as const;
+    for (const [token, word] of collisions) assert.equal(murmur3(Buffer.from(token), 7, SEED), murmur3(Buffer.from(word), 7, SEED), `${token} ~ ${word}`);
+    const [, build] = CHAINS[0]!;
+    const js = await readerOf(build, 'js');
+    const native = await readerOf(build, 'native');
+    for (const [token, word] of collisions) {
+      const bytes = Buffer.from(`{"t":"${word} ${token} ${token.toUpperCase()} ${word}"}`);
+      const expected = readWith(js, bytes, 6) as { vector: { indices: Int32Array } };
+      assert.equal(expected.vector.indices.length, 1, 'the token is counted at the index it shares with the stop word, which is dropped');
+      assert.deepStrictEqual(readWith(native, bytes, 6), expected);
     }
   });
 
