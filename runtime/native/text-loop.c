@@ -504,15 +504,24 @@ static napi_value create(napi_env env, napi_callback_info info) {
   return external;
 }
 
+/* A call's `want` arguments, the first a context from create: the context, or NULL with an exception pending. */
+static Context *context_call(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
+  size_t argc = want;
+  Context *c = NULL;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < want || napi_get_value_external(env, argv[0], (void **)&c) != napi_ok || !c) {
+    napi_throw_type_error(env, NULL, "text-loop: a call takes a context from create first, then its other arguments");
+    return NULL;
+  }
+  return c;
+}
+
 /* read(context, bytes: Uint8Array, at) → index past the closing quote, -1 (give up) or -2 (too many deferred tokens). */
 static napi_value read(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value argv[3];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  Context *c;
+  Context *c = context_call(env, info, 3, argv);
+  if (!c) return NULL;
   size_t n;
   int64_t at;
-  CHECK(napi_get_value_external(env, argv[0], (void **)&c));
   const uint8_t *bytes = typed_data(env, argv[1], &n, napi_uint8_array);
   CHECK(napi_get_value_int64(env, argv[2], &at));
   if (!bytes) {
@@ -527,12 +536,10 @@ static napi_value read(napi_env env, napi_callback_info info) {
 
 /* take(context, adds) → how many entries the row's vector has in outIndices / outValues; -1 (nothing read or cleared) when `adds` is beyond their room. */
 static napi_value take(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  Context *c;
+  Context *c = context_call(env, info, 2, argv);
+  if (!c) return NULL;
   int64_t adds;
-  CHECK(napi_get_value_external(env, argv[0], (void **)&c));
   CHECK(napi_get_value_int64(env, argv[1], &adds));
   int32_t m = adds < 0 || (uint64_t)adds > c->out_capacity ? -1 : take_row(c);
   napi_value result;
