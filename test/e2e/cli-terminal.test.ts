@@ -162,6 +162,18 @@ test('produce - reads JSON lines from standard input, and consume --json reads t
   for (const v of values) assert.equal(v.key, v.value.id);
 });
 
+test('topics create makes the named topics on the local broker, which has no CreateTopics (as README\'s training section runs it)', { timeout: 120_000 }, async () => {
+  const made = await runWithStdin(['topics', 'create', '-b', broker.bootstrap, '--input-topic', 'train-made', '--predictions-topic', 'predictions', '--errors-topic', 'errors'], '');
+  assert.equal(made.code, 0, made.stderr);
+  assert.match(made.stdout, /^created: train-made \(the broker has no CreateTopics: .*\); already there: predictions, errors\n$/);
+  const listed = await runWithStdin(['topics', '-b', broker.bootstrap], '');
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.ok(listed.stdout.split('\n').includes('train-made'), listed.stdout);
+  const again = await runWithStdin(['topics', 'create', '-b', broker.bootstrap, '--input-topic', 'train-made'], '');
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(again.stdout, 'created: (none); already there: train-made, predictions, errors\n');
+});
+
 function runWithStdin(args: string[], input: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] });
