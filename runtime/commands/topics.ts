@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
 import { createKafka } from '../kafka/client.js';
+import { askForTopics } from '../kafka/kafkajs-client.js';
 import { createLogger } from '../log.js';
 
 /** `mlstream topics [list|create]`. */
@@ -24,13 +25,7 @@ export async function topicsCommand(action: string, config: Config, partitions: 
           // A broker without CreateTopics (librdkafka's mock cluster, the local broker `bash init.sh`
           // runs) creates a topic when a client asks for it with auto-creation allowed, as `serve`
           // does for the topics packages name (kafka/runner.ts). Its default partition count then.
-          const probe = kafka.consumer({ groupId: `${config.groupId}-topic-probe`, allowAutoTopicCreation: true });
-          await probe.connect();
-          try {
-            await probe.subscribe({ topics: missing });
-          } finally {
-            await probe.disconnect();
-          }
+          await askForTopics(kafka, missing, config.groupId);
           const now = new Set(await admin.listTopics());
           if (missing.some((t) => !now.has(t))) throw e;
           how = ' (the broker has no CreateTopics: created by asking for them with auto-creation allowed, with the broker\'s default partition count)';

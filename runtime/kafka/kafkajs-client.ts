@@ -139,15 +139,21 @@ function kafkajsAdmin(kafka: Kafka, beforeConnect: () => Promise<void>): TopicAd
     createTopics: async (topics, partitions) => {
       await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: partitions })), waitForLeaders: true });
     },
-    // A consumer that subscribes and leaves without joining a group sends that metadata request.
-    autoCreate: async (topics, groupId) => {
-      const probe = kafka.consumer({ groupId: `${groupId}-topic-probe`, allowAutoTopicCreation: true });
-      await probe.connect();
-      try {
-        await probe.subscribe({ topics: [...topics] });
-      } finally {
-        await probe.disconnect();
-      }
-    },
+    autoCreate: (topics, groupId) => askForTopics(kafka, topics, groupId),
   };
+}
+
+/**
+ * Asks the broker for `topics` with auto-creation allowed, which makes them on a broker that
+ * has no CreateTopics (librdkafka's mock cluster, the local broker): a consumer that
+ * subscribes and leaves without joining a group sends that metadata request.
+ */
+export async function askForTopics(kafka: Kafka, topics: readonly string[], groupId: string): Promise<void> {
+  const probe = kafka.consumer({ groupId: `${groupId}-topic-probe`, allowAutoTopicCreation: true });
+  await probe.connect();
+  try {
+    await probe.subscribe({ topics: [...topics] });
+  } finally {
+    await probe.disconnect();
+  }
 }
