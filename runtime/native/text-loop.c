@@ -66,7 +66,7 @@ typedef struct {
   uint64_t *stop_keys;
   /* TermCounts' dense arrays. */
   int32_t *dense, *bits, *summary;
-  size_t bits_length, summary_length;
+  size_t summary_length;
   /* Out: [0] adds since the call began, [1] deferred tokens; deferred holds their [start, end) pairs. */
   int32_t *status, *deferred;
   int32_t deferred_capacity; /* pairs */
@@ -459,7 +459,6 @@ static napi_value create(napi_env env, napi_callback_info info) {
   c->mask = settings[5];
   c->empty_index = settings[6];
   c->binary = settings[7];
-  c->bits_length = len[6];
   c->summary_length = len[7];
   c->idf_length = len[10];
   c->out_capacity = len[11] < len[12] ? len[11] : len[12];
