@@ -14,6 +14,7 @@ export interface Config {
   /** Who encodes the records `serve` produces on kafkajs: mlstream's one-buffer encoder (kafkajs-records.ts) or kafkajs's own. */
   readonly kafkajsRecordEncoder: 'mlstream' | 'kafkajs';
   /** Who reads `serve`'s responses off plain-text sockets on kafkajs: mlstream's reader (kafkajs-frames.ts), each response into one buffer, or kafkajs's own. */
+  readonly kafkajsProduceEncoder: 'mlstream' | 'kafkajs';
   readonly kafkajsSocketReader: 'mlstream' | 'kafkajs';
   readonly textLoop: 'native' | 'js';
   readonly groupId: string;
@@ -83,6 +84,7 @@ export const CONFIG_ENTRIES = {
   clientId: { env: 'KAFKA_CLIENT_ID', flag: 'client-id', default: 'mlstream', help: 'Kafka client id' },
   kafkaClient: { env: 'KAFKA_CLIENT', flag: 'kafka-client', default: 'kafkajs', help: 'Kafka client of `serve`: kafkajs | librdkafka (@confluentinc/kafka-javascript built by scripts/kafka-native/build.sh)' },
   kafkajsRecordEncoder: { env: 'KAFKAJS_RECORD_ENCODER', flag: 'kafkajs-record-encoder', default: 'mlstream', help: 'who encodes the records `serve` produces on kafkajs: mlstream (the same bytes, one buffer per record) | kafkajs (its own encoder)' },
+  kafkajsProduceEncoder: { env: 'KAFKAJS_PRODUCE_ENCODER', flag: 'kafkajs-produce-encoder', default: 'mlstream', help: 'who writes the produce requests `serve` sends on kafkajs: mlstream (the same bytes, each request in one buffer, its messages grouped by partition in linear time) | kafkajs (its own)' },
   kafkajsSocketReader: { env: 'KAFKAJS_SOCKET_READER', flag: 'kafkajs-socket-reader', default: 'mlstream', help: 'who reads the responses `serve` gets on kafkajs: mlstream (each response read into one buffer of its size) | kafkajs (its own reader, which joins 64 KiB chunks)' },
   textLoop: { env: 'MLSTREAM_TEXT_LOOP', flag: 'text-loop', default: 'native', help: 'the token loop of fused text stages reading JSON records: native (C, compiled by npm run build; TypeScript where it is not built) | js (TypeScript)' },
   groupId: { env: 'KAFKA_GROUP_ID', flag: 'group-id', default: 'mlstream', help: 'consumer group id (instances with the same id share partitions)' },
@@ -185,6 +187,7 @@ export function loadConfig(flags: Partial<Record<ConfigKey, string>>, env: NodeJ
   }
   const kafkaClient = choice('kafkaClient', ['kafkajs', 'librdkafka']);
   const kafkajsRecordEncoder = choice('kafkajsRecordEncoder', ['mlstream', 'kafkajs']);
+  const kafkajsProduceEncoder = choice('kafkajsProduceEncoder', ['mlstream', 'kafkajs']);
   const kafkajsSocketReader = choice('kafkajsSocketReader', ['mlstream', 'kafkajs']);
   const textLoop = choice('textLoop', ['native', 'js']);
   const brokers = required('brokers').split(',').map((b) => b.trim()).filter(Boolean);
@@ -196,6 +199,7 @@ export function loadConfig(flags: Partial<Record<ConfigKey, string>>, env: NodeJ
     clientId: required('clientId'),
     kafkaClient,
     kafkajsRecordEncoder,
+    kafkajsProduceEncoder,
     kafkajsSocketReader,
     textLoop,
     groupId: required('groupId'),

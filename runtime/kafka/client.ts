@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { kafkajsClient } from './kafkajs-client.js';
 import { framedSocketFactory, installFrameReader } from './kafkajs-frames.js';
+import { installProducePath } from './kafkajs-produce.js';
 import { installRecordEncoder } from './kafkajs-records.js';
 import { librdkafkaClient } from './librdkafka-client.js';
 import { checkTlsHandshake } from './tls-check.js';
@@ -45,8 +46,8 @@ function levelOf(entry: LogEntry): 'error' | 'warn' | 'debug' {
 }
 
 /** A kafkajs client from the runtime config. */
-export function createKafka(config: ClientSettings, log: Logger, socketFactory?: KafkaConfig['socketFactory']): Kafka {
-  return new Kafka(kafkaConfig(config, log, socketFactory));
+export function createKafka(config: ClientSettings, log: Logger, socketFactory?: KafkaConfig['socketFactory'], KafkaClass: typeof Kafka = Kafka): Kafka {
+  return new KafkaClass(kafkaConfig(config, log, socketFactory));
 }
 
 /**
@@ -55,16 +56,23 @@ export function createKafka(config: ClientSettings, log: Logger, socketFactory?:
  * certificate the handshake refuses fails the client's first connect at once (checkTlsHandshake).
  */
 export async function createRunnerClient(
-  config: ClientSettings & Pick<Config, 'kafkaClient' | 'kafkajsRecordEncoder' | 'kafkajsSocketReader' | 'deliveryTimeoutMs'>,
+  config: ClientSettings & Pick<Config, 'kafkaClient' | 'kafkajsRecordEncoder' | 'kafkajsProduceEncoder' | 'kafkajsSocketReader' | 'deliveryTimeoutMs'>,
   log: Logger,
 ): Promise<KafkaClient> {
   if (config.kafkaClient === 'librdkafka') return librdkafkaClient(config, log);
   if (config.kafkajsRecordEncoder === 'mlstream' && !installRecordEncoder()) log.warn('kafkajs is not the 2.2 release mlstream\'s record encoder is written for; kafkajs encodes the records itself');
+  // After the record encoder, which drops the produce request modules from the cache (installProducePath's doc).
+  let KafkaClass = Kafka;
+  if (config.kafkajsProduceEncoder === 'mlstream') {
+    const fresh = installProducePath();
+    if (fresh) KafkaClass = fresh;
+    else log.warn('kafkajs is not the 2.2 release mlstream\'s produce request encoder is written for; kafkajs writes its produce requests itself');
+  }
   let socketFactory: KafkaConfig['socketFactory'];
   if (config.kafkajsSocketReader === 'mlstream') {
     if (installFrameReader()) socketFactory = framedSocketFactory();
     else log.warn('kafkajs is not the 2.2 release mlstream\'s socket reader is written for; kafkajs reads its responses itself');
   }
   // librdkafka reports a refused certificate within its first connect attempt; kafkajs would retry it.
-  return kafkajsClient(createKafka(config, log, socketFactory), () => checkTlsHandshake(config.brokers, config.ssl));
+  return kafkajsClient(createKafka(config, log, socketFactory, KafkaClass), () => checkTlsHandshake(config.brokers, config.ssl));
 }

@@ -61,24 +61,37 @@ function varintSize(n: number): number {
 const isInt32 = (v: unknown): v is number => typeof v === 'number' && (v | 0) === v;
 
 /**
- * The byte lengths of the record being encoded's header names and values, in order (name,
- * value, name, value, ...): measured once while sizing, read again while writing. Reused from
- * record to record (encoding is synchronous), so headers cost no allocation.
+ * Byte lengths measured while sizing, read back in the same order while writing: per record
+ * its body, key, value and header count, then each header's name and value. Reused from
+ * record to record and request to request (encoding is synchronous), so measuring costs no
+ * allocation; `measureRecord` appends, `writeRecord` reads from `tapeRead`.
  */
-let headerLengths = new Int32Array(16);
+let tape = new Int32Array(1024);
+let tapeLength = 0;
+let tapeRead = 0;
 
-/** Measures one header into headerLengths at `slot`; its bytes, or -1 when its value is not covered. */
-function measureHeader(slot: number, name: string, value: unknown): number {
+function tapePush(n: number): void {
+  if (tapeLength === tape.length) {
+    const grown = new Int32Array(tape.length * 2);
+    grown.set(tape);
+    tape = grown;
+  }
+  tape[tapeLength++] = n;
+}
+
+/** Empties the tape before a record or request is measured. */
+export function rewindTape(): void {
+  tapeLength = 0;
+  tapeRead = 0;
+}
+
+/** Measures one header onto the tape; its bytes, or -1 when its value is not covered. */
+function measureHeader(name: string, value: unknown): number {
   const valueLength = lengthOf(value, false);
   if (valueLength === undefined) return -1;
   const nameLength = Buffer.byteLength(name, 'utf8');
-  if (slot + 2 > headerLengths.length) {
-    const grown = new Int32Array(headerLengths.length * 2);
-    grown.set(headerLengths);
-    headerLengths = grown;
-  }
-  headerLengths[slot] = nameLength;
-  headerLengths[slot + 1] = valueLength;
+  tapePush(nameLength);
+  tapePush(valueLength);
   return varintSize(nameLength) + nameLength + varintSize(valueLength) + valueLength;
 }
 
@@ -92,69 +105,103 @@ function writeVarint(out: Buffer, at: number, n: number): number {
   return at;
 }
 
+/** Strings up to this many bytes, when ASCII, are written here rather than by a call into Node. */
+const SHORT_ASCII = 48;
+
 /** Length-prefixed bytes: a varint length (-1 for null), then the UTF-8 of a string or a Buffer's bytes. */
 function writeBytes(out: Buffer, at: number, v: string | Buffer | null | undefined, length: number): number {
   at = writeVarint(out, at, length);
   if (length <= 0) return at;
-  if (typeof v === 'string') out.write(v, at, length, 'utf8');
-  else v!.copy(out, at);
+  if (typeof v === 'string') {
+    // A short ASCII string (its UTF-8 length equals its length only then) is copied here: a
+    // call into Node's UTF-8 writer costs more than the loop for the headers' few bytes.
+    if (length === v.length && length <= SHORT_ASCII) for (let i = 0; i < length; i++) out[at + i] = v.charCodeAt(i);
+    else out.write(v, at, length, 'utf8');
+  } else v!.copy(out, at);
   return at + length;
 }
 
-function writeHeader(out: Buffer, at: number, slot: number, name: string, value: string | Buffer): number {
-  at = writeBytes(out, at, name, headerLengths[slot]!);
-  return writeBytes(out, at, value, headerLengths[slot + 1]!);
-}
-
 /**
- * The record's bytes, or undefined when it holds something this encoder leaves to kafkajs.
- * Header order is kafkajs's: the object's keys in order, an array value as one header per
- * element. Sized in one pass and written in a second, with nothing allocated but the output
- * (and the key array of the headers).
+ * Sizes one record (Kafka's message format v2) onto the tape: its whole length with the
+ * length's own varint, or -1 when it holds something this encoder leaves to kafkajs — a key,
+ * value or header value that is not a string, Buffer or (key and value only) null, or a delta
+ * outside 32 bits. Header order is kafkajs's: the object's keys in order, an array value as
+ * one header per element.
  */
-export function encodeRecord(record: RecordInput): EncodedRecord | undefined {
-  const offsetDelta = record.offsetDelta ?? 0;
-  const timestampDelta = record.timestampDelta ?? 0;
-  if (!isInt32(offsetDelta) || !isInt32(timestampDelta)) return undefined;
-  const { key, value } = record;
+export function measureRecord(key: unknown, value: unknown, headers: unknown, offsetDelta: unknown, timestampDelta: unknown): number {
+  if (!isInt32(offsetDelta) || !isInt32(timestampDelta)) return -1;
   const keyLength = lengthOf(key, true);
   const valueLength = lengthOf(value, true);
-  if (keyLength === undefined || valueLength === undefined) return undefined;
-  const headers = (record.headers ?? {}) as Record<string, unknown>;
-  if (typeof headers !== 'object' || headers === null) return undefined;
-  const names = Object.keys(headers);
+  if (keyLength === undefined || valueLength === undefined) return -1;
+  // kafkajs defaults only a missing headers object (and throws on null).
+  const fields = (headers === undefined ? {} : headers) as Record<string, unknown>;
+  if (typeof fields !== 'object' || fields === null) return -1;
+  const bodyAt = tapeLength;
+  tapePush(0);
+  tapePush(keyLength);
+  tapePush(valueLength);
+  tapePush(0);
   let count = 0;
   let headerBytes = 0;
-  for (const name of names) {
-    const v = headers[name];
-    const list = Array.isArray(v) ? (v as unknown[]) : undefined;
-    for (let k = 0, n = list ? list.length : 1; k < n; k++) {
-      const size = measureHeader(2 * count, name, list ? list[k] : v);
-      if (size < 0) return undefined;
+  for (const name in fields) {
+    if (!Object.hasOwn(fields, name)) continue;
+    const v = fields[name];
+    if (Array.isArray(v)) {
+      for (let k = 0; k < v.length; k++, count++) {
+        const size = measureHeader(name, v[k]);
+        if (size < 0) return -1;
+        headerBytes += size;
+      }
+    } else {
+      const size = measureHeader(name, v);
+      if (size < 0) return -1;
       headerBytes += size;
       count++;
     }
   }
   const body =
     1 + varintSize(timestampDelta) + varintSize(offsetDelta) + varintSize(keyLength) + Math.max(0, keyLength) + varintSize(valueLength) + Math.max(0, valueLength) + varintSize(count) + headerBytes;
+  tape[bodyAt] = body;
+  tape[bodyAt + 3] = count;
+  return varintSize(body) + body;
+}
 
-  // Every byte is written below, so the pooled, unfilled buffer leaks nothing; were the sizes
-  // ever to disagree with the writes, kafkajs's own encoder takes the record instead.
-  const out = Buffer.allocUnsafe(varintSize(body) + body);
-  let at = writeVarint(out, 0, body);
+/** Writes the record `measureRecord` sized last-but-not-yet-written (the same arguments, in the same order) at `at`; the index past it. */
+export function writeRecord(out: Buffer, at: number, key: unknown, value: unknown, headers: unknown, offsetDelta: number, timestampDelta: number): number {
+  at = writeVarint(out, at, tape[tapeRead++]!);
   out[at++] = 0; // attributes: none are defined for a record
   at = writeVarint(out, at, timestampDelta);
   at = writeVarint(out, at, offsetDelta);
-  at = writeBytes(out, at, key as string | Buffer | null | undefined, keyLength);
-  at = writeBytes(out, at, value as string | Buffer | null | undefined, valueLength);
-  at = writeVarint(out, at, count);
-  let slot = 0;
-  for (const name of names) {
-    const v = headers[name];
+  at = writeBytes(out, at, key as string | Buffer | null | undefined, tape[tapeRead++]!);
+  at = writeBytes(out, at, value as string | Buffer | null | undefined, tape[tapeRead++]!);
+  at = writeVarint(out, at, tape[tapeRead++]!);
+  const fields = (headers ?? {}) as Record<string, unknown>;
+  for (const name in fields) {
+    if (!Object.hasOwn(fields, name)) continue;
+    const v = fields[name];
     const list = Array.isArray(v) ? (v as unknown[]) : undefined;
-    for (let k = 0, n = list ? list.length : 1; k < n; k++, slot += 2) at = writeHeader(out, at, slot, name, (list ? list[k] : v) as string | Buffer);
+    for (let k = 0, n = list ? list.length : 1; k < n; k++) {
+      at = writeBytes(out, at, name, tape[tapeRead++]!);
+      at = writeBytes(out, at, (list ? list[k] : v) as string | Buffer, tape[tapeRead++]!);
+    }
   }
-  if (at !== out.length) return undefined;
+  return at;
+}
+
+/**
+ * The record's bytes, or undefined when it holds something this encoder leaves to kafkajs.
+ * Sized in one pass and written in a second, with nothing allocated but the output.
+ */
+export function encodeRecord(record: RecordInput): EncodedRecord | undefined {
+  const offsetDelta = record.offsetDelta ?? 0;
+  const timestampDelta = record.timestampDelta ?? 0;
+  rewindTape();
+  const size = measureRecord(record.key, record.value, record.headers, offsetDelta, timestampDelta);
+  if (size < 0) return undefined;
+  // Every byte is written below, so the pooled, unfilled buffer leaks nothing; were the sizes
+  // ever to disagree with the writes, kafkajs's own encoder takes the record instead.
+  const out = Buffer.allocUnsafe(size);
+  if (writeRecord(out, 0, record.key, record.value, record.headers, offsetDelta as number, timestampDelta as number) !== size) return undefined;
   return { buf: out, buffer: out };
 }
 

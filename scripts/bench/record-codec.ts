@@ -1,14 +1,17 @@
 /**
  * `npx tsx scripts/bench/record-codec.ts`: CPU per record of kafkajs's record encoder against
  * mlstream's (runtime/kafka/kafkajs-records.ts) for an mlstream output (three headers) and a
- * bare record, of kafkajs's record decoder, and of kafkajs's grouping of a produce request's
+ * bare record, of kafkajs's record decoder, of kafkajs's grouping of a produce request's
  * records by partition with its DefaultPartitioner against mlstream's (runtime/kafka/partitioner.ts),
- * in this process. The figures quoted in docs/performance.md ("kafkajs's record encoder",
- * "kafkajs's partitioner") come from this command.
+ * and of a slice's whole produce request, kafkajs's (with mlstream's record encoder) against
+ * mlstream's (runtime/kafka/kafkajs-produce.ts), grouping included, in this process. The
+ * figures quoted in docs/performance.md ("kafkajs's record encoder", "kafkajs's partitioner",
+ * "kafkajs's produce request") come from this command.
  */
 import { createRequire } from 'node:module';
 import { Partitioners, type ICustomPartitioner, type Message, type PartitionMetadata } from 'kafkajs';
-import { encodeRecord, type RecordInput } from '../../runtime/kafka/kafkajs-records.js';
+import { encodeProduceRequest, groupMessagesPerPartition as linearGrouping, type LongClass, type ProduceArgs } from '../../runtime/kafka/kafkajs-produce.js';
+import { encodeRecord, installRecordEncoder, type RecordInput } from '../../runtime/kafka/kafkajs-records.js';
 import { KeyHashPartitioner } from '../../runtime/kafka/partitioner.js';
 
 const require = createRequire(import.meta.url);
@@ -56,5 +59,30 @@ for (const [what, make] of [
   const partitioner = make();
   rows.push([what, usPerCall((i) => i % 250 === 0 && groupMessagesPerPartition({ topic: 'predictions', partitionMetadata, messages: slice, partitioner }))]);
 }
+
+// The same slice's outputs as one produce request to one partition: kafkajs's produce request v3
+// (which v4–v7 reuse) as the runtime ran it before, with mlstream's record encoder in place,
+// against the request in one buffer; each after its grouping (kafkajs's, mlstream's), per record.
+installRecordEncoder();
+const requestV3 = require('kafkajs/src/protocol/requests/produce/v3/request.js') as (a: ProduceArgs) => { encode(): Promise<unknown> };
+const Long = require('kafkajs/src/utils/long.js') as LongClass;
+const oneP = [partitionMetadata[0]!];
+const partitioner = KeyHashPartitioner();
+async function usPerRecordAsync(run: () => Promise<unknown> | unknown): Promise<number> {
+  const requests = ROUNDS / 250;
+  for (let i = 0; i < requests / 10; i++) await run();
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < requests; i++) await run();
+  return Number(process.hrtime.bigint() - started) / requests / 250 / 1000;
+}
+const request = (grouped: Record<string, Message[]>): ProduceArgs => ({ acks: -1, timeout: 30000, topicData: [{ topic: 'predictions', partitions: [{ partition: 0, messages: grouped['0']! }] }] });
+rows.push([
+  'kafkajs produce request, 250 records',
+  await usPerRecordAsync(() => requestV3(request(groupMessagesPerPartition({ topic: 'predictions', partitionMetadata: oneP, messages: slice, partitioner }) as Record<string, Message[]>)).encode()),
+]);
+rows.push([
+  'mlstream produce request, 250 records',
+  await usPerRecordAsync(() => encodeProduceRequest(request(linearGrouping({ topic: 'predictions', partitionMetadata: oneP, messages: slice, partitioner: partitioner as never }) as Record<string, Message[]>), Date.now(), Long)),
+]);
 
 for (const [what, us] of rows) process.stdout.write(`${what.padEnd(44)} ${us.toFixed(2)} µs/record\n`);
