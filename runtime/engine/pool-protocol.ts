@@ -37,8 +37,8 @@ export interface PackedMessages {
   readonly partitions: number[];
   readonly offsets: string[];
   readonly timestamps: (string | undefined)[];
-  /** Every value, one after another; `starts[i]`..`starts[i] + lengths[i]`; a length of -1 is a null value. */
-  readonly bytes: ArrayBuffer;
+  /** Every value at `starts[i]`..`starts[i] + lengths[i]` (a length of -1 is a null value): packed one after another into a buffer transferred, or where they are in shared memory. */
+  readonly bytes: ArrayBuffer | SharedArrayBuffer;
   readonly starts: Int32Array;
   readonly lengths: Int32Array;
 }
@@ -96,6 +96,45 @@ export type FromWorker =
  * (`npx tsx scripts/bench/engine-micro.ts`).
  */
 export function pack(messages: readonly InputMessage[], spare?: (bytes: number) => ArrayBuffer | undefined): { packed: PackedMessages; transfer: ArrayBuffer[] } {
+  return packShared(messages) ?? packCopy(messages, spare);
+}
+
+/**
+ * The group without a copy, when every value is a view into one SharedArrayBuffer: kafkajs's
+ * fetch responses are read into shared memory (kafkajs-frames.ts), and a group is one
+ * partition's records from one response. Both threads then read the same bytes; nothing writes
+ * them after the response is read. Undefined when the values are elsewhere (librdkafka's
+ * client, a small response, tests), which `packCopy` takes.
+ */
+function packShared(messages: readonly InputMessage[]): { packed: PackedMessages; transfer: ArrayBuffer[] } | undefined {
+  const n = messages.length;
+  let shared: SharedArrayBuffer | undefined;
+  for (let i = 0; i < n; i++) {
+    const v = messages[i]!.value;
+    if (v === null) continue;
+    if (!(v.buffer instanceof SharedArrayBuffer) || (shared !== undefined && v.buffer !== shared)) return undefined;
+    shared = v.buffer;
+  }
+  if (shared === undefined) return undefined;
+  const starts = new Int32Array(n);
+  const lengths = new Int32Array(n);
+  const topics: string[] = new Array<string>(n);
+  const partitions: number[] = new Array<number>(n);
+  const offsets: string[] = new Array<string>(n);
+  const timestamps: (string | undefined)[] = new Array<string | undefined>(n);
+  for (let i = 0; i < n; i++) {
+    const m = messages[i]!;
+    starts[i] = m.value === null ? 0 : m.value.byteOffset;
+    lengths[i] = m.value === null ? -1 : m.value.length;
+    topics[i] = m.topic;
+    partitions[i] = m.partition;
+    offsets[i] = m.offset;
+    timestamps[i] = m.timestamp;
+  }
+  return { packed: { topics, partitions, offsets, timestamps, bytes: shared, starts, lengths }, transfer: [] };
+}
+
+function packCopy(messages: readonly InputMessage[], spare?: (bytes: number) => ArrayBuffer | undefined): { packed: PackedMessages; transfer: ArrayBuffer[] } {
   const n = messages.length;
   const starts = new Int32Array(n);
   const lengths = new Int32Array(n);

@@ -84,8 +84,9 @@ async function run(m: Extract<ToWorker, { type: 'run' }>): Promise<void> {
     // the run returns or keeps is a view of the pack buffer, which goes back for reuse.
     // Transferring it detaches it here, so a view kept by mistake would read nothing rather
     // than the next group's bytes.
-    const spare = m.messages.bytes;
-    send({ type: 'done', id: m.id, run: toWire(done, m.wantRecords, performance.now() - started), spare }, [spare]);
+    // Shared memory (a fetch response both threads read) is not the main thread's to reuse.
+    const spare = m.messages.bytes instanceof ArrayBuffer ? m.messages.bytes : undefined;
+    send({ type: 'done', id: m.id, run: toWire(done, m.wantRecords, performance.now() - started), spare }, spare ? [spare] : []);
   } catch (e) {
     send({ type: 'failed', id: m.id, reason: (e as Error).message });
   }

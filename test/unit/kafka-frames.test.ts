@@ -95,12 +95,15 @@ test('through kafkajs and the local broker: fetches of megabytes arrive whole an
     await consumer.subscribe({ topics: ['frames'], fromBeginning: true });
     const seen = new Map<string, { value: Buffer; n: string }>();
     let largest = 0;
+    let unshared = 0;
     await new Promise<void>((resolve, reject) => {
       consumer
         .run({
           eachBatch: async ({ batch }) => {
             largest = Math.max(largest, batch.messages.reduce((s, m) => s + (m.value?.length ?? 0), 0));
             for (const m of batch.messages) seen.set(String(m.key), { value: Buffer.from(m.value!), n: String(m.headers?.n) });
+            // Responses of 64 KiB and more are read into shared memory, which the worker pool reads without a copy.
+            if (batch.messages.some((m) => !(m.value?.buffer instanceof SharedArrayBuffer))) unshared++;
             if (seen.size === sent.length) resolve();
           },
         })
@@ -113,6 +116,7 @@ test('through kafkajs and the local broker: fetches of megabytes arrive whole an
       assert.ok(got.value.equals(m.value), `record ${m.key}'s value differs`);
       assert.equal(got.n, String(i));
     }
+    assert.equal(unshared, 0, 'every batch of megabytes was read into shared memory');
     assert.ok(largest > 256 * 1024, `the batches were too small to need many reads (largest ${largest} bytes)`);
     // Every response of the consumer and producer went through the reader, not kafkajs's joining path.
     assert.ok(framesTakenWhole.count - before > 10, `only ${framesTakenWhole.count - before} responses were taken whole`);

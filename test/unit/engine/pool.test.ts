@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import type { InputMessage } from '../../../runtime/engine/messages.js';
 import { planFor, type PlanRun } from '../../../runtime/engine/plan.js';
 import { WorkerPool } from '../../../runtime/engine/pool.js';
+import { pack, unpack } from '../../../runtime/engine/pool-protocol.js';
 import { loadPackage, type ModelVersion } from '../../../runtime/packages/package.js';
 import { builtinRegistry } from '../../../runtime/stages/index.js';
 import { threadCpuSeconds } from '../../../scripts/bench/child.js';
@@ -111,6 +112,44 @@ test('pack buffers come back from the worker and are filled again: each share st
   }
   // One buffer went round for the first three shares and the fifth; the large share needed a second.
   assert.equal(pool.sparesKept, 2);
+});
+
+test('values in shared memory (kafkajs fetch responses) go to the worker uncopied; values in two buffers are packed as before; the answers are the same', { timeout: 120_000 }, async () => {
+  const { model, pool } = await loadedPool('spam-text', { wantRecords: true, offloadMinUsPerRecord: 0 });
+  const plan = planFor(model);
+  const { messages, positions } = slice();
+  /** The slice's values moved into shared memory: one SharedArrayBuffer, or each value into one of two by parity. */
+  const intoShared = (split: boolean): InputMessage[] => {
+    const memories = [Buffer.from(new SharedArrayBuffer(16_384)), Buffer.from(new SharedArrayBuffer(16_384))];
+    const at = [100, 100];
+    return messages.map((m, i) => {
+      if (m.value === null) return m;
+      const which = split ? i % 2 : 0;
+      const view = memories[which]!.subarray(at[which], at[which]! + m.value.length);
+      m.value.copy(view);
+      at[which]! += m.value.length + 7;
+      return { ...m, value: view };
+    });
+  };
+  const one = intoShared(false);
+  const packed = pack(one);
+  assert.equal(packed.packed.bytes, one[0]!.value!.buffer, 'the values\' own shared memory is what goes to the worker');
+  assert.deepEqual(packed.transfer, []);
+  assert.deepEqual(unpack(packed.packed).map((m) => m.value && String(m.value)), messages.map((m) => m.value && String(m.value)));
+  const two = intoShared(true);
+  assert.ok(pack(two).packed.bytes instanceof ArrayBuffer, 'values in two shared buffers are copied into one');
+  assert.ok(pack(messages).packed.bytes instanceof ArrayBuffer);
+
+  const here = await plan.run(messages, positions, topics, limits);
+  await pool.run(plan, messages, positions, topics, limits); // on the main thread: it teaches the pool the cost
+  const sparesBefore = pool.sparesKept;
+  for (const [n, share] of [one, two, one].entries()) {
+    const there = await pool.run(plan, share, positions, topics, limits);
+    assert.equal(pool.runs.workers, n + 1);
+    assert.deepEqual(comparable(there), comparable(here), `share ${n}`);
+  }
+  // Only the copied share's buffer came back to be reused; shared memory is not handed back.
+  assert.equal(pool.sparesKept, sparesBefore + 1);
 });
 
 test('a version cheaper per record than the threshold stays on the main thread', { timeout: 120_000 }, async () => {
