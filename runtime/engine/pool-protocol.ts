@@ -99,6 +99,26 @@ export function pack(messages: readonly InputMessage[], spare?: (bytes: number) 
   return packShared(messages) ?? packCopy(messages, spare);
 }
 
+/** Where each value lies in the bytes sent: `starts`, `lengths` (-1: null), filled by the caller. */
+type Ranges = { readonly starts: Int32Array; readonly lengths: Int32Array };
+
+/** The group's fields other than its values, which both ways of packing send alike. */
+function packed(messages: readonly InputMessage[], bytes: ArrayBuffer | SharedArrayBuffer, { starts, lengths }: Ranges): PackedMessages {
+  const n = messages.length;
+  const topics: string[] = new Array<string>(n);
+  const partitions: number[] = new Array<number>(n);
+  const offsets: string[] = new Array<string>(n);
+  const timestamps: (string | undefined)[] = new Array<string | undefined>(n);
+  for (let i = 0; i < n; i++) {
+    const m = messages[i]!;
+    topics[i] = m.topic;
+    partitions[i] = m.partition;
+    offsets[i] = m.offset;
+    timestamps[i] = m.timestamp;
+  }
+  return { topics, partitions, offsets, timestamps, bytes, starts, lengths };
+}
+
 /**
  * The group without a copy, when every value is a view into one SharedArrayBuffer: kafkajs's
  * fetch responses are read into shared memory (kafkajs-frames.ts), and a group is one
@@ -116,51 +136,33 @@ function packShared(messages: readonly InputMessage[]): { packed: PackedMessages
     shared = v.buffer;
   }
   if (shared === undefined) return undefined;
-  const starts = new Int32Array(n);
-  const lengths = new Int32Array(n);
-  const topics: string[] = new Array<string>(n);
-  const partitions: number[] = new Array<number>(n);
-  const offsets: string[] = new Array<string>(n);
-  const timestamps: (string | undefined)[] = new Array<string | undefined>(n);
+  const ranges = { starts: new Int32Array(n), lengths: new Int32Array(n) };
   for (let i = 0; i < n; i++) {
-    const m = messages[i]!;
-    starts[i] = m.value === null ? 0 : m.value.byteOffset;
-    lengths[i] = m.value === null ? -1 : m.value.length;
-    topics[i] = m.topic;
-    partitions[i] = m.partition;
-    offsets[i] = m.offset;
-    timestamps[i] = m.timestamp;
+    const v = messages[i]!.value;
+    ranges.starts[i] = v === null ? 0 : v.byteOffset;
+    ranges.lengths[i] = v === null ? -1 : v.length;
   }
-  return { packed: { topics, partitions, offsets, timestamps, bytes: shared, starts, lengths }, transfer: [] };
+  return { packed: packed(messages, shared, ranges), transfer: [] };
 }
 
 function packCopy(messages: readonly InputMessage[], spare?: (bytes: number) => ArrayBuffer | undefined): { packed: PackedMessages; transfer: ArrayBuffer[] } {
   const n = messages.length;
-  const starts = new Int32Array(n);
-  const lengths = new Int32Array(n);
+  const ranges = { starts: new Int32Array(n), lengths: new Int32Array(n) };
   let total = 0;
   for (let i = 0; i < n; i++) {
     const v = messages[i]!.value;
-    starts[i] = total;
-    lengths[i] = v === null ? -1 : v.length;
+    ranges.starts[i] = total;
+    ranges.lengths[i] = v === null ? -1 : v.length;
     total += v === null ? 0 : v.length;
   }
   // Not zero-filled: every byte a value's range covers is written below, and nothing reads past them.
   const bytes = spare?.(total) ?? Buffer.allocUnsafeSlow(Math.ceil((total * 1.25) / SPARE_ROUNDING) * SPARE_ROUNDING || SPARE_ROUNDING).buffer;
   const into = new Uint8Array(bytes);
-  const topics: string[] = new Array<string>(n);
-  const partitions: number[] = new Array<number>(n);
-  const offsets: string[] = new Array<string>(n);
-  const timestamps: (string | undefined)[] = new Array<string | undefined>(n);
   for (let i = 0; i < n; i++) {
-    const m = messages[i]!;
-    if (m.value !== null) into.set(m.value, starts[i]);
-    topics[i] = m.topic;
-    partitions[i] = m.partition;
-    offsets[i] = m.offset;
-    timestamps[i] = m.timestamp;
+    const v = messages[i]!.value;
+    if (v !== null) into.set(v, ranges.starts[i]);
   }
-  return { packed: { topics, partitions, offsets, timestamps, bytes, starts, lengths }, transfer: [bytes] };
+  return { packed: packed(messages, bytes, ranges), transfer: [bytes] };
 }
 
 export function unpack(p: PackedMessages): InputMessage[] {
