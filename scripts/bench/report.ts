@@ -112,7 +112,13 @@ function targetLines(d: ReportData): string[] {
   const sparkPerS = spark?.steadyPerS ?? NaN;
   const python = row('sklearn')?.steadyPerS ?? NaN;
   const iris = row('iris')?.steadyPerS ?? NaN;
-  const irisFast = row('iris-librdkafka')?.steadyPerS ?? NaN;
+  // "With the faster client": whichever of the two iris rows ran faster in this run.
+  const irisRows = [
+    { client: 'kafkajs', r: row('iris') },
+    { client: 'librdkafka', r: row('iris-librdkafka') },
+  ].filter((c): c is { client: string; r: RowResult } => c.r !== undefined);
+  const faster = irisRows.sort((a, b) => b.r.steadyPerS - a.r.steadyPerS)[0];
+  const irisFast = faster?.r.steadyPerS ?? NaN;
   const lat = d.latency.find((o) => o.ok && o.result.system.key === 'spark' && o.result.offered === TARGETS.p99AtLoad);
   const p99 = lat?.ok ? lat.result.p99 : NaN;
   const pipeLat = d.latency.find((o) => o.ok && o.result.system.key === 'plain' && o.result.offered === TARGETS.p99AtLoad);
@@ -124,6 +130,14 @@ function targetLines(d: ReportData): string[] {
   const rdCeiling = Number.isFinite(rdBound)
     ? `; the bare librdkafka pipe (no model) costs ${f0(rdPipe!.machineUsPerRecord)} µs of machine CPU per record (its process, the broker, the kernel), so ${d.env.cores} cores fully busy would carry at most ${f0(rdBound)} records/s of it`
     : '';
+  // Where the faster client's row stood against the machine: its machine CPU per record, what 2 cores could carry at that cost, how busy the row kept them.
+  const fasterBound = faster && Number.isFinite(faster.r.machineUsPerRecord) ? (d.env.cores * 1e6) / faster.r.machineUsPerRecord : NaN;
+  const fasterCeiling =
+    faster?.client === 'librdkafka'
+      ? rdCeiling
+      : faster && Number.isFinite(fasterBound)
+        ? `; its row cost ${f0(faster.r.machineUsPerRecord)} µs of machine CPU per record (its process, the broker, the kernel), which ${d.env.cores} cores fully busy would carry ${f0(fasterBound)} times a second, and kept the machine ${pct(faster.r.machineBusyShare)} busy: ${faster.r.machineBusyShare < 0.9 ? 'bound by waiting on the broker (each slice produced, acknowledged and committed before the partition\'s next), not by the machine\'s CPU' : 'bound by the machine\'s CPU'}${Number.isFinite(rdBound) ? `; the bare librdkafka pipe's machine CPU caps that client at ${f0(rdBound)} records/s` : ''}`
+        : '';
   const pipeRss = row('plain') ? `; the bare kafkajs pipe (no model, no worker): ${f0(row('plain')!.peakRssMiB)} MiB` : '';
   const share = sparkPerS / pipe;
   const irisShare = iris / pipe;
@@ -143,7 +157,7 @@ function targetLines(d: ReportData): string[] {
     `| mlstream + spam-text ≥ ${pct(TARGETS.throughputShare)} of the kafkajs pipe | ${pct(share)} (${f0(sparkPerS)} of ${f0(pipe)} records/s) | ${status(share, share >= TARGETS.throughputShare, shareOfPipe(sparkPerS, TARGETS.throughputShare))} |`,
     `| mlstream + spam-text ≥ ${TARGETS.pythonFactor}× the batched Python + scikit-learn consumer | ${f1(factor)}× (${f0(sparkPerS)} vs ${f0(python)} records/s) | ${status(factor, factor >= TARGETS.pythonFactor, `it would need ${f1(TARGETS.pythonFactor / factor)}× its throughput`)} |`,
     `| mlstream + iris tree ≥ ${pct(TARGETS.irisShare)} of the kafkajs pipe | ${pct(irisShare)} (${f0(iris)} of ${f0(pipe)} records/s) | ${status(irisShare, irisShare >= TARGETS.irisShare, shareOfPipe(iris, TARGETS.irisShare))} |`,
-    `| mlstream + iris tree with the librdkafka client ≥ ${f0(TARGETS.irisFastClientPerS)} records/s | ${f0(irisFast)} records/s (${pct(irisFast / pipe)} of the kafkajs pipe) | ${status(irisFast, irisFast >= TARGETS.irisFastClientPerS, `by ${f0(TARGETS.irisFastClientPerS - irisFast)} records/s; the kafkajs pipe itself reaches ${f0(pipe)} on this broker${rdCeiling}`)} |`,
+    `| mlstream + iris tree with the faster client${faster ? ` (${faster.client} in this run)` : ''} ≥ ${f0(TARGETS.irisFastClientPerS)} records/s | ${f0(irisFast)} records/s (${pct(irisFast / pipe)} of the kafkajs pipe) | ${status(irisFast, irisFast >= TARGETS.irisFastClientPerS, `by ${f0(TARGETS.irisFastClientPerS - irisFast)} records/s; the kafkajs pipe itself reaches ${f0(pipe)} on this broker${fasterCeiling}`)} |`,
     `| first output ≤ ${TARGETS.firstOutputS} s after the process starts (spam-text) | ${first.toFixed(2)} s | ${status(first, first <= TARGETS.firstOutputS, `by ${(first - TARGETS.firstOutputS).toFixed(2)} s`)} |`,
     `| p99 ≤ ${TARGETS.p99Ms} ms at ${f0(TARGETS.p99AtLoad)} records/s (spam-text) | ${f1(p99)} ms | ${status(p99, p99 <= TARGETS.p99Ms, `by ${f1(p99 - TARGETS.p99Ms)} ms (${f1(p99 / TARGETS.p99Ms)}× the target)${writtenP99}${pipeP99}`)} |`,
     `| peak RSS ≤ ${TARGETS.rssMB} MB (${f1(rssTargetMiB)} MiB; spam-text) | ${f0(rss)} MiB | ${status(rss, rss <= rssTargetMiB, `by ${f0(rss - rssTargetMiB)} MiB${pipeRss}`)} |`,
