@@ -100,8 +100,8 @@ export function encodeProduceRequest(args: ProduceArgs, now: number, Long: LongC
   rewindTape();
   const txLength = transactionalId === null ? 0 : Buffer.byteLength(transactionalId, 'utf8');
   let size = 2 + txLength + 2 + 4 + 4;
-  // Per partition: its records' bytes, then its first timestamp (for the deltas), then the two timestamps kafkajs writes.
-  const batches: unknown[] = [];
+  // Per partition, in order: its records' bytes and the two timestamps kafkajs writes (the first is also the deltas' base).
+  const batches: Array<{ records: number; first: unknown; max: unknown }> = [];
   for (const { topic, partitions } of topicData) {
     if (typeof topic !== 'string' || !Array.isArray(partitions)) return undefined;
     size += 2 + Buffer.byteLength(topic, 'utf8') + 4;
@@ -116,7 +116,7 @@ export function encodeProduceRequest(args: ProduceArgs, now: number, Long: LongC
         if (n < 0) return undefined;
         records += n;
       }
-      batches.push(records, first, max);
+      batches.push({ records, first, max });
       size += 4 + RECORD_SET_HEAD + records;
     }
   }
@@ -134,9 +134,7 @@ export function encodeProduceRequest(args: ProduceArgs, now: number, Long: LongC
     at += out.write(topic as string, at, topicLength, 'utf8');
     at = out.writeInt32BE(partitions.length, at);
     for (const { partition, firstSequence = 0, messages } of partitions) {
-      const records = batches[b++] as number;
-      const first = batches[b++];
-      const max = batches[b++];
+      const { records, first, max } = batches[b++]!;
       const batchLength = RECORD_SET_HEAD - 16 + records;
       at = out.writeInt32BE(partition as number, at);
       at = out.writeInt32BE(12 + batchLength, at);

@@ -146,17 +146,11 @@ export function measureRecord(key: unknown, value: unknown, headers: unknown, of
   for (const name in fields) {
     if (!Object.hasOwn(fields, name)) continue;
     const v = fields[name];
-    if (Array.isArray(v)) {
-      for (let k = 0; k < v.length; k++, count++) {
-        const size = measureHeader(name, v[k]);
-        if (size < 0) return -1;
-        headerBytes += size;
-      }
-    } else {
-      const size = measureHeader(name, v);
+    const list = Array.isArray(v) ? (v as unknown[]) : undefined;
+    for (let k = 0, n = list ? list.length : 1; k < n; k++, count++) {
+      const size = measureHeader(name, list ? list[k] : v);
       if (size < 0) return -1;
       headerBytes += size;
-      count++;
     }
   }
   const body =
