@@ -66,7 +66,10 @@ test('the built package-schema validators (Ajv standalone code) give the source 
   const source = await import('../../runtime/packages/schema-validators.js');
   const built = (await import(pathToFileURL(join(repoRoot, 'dist/runtime/packages/schema-validators.js')).href)) as typeof source;
   assert.ok(!('packageSchemas' in built), 'dist/ holds the generated module, not the compiled source');
-  const packages = readdirSync(join(repoRoot, 'model-packages'));
+  // Folders holding a config.json at their top: the shipped packages, and any flat package a user added
+  // (a versioned one, as `mlstream train -m model-packages` writes, keeps its config.json per version).
+  const packages = readdirSync(join(repoRoot, 'model-packages')).filter((p) => existsSync(join(repoRoot, 'model-packages', p, 'config.json')));
+  assert.ok(['iris-onnx', 'spam-text', 'spam-text-onnx'].every((p) => packages.includes(p)), packages.join(' '));
   const configs = packages.map((p) => readJson(join(repoRoot, 'model-packages', p, 'config.json')));
   const serving = [{ input_topic: 'in', output_topics: { predictions: 'p', errors: 'e' }, version_policy: { pin: 2 }, rollout: { canary: { version: 3, percent: 10 }, shadow: { version: 4, topic: 'shadow' } } }];
   const metadata = packages.filter((p) => existsSync(join(repoRoot, 'model-packages', p, 'metadata/part-00000'))).map((p) => readJson(join(repoRoot, 'model-packages', p, 'metadata/part-00000')));
