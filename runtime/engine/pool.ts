@@ -18,8 +18,10 @@ export interface PoolOptions {
   /** Whether runs send their predictions back as data (a sink or the dashboard reads them). */
   readonly wantRecords: boolean;
   readonly log: Logger;
-  /** Versions cheaper than this per record run on the main thread (default OFFLOAD_MIN_US_PER_RECORD). */
+  /** Versions cheaper than this per record run on the main thread while it has room (default OFFLOAD_MIN_US_PER_RECORD). */
   readonly offloadMinUsPerRecord?: number;
+  /** A cheap version's shares go to a worker once the main thread was busy this share of the last window (default CHEAP_HOME_LOAD). */
+  readonly cheapHomeLoad?: number;
   /**
    * The main thread runs a share itself when every worker holding the version already has
    * one running and one waiting, and the main thread's event loop was busy less than this
@@ -36,6 +38,17 @@ export interface PoolOptions {
  * (~50 µs) gained.
  */
 export const OFFLOAD_MIN_US_PER_RECORD = 15;
+
+/**
+ * ...while the main thread has room. Once its event loop was busy this share of the last
+ * window, the main thread is what bounds a cheap model's throughput (it also runs Kafka's
+ * I/O, decoding of fetches and encoding of produce requests), and the hand-off costs less than
+ * it frees: a cheap version's share then goes to a worker that has none waiting. Measured on
+ * 2026-12-06 (docs/performance.md, "Cheap models"): the iris tree on the pool ran 72,000–93,000
+ * records/s against 60,000–74,000 on the main thread, its main thread at 7 against 10 µs per
+ * record. At low load nothing changes: the share stays here, one hand-off fewer.
+ */
+export const CHEAP_HOME_LOAD = 0.5;
 
 /**
  * A pool thread's young generation. V8 sizes it from the machine's memory (32 MiB of new
@@ -125,7 +138,7 @@ export class WorkerPool {
   readonly runs = { workers: 0, main: 0, shared: 0 };
   private loadMark: EventLoopUtilization = perfHooks.eventLoopUtilization();
   private loadMarkAt = performance.now();
-  private mainLoad = 0;
+  private lastLoad = 0;
   private closed = false;
   private readonly url: URL;
   private readonly init: ToWorker;
@@ -173,7 +186,8 @@ export class WorkerPool {
       if (w.loaded.has(key) && (!best || w.pending.size < best.pending.size)) best = w;
     }
     const usPerRecord = this.cost.get(key);
-    const cheap = usPerRecord === undefined || usPerRecord < (this.options.offloadMinUsPerRecord ?? OFFLOAD_MIN_US_PER_RECORD);
+    // Not measured yet: the first share runs here, which measures it.
+    const cheap = usPerRecord === undefined || (usPerRecord < (this.options.offloadMinUsPerRecord ?? OFFLOAD_MIN_US_PER_RECORD) && (best === undefined || best.pending.size >= SHARE_BEHIND || this.mainLoad() < (this.options.cheapHomeLoad ?? CHEAP_HOME_LOAD)));
     const shared = best !== undefined && !cheap && best.pending.size >= SHARE_BEHIND && this.mainHasRoom();
     if (!best || cheap || shared) {
       if (shared) this.runs.shared++;
@@ -221,15 +235,19 @@ export class WorkerPool {
   /** Whether the main thread's event loop was busy less than `mainShare` of the last window. */
   private mainHasRoom(): boolean {
     const limit = this.options.mainShare ?? MAIN_SHARE;
-    if (limit <= 0) return false;
+    return limit > 0 && this.mainLoad() < limit;
+  }
+
+  /** The share of the last window the main thread's event loop was busy (measured at most once a window). */
+  private mainLoad(): number {
     const now = performance.now();
     if (now - this.loadMarkAt >= LOAD_WINDOW_MS) {
       const mark = perfHooks.eventLoopUtilization();
-      this.mainLoad = perfHooks.eventLoopUtilization(mark, this.loadMark).utilization;
+      this.lastLoad = perfHooks.eventLoopUtilization(mark, this.loadMark).utilization;
       this.loadMark = mark;
       this.loadMarkAt = now;
     }
-    return this.mainLoad < limit;
+    return this.lastLoad;
   }
 
   private observe(key: string, ms: number, records: number): void {

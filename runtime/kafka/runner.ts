@@ -67,6 +67,12 @@ export interface RunnerOptions {
   readonly maxWaitTimeInMs: number;
   /** Largest slice handed to the engine at once; heartbeats are sent between slices. */
   readonly sliceSize: number;
+  /**
+   * Per partition, slices whose outputs may be in production before the oldest of them is
+   * committed (commits stay in order). 1: each slice is committed before the next one's
+   * outputs are produced. Default 1.
+   */
+  readonly slicesInFlight?: number;
   /** How long producing a slice's outputs, and then committing its offsets, may each take before the runtime gives up. */
   readonly deliveryTimeoutMs: number;
   /** Produce requests stay under this many bytes (default 900000). */
@@ -392,6 +398,17 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
    * A batch, slice by slice. `lane` is set when it runs after `eachBatch` returned: then a
    * rebalance, a stop or a pause ends it quietly and the client's next fetch of the
    * partition is released back to the first record not committed.
+   *
+   * Slices overlap in three steps: while one slice's outputs are produced, the next is already
+   * in the engine (on the worker pool); and up to `slicesInFlight` slices of the partition may
+   * be produced before the oldest of them is committed. Commits are chained, so a partition's
+   * offsets are still committed in order, each only after its own slice's outputs (and every
+   * earlier slice's) are acknowledged; a slice whose delivery fails gives up the slices after
+   * it uncommitted. What changes with more than one in flight: a partition waits for one
+   * produce round trip per slice instead of a produce and a commit round trip, and when a
+   * produce is retried, a slice's outputs can land after the next slice's (as outputs repeated
+   * after a restart land after later ones). A slice computed but not delivered (a stop, a
+   * rebalance, a pause) only costs the work.
    */
   private async runBatch(batch: PartitionBatch, lane: LaneState | undefined): Promise<void> {
     const { heartbeat } = batch;
@@ -399,40 +416,62 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
       if (isRebalance(e)) this.rebalance ??= e;
     });
     const all = batch.messages;
-    // The first record not committed yet.
-    let pending = all[0]!.offset;
+    const key = `${batch.topic}/${batch.partition}`;
+    const depth = Math.max(1, this.options.slicesInFlight ?? 1);
+    // Slices produced (or being produced) and not yet committed, oldest first.
+    const inHand: Delivering[] = [];
+    const chain: CommitChain = { pending: all[0]!.offset, last: Promise.resolve(true), stopped: false };
+    let failure: unknown;
     try {
-      const key = `${batch.topic}/${batch.partition}`;
-      // While a slice's outputs are produced and its offsets committed, the next slice of the
-      // same partition is already in the engine (on the worker pool): commits stay in order,
-      // and a slice computed but not delivered (a stop, a rebalance, a pause) only costs the work.
-      let next: Prepared<R> | undefined;
-      for (let start = 0; start < all.length; start += this.options.sliceSize) {
-        if (!batch.isActive() || this.stopping) return;
-        if (lane && !lane.current()) return;
-        // A slice started now would likely be refused its commit and repeated by the next owner.
-        if (this.rebalance) throw this.rebalance;
-        this.inFlight.set(key, Date.now());
-        const current = next ?? this.prepare(batch.topic, batch.partition, all.slice(start, start + this.options.sliceSize));
-        const following = start + this.options.sliceSize;
-        next = following < all.length ? this.prepare(batch.topic, batch.partition, all.slice(following, following + this.options.sliceSize), true) : undefined;
-        // Its failures, if any, surface when it is awaited as the current slice (or not at all).
-        next?.result.catch(() => undefined);
-        const done = await this.processSlice(batch, current, lane).finally(() => this.inFlight.delete(key));
-        if (done !== undefined) pending = done;
-        if (done === undefined || done !== offsetAfter(current.inputs[current.inputs.length - 1]!)) return;
-        await heartbeat();
-      }
+      await this.walkSlices(batch, lane, inHand, chain, depth);
     } catch (e) {
-      if (e instanceof DeliveryError && !this.fatal) {
-        this.fatal = e;
-        this.log.fatal({ reason: e.message }, 'giving up: nothing after the last committed offset is lost, a restart resumes there');
+      failure = e;
+    }
+    // Slices already produced still commit (in order) before the batch ends: a stop or a
+    // rebalance lets them finish, as the slice in hand always did.
+    for (const d of inHand) await d.committed.catch((e: unknown) => (failure ??= e));
+    this.inFlight.delete(key);
+    stopBeating();
+    // After a rejoin the client reads the partition from the committed offset by itself.
+    if (lane && lane.committable() && chain.pending !== offsetAfter(all[all.length - 1]!)) batch.release?.(chain.pending);
+    if (failure !== undefined) {
+      if (failure instanceof DeliveryError && !this.fatal) {
+        this.fatal = failure;
+        this.log.fatal({ reason: failure.message }, 'giving up: nothing after the last committed offset is lost, a restart resumes there');
       }
-      throw e;
-    } finally {
-      stopBeating();
-      // After a rejoin the client reads the partition from the committed offset by itself.
-      if (lane && lane.committable() && pending !== offsetAfter(all[all.length - 1]!)) batch.release?.(pending);
+      throw failure;
+    }
+  }
+
+  /** The batch's slices into the engine and out to Kafka, at most `depth` of them uncommitted; returns early when one must not start. */
+  private async walkSlices(batch: PartitionBatch, lane: LaneState | undefined, inHand: Delivering[], chain: CommitChain, depth: number): Promise<void> {
+    const all = batch.messages;
+    const key = `${batch.topic}/${batch.partition}`;
+    const size = this.options.sliceSize;
+    let next: Prepared<R> | undefined;
+    for (let start = 0; start < all.length; start += size) {
+      if (!batch.isActive() || this.stopping) return;
+      if (lane && !lane.current()) return;
+      // A slice started now would likely be refused its commit and repeated by the next owner.
+      if (this.rebalance) throw this.rebalance;
+      if (chain.stopped) return;
+      if (inHand.length === 0) this.inFlight.set(key, Date.now());
+      const current = next ?? this.prepare(batch.topic, batch.partition, all.slice(start, start + size));
+      const following = start + size;
+      next = following < all.length ? this.prepare(batch.topic, batch.partition, all.slice(following, following + size), true) : undefined;
+      // Its failures, if any, surface when it is awaited as the current slice (or not at all).
+      next?.result.catch(() => undefined);
+      const result = await current.result;
+      // A slice before this one failed or could not commit meanwhile: nothing after it is produced.
+      if (chain.stopped) return;
+      const slice = this.deliverSlice(batch, current, result, chain, lane);
+      inHand.push(slice);
+      if (!slice.complete) return;
+      while (inHand.length >= depth) {
+        if (!(await inHand.shift()!.committed)) return;
+      }
+      if (inHand.length > 0) this.inFlight.set(key, inHand[0]!.started);
+      await batch.heartbeat();
     }
   }
 
@@ -450,43 +489,80 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
   }
 
   /**
-   * One slice: outputs produced, then offsets committed. Returns the offset after the last
-   * record committed (the slice's end unless the partition paused part-way), or undefined
-   * when a lane's commit was given up because the group changed meanwhile.
+   * One slice's outputs: produced now, then committed once every earlier slice of the
+   * partition has committed. `committed` resolves true when the slice's records are all
+   * committed, false when the partition paused part-way or a lane's commit was given up
+   * because the group changed meanwhile (the chain then stops: later slices commit nothing),
+   * and rejects when the delivery, the sink or the commit failed (later slices fail with it).
    */
-  private async processSlice(batch: PartitionBatch, { inputs, started, result: pending }: Prepared<R>, lane?: LaneState): Promise<string | undefined> {
+  private deliverSlice(batch: PartitionBatch, { inputs, started }: Prepared<R>, result: R, chain: CommitChain, lane?: LaneState): Delivering {
     const { topic, partition } = batch;
-    const result = await pending;
     const processed = Math.max(0, Math.min(inputs.length, result.processed ?? inputs.length));
     const done = inputs.slice(0, processed);
-    if (processed > 0) {
+    const complete = processed === inputs.length;
+    const before = chain.last;
+    let committed: Promise<boolean>;
+    if (processed === 0) {
+      committed = before.then((ok) => {
+        if (ok) this.pausedAt(chain, topic, partition, inputs[0]!.offset, result.wait);
+        return false;
+      });
+    } else {
       const last = done[done.length - 1]!.offset;
       const what = `${topic}/${partition} offsets ${done[0]!.offset}..${last}`;
       const outputs = [...result.predictions, ...result.errors, ...(result.shadow ?? [])];
       const deadlineAt = Date.now() + this.options.deliveryTimeoutMs;
-      try {
-        await this.ensureTopics(outputs.map((m) => m.topic));
-        await this.producer.deliver(byTopic(outputs), deadlineAt, () => this.stopping, what);
-      } catch (e) {
-        this.delivery.recordFailed(outputs.length);
-        throw e instanceof DeliveryError ? e : new DeliveryError(`cannot deliver the outputs of ${what}: ${describe(e)}`);
-      }
-      this.delivery.recordAcknowledged(outputs.length);
-      await this.hooks.beforeCommit?.(result, done, deadlineAt, what).catch((e: unknown) => {
-        throw new DeliveryError(`the sink did not take ${what}: ${describe(e)}`);
-      });
-      const next = offsetAfter(done[done.length - 1]!);
-      if (!(await this.commit(() => batch.commit(next), what, lane?.committable))) return undefined;
-      if (lane) this.committedNext.set(`${topic}/${partition}`, BigInt(next));
-      else batch.release?.(next);
-      this.lastCommitAt = Date.now();
-      this.records += processed;
-      this.slices++;
-      this.hooks.afterCommit?.(result, done, performance.now() - started, batch.highWatermark);
+      const delivered = (async () => {
+        try {
+          await this.ensureTopics(outputs.map((m) => m.topic));
+          await this.producer.deliver(byTopic(outputs), deadlineAt, () => this.stopping, what);
+        } catch (e) {
+          this.delivery.recordFailed(outputs.length);
+          throw e instanceof DeliveryError ? e : new DeliveryError(`cannot deliver the outputs of ${what}: ${describe(e)}`);
+        }
+        this.delivery.recordAcknowledged(outputs.length);
+      })();
+      // Awaited below; a slice before this one may fail first, and then this one's failure is not the news.
+      delivered.catch(() => undefined);
+      committed = (async () => {
+        if (!(await before)) return false;
+        await delivered;
+        await this.hooks.beforeCommit?.(result, done, deadlineAt, what).catch((e: unknown) => {
+          throw new DeliveryError(`the sink did not take ${what}: ${describe(e)}`);
+        });
+        const next = offsetAfter(done[done.length - 1]!);
+        if (!(await this.commit(() => batch.commit(next), what, lane?.committable))) return false;
+        chain.pending = next;
+        if (lane) this.committedNext.set(`${topic}/${partition}`, BigInt(next));
+        else batch.release?.(next);
+        this.lastCommitAt = Date.now();
+        this.records += processed;
+        this.slices++;
+        this.hooks.afterCommit?.(result, done, performance.now() - started, batch.highWatermark);
+        if (!complete) this.pausedAt(chain, topic, partition, inputs[processed]!.offset, result.wait);
+        return complete;
+      })();
     }
-    if (processed === inputs.length) return offsetAfter(inputs[processed - 1]!);
-    this.pauseAt(topic, partition, inputs[processed]!.offset, result.wait ?? { reason: 'the record waits for its package', model: '' });
-    return inputs[processed]!.offset;
+    committed = committed.then(
+      (ok) => {
+        if (!ok) chain.stopped = true;
+        return ok;
+      },
+      (e: unknown) => {
+        chain.stopped = true;
+        throw e;
+      },
+    );
+    // Awaited by the batch's loop in order; this keeps a failure seen early from counting as unhandled.
+    committed.catch(() => undefined);
+    chain.last = committed.catch(() => false);
+    return { committed, complete, started: Date.now() - (performance.now() - started) };
+  }
+
+  /** The partition's records from `offset` on wait for a package: the chain stops there. */
+  private pausedAt(chain: CommitChain, topic: string, partition: number, offset: string, wait: WaitReason | undefined): void {
+    chain.pending = offset;
+    this.pauseAt(topic, partition, offset, wait ?? { reason: 'the record waits for its package', model: '' });
   }
 
   /** Stops fetching a partition whose next record has no loaded package; nothing from `offset` on is committed. */
@@ -615,6 +691,25 @@ interface LaneState {
   current(): boolean;
   /** False once the lane's group generation is over: nothing more is committed. */
   committable(): boolean;
+}
+
+interface Delivering {
+  /** True when the slice is committed whole; false when the chain stopped there. Rejects on a failure. */
+  readonly committed: Promise<boolean>;
+  /** Every record of the slice has outputs (false: the partition pauses after its last output). */
+  readonly complete: boolean;
+  /** When the slice was handed to the engine (epoch ms). */
+  readonly started: number;
+}
+
+/** A batch's slices in production, committed one after the other. */
+interface CommitChain {
+  /** The first record not committed yet (where the client's next fetch starts when the batch ends early). */
+  pending: string;
+  /** Settles with the latest slice's outcome (false on a failure); the next slice commits after it. */
+  last: Promise<boolean>;
+  /** A slice failed, paused or could not commit: no further slice is produced. */
+  stopped: boolean;
 }
 
 interface Prepared<R> {

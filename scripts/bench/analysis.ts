@@ -19,7 +19,7 @@ export function sliceSizeFindings(sweep: Sweep | undefined, variants: readonly O
   for (const o of rows) if (o.ok && o.result.system.key === 'spark') add('0', configured, o.result);
   for (const o of variants) {
     const changed = o.ok ? o.result.system.changed : undefined;
-    if (!o.ok || !changed || Object.keys(changed).some((k) => k !== 'SLICE_SIZE' && k !== 'BROKER_RTT_MS')) continue;
+    if (!o.ok || o.result.system.key !== 'spark+' || !changed || Object.keys(changed).some((k) => k !== 'SLICE_SIZE' && k !== 'BROKER_RTT_MS')) continue;
     add(changed.BROKER_RTT_MS ?? '0', Number(changed.SLICE_SIZE ?? configured), o.result);
   }
   const sizes = [...new Set([...byRtt.values()].flatMap((m) => [...m.keys()]))].sort((a, b) => a - b);
@@ -157,7 +157,28 @@ const describeSettings = (changed: Readonly<Record<string, string>>): string =>
  * or (for a setting tried under added broker latency) the run with only that latency.
  */
 function settingLines(d: ReportData, spark: RowResult): string[] {
-  const runs = d.variants.flatMap((v) => (v.ok ? [v.result] : []));
+  // Variants of another row (`--variant iris:K=V`) are compared with that row, and listed after.
+  const ownRow = (r: RowResult): RowResult | undefined => {
+    const o = d.rows.find((row) => row.ok && `${row.result.system.key}+` === r.system.key);
+    return o?.ok ? o.result : undefined;
+  };
+  const others = d.variants.flatMap((v) => (v.ok && v.result.system.key !== 'spark+' ? [v.result] : []));
+  return [
+    ...sparkSettingLines(d, spark),
+    ...others.map((r) => {
+      const base = ownRow(r);
+      const change = base ? r.steadyPerS / base.steadyPerS - 1 : NaN;
+      return (
+        `- **${r.system.label}**: ${Math.round(r.steadyPerS).toLocaleString('en-US')} records/s steady` +
+        (base ? ` (${change >= 0 ? '+' : ''}${pct(change)} vs its default row)` : '') +
+        `, ${r.cpuUsPerRecord.toFixed(0)} µs CPU per record, ${r.peakRssMiB.toFixed(0)} MiB peak RSS.`
+      );
+    }),
+  ];
+}
+
+function sparkSettingLines(d: ReportData, spark: RowResult): string[] {
+  const runs = d.variants.flatMap((v) => (v.ok && v.result.system.key === 'spark+' ? [v.result] : []));
   const rttOnly = (rtt: string): RowResult | undefined =>
     runs.find((r) => r.system.changed && Object.keys(r.system.changed).length === 1 && r.system.changed.BROKER_RTT_MS === rtt);
   return runs.map((r) => {
@@ -178,7 +199,7 @@ export function runnerRecommendations(d: ReportData): string[] {
   const spark = d.rows.find((o) => o.ok && o.result.system.key === 'spark');
   if (!spark?.ok) return [];
   const base = spark.result;
-  const runs = d.variants.flatMap((v) => (v.ok ? [v.result] : []));
+  const runs = d.variants.flatMap((v) => (v.ok && v.result.system.key === 'spark+' ? [v.result] : []));
   const find = (changed: Record<string, string>): RowResult | undefined =>
     runs.find((r) => JSON.stringify(Object.entries(r.system.changed ?? {}).sort()) === JSON.stringify(Object.entries(changed).sort()));
   const rate = (r: RowResult): string => `${f0(r.steadyPerS)}/s`;
@@ -192,10 +213,11 @@ export function runnerRecommendations(d: ReportData): string[] {
     const ms = rtt.system.changed!.BROKER_RTT_MS!;
     const fewer = pc ? find({ BROKER_RTT_MS: ms, KAFKA_PARTITIONS_CONCURRENTLY: pc }) : undefined;
     const bigSlices = find({ BROKER_RTT_MS: ms, SLICE_SIZE: '1000' });
+    const pipelined = find({ BROKER_RTT_MS: ms, SLICES_IN_FLIGHT: '2' });
     out.push(
-      `1. **Pipeline a partition's round trips.** With every broker answer delayed ${ms} ms (as on a replicated cluster across a network), throughput goes from ${rate(base)} to ${rate(rtt)} (${delta(base, rtt)}). ` +
-        `The next slice of a partition is already computed while a slice's outputs are produced and committed (runner.ts), but each slice's produce acknowledgement and commit are still awaited before the next slice's produce goes out. ` +
-        `Producing slice k+1 before slice k is acknowledged, and committing once the acknowledgements in hand cover a prefix of offsets, would keep at-least-once and hide those waits` +
+      `1. **A partition's round trips.** With every broker answer delayed ${ms} ms (as on a replicated cluster across a network), throughput goes from ${rate(base)} to ${rate(rtt)} (${delta(base, rtt)}). ` +
+        `The next slice of a partition is already computed while a slice's outputs are produced and committed (runner.ts), but with the default SLICES_IN_FLIGHT=1 each slice's produce acknowledgement and commit are awaited before the next slice's produce goes out` +
+        (pipelined ? `; with SLICES_IN_FLIGHT=2 the next slice is produced while the commit runs: ${rate(pipelined)} at ${ms} ms (${delta(rtt, pipelined)})` : '') +
         (bigSlices ? `; fewer, bigger slices pay for fewer of them (${rate(bigSlices)} with SLICE_SIZE=1000 at ${ms} ms, ${delta(rtt, bigSlices)})` : '') +
         (fewer ? `; consuming fewer partitions at once (KAFKA_PARTITIONS_CONCURRENTLY=${pc}) gives ${rate(fewer)} at ${ms} ms (${delta(rtt, fewer)} against the default).` : '.'),
     );

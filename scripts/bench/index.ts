@@ -42,7 +42,8 @@ const HELP = `npm run bench -- [options]
   --batch-sizes a,b     batch sizes of the in-process stage sweep (default 50,100,250,500,1000,2000,5000)
   --sweep-records N     records per batch size in the sweep (default 10000)
   --variant K=V,K=V     an extra spark row with runtime env changed; BROKER_RTT_MS=N delays every
-                        broker answer by N ms for that row (repeatable; "none" for none)
+                        broker answer by N ms for that row (repeatable; "none" for none);
+                        ROW:K=V varies another row instead, e.g. iris:SLICES_IN_FLIGHT=1
   --env K=V             runtime env for every process under test (repeatable)
   --profile auto|always|never  CPU-profile the spark and iris rows (auto: each whose throughput target is missed)
   --out FILE            markdown report (default BENCHMARKS.md)
@@ -56,6 +57,7 @@ const DEFAULT_VARIANTS = [
   'BROKER_RTT_MS=5',
   'BROKER_RTT_MS=5,SLICE_SIZE=100',
   'BROKER_RTT_MS=5,SLICE_SIZE=1000',
+  'BROKER_RTT_MS=5,SLICES_IN_FLIGHT=2',
   'BROKER_RTT_MS=5,KAFKA_PARTITIONS_CONCURRENTLY=1',
 ];
 const DEFAULT_LATENCY_VARIANTS = ['KAFKA_PARTITIONS_CONCURRENTLY=1'];
@@ -185,8 +187,12 @@ try {
       : all[k],
   );
   const variantSystems = variantSpecs.map((spec) => {
-    const { BROKER_RTT_MS: rtt, ...env } = pairs(list(spec));
-    const system = variant(all.spark, `${all.spark.label}, ${spec}`, env);
+    // `iris:K=V` varies another row than spark-text's (any row key before the colon).
+    const [, key, settings] = /^([a-z-]+):(.*)$/.exec(spec) ?? [undefined, 'spark', spec];
+    const base = all[key as SystemKey];
+    if (!base) throw new Error(`--variant ${spec}: no row called ${key} (rows: ${SYSTEM_KEYS.join(', ')})`);
+    const { BROKER_RTT_MS: rtt, ...env } = pairs(list(settings!));
+    const system = variant(base, `${base.label}, ${settings}`, env);
     return rtt ? { ...system, changed: { ...env, BROKER_RTT_MS: rtt } } : system;
   });
   const runOnce = async (system: System): Promise<Outcome<RowResult>> => {

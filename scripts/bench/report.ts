@@ -257,7 +257,7 @@ export function renderReport(d: ReportData, analysis: readonly string[], recomme
     ...rowTable(d.rows, base, true),
     '',
     ...(d.variants.length
-      ? ['### Runtime settings tried', '', 'mlstream with spam-text again, with one setting changed through the environment:', '', ...rowTable(d.variants, base, false), '']
+      ? ['### Runtime settings tried', '', 'mlstream rows again (spam-text unless the label names another), with settings changed through the environment:', '', ...rowTable(d.variants, base, false), '']
       : []),
     '### CPU by thread',
     '',

@@ -54,7 +54,7 @@ function slice(): { messages: InputMessage[]; positions: number[] } {
 }
 
 /** A shipped package loaded here and in a one-worker pool, once the worker has it. */
-async function loadedPool(name: string, options: { wantRecords: boolean; offloadMinUsPerRecord: number; mainShare?: number }): Promise<{ model: ModelVersion; pool: WorkerPool }> {
+async function loadedPool(name: string, options: { wantRecords: boolean; offloadMinUsPerRecord: number; mainShare?: number; cheapHomeLoad?: number }): Promise<{ model: ModelVersion; pool: WorkerPool }> {
   const model = await loadPackage(join(repoRoot, 'model-packages', name), builtinRegistry());
   models.push(model);
   const pool = new WorkerPool({ size: 1, plugins: [], log, ...options });
@@ -152,17 +152,35 @@ test('values in shared memory (kafkajs fetch responses) go to the worker uncopie
   assert.equal(pool.sparesKept, sparesBefore + 1);
 });
 
-test('a version cheaper per record than the threshold stays on the main thread', { timeout: 120_000 }, async () => {
-  const { model, pool } = await loadedPool('spam-text', { wantRecords: false, offloadMinUsPerRecord: 1e9 });
+test('a version cheaper per record than the threshold stays on the main thread while it has room', { timeout: 120_000 }, async () => {
+  // A load share above 1 is never reached: the main thread always has room.
+  const { model, pool } = await loadedPool('spam-text', { wantRecords: false, offloadMinUsPerRecord: 1e9, cheapHomeLoad: 2 });
   const { messages, positions } = slice();
   for (let i = 0; i < 3; i++) await pool.run(planFor(model), messages, positions, topics, limits);
   assert.deepEqual(pool.runs, { workers: 0, main: 3, shared: 0 });
 });
 
+test('a cheap version goes to the worker once the main thread is busy, with the same outputs', { timeout: 120_000 }, async () => {
+  // A load share of 0 is always reached: the main thread counts as busy.
+  const { model, pool } = await loadedPool('spam-text', { wantRecords: true, offloadMinUsPerRecord: 1e9, cheapHomeLoad: 0 });
+  const { messages, positions } = slice();
+  const plan = planFor(model);
+  const here = await plan.run(messages, positions, topics, limits);
+  const runs = [];
+  for (let i = 0; i < 3; i++) runs.push(await pool.run(plan, messages, positions, topics, limits));
+  // The first run measures the version here; the others go to the idle worker.
+  assert.deepEqual(pool.runs, { workers: 2, main: 1, shared: 0 });
+  for (const run of runs) assert.deepEqual(comparable(run), comparable(here));
+  // A worker with a share running and one waiting takes no third: that one stays here.
+  const [a, b, c] = await Promise.all([0, 1, 2].map(() => pool.run(plan, messages, positions, topics, limits)));
+  assert.deepEqual(pool.runs, { workers: 4, main: 2, shared: 0 });
+  for (const run of [a!, b!, c!]) assert.deepEqual(comparable(run), comparable(here));
+});
+
 test('prediction records are built only when a sink or the dashboard wants them, on either thread', { timeout: 120_000 }, async () => {
   const { messages, positions } = slice();
   for (const offloadMinUsPerRecord of [1e9, 0]) {
-    const { model, pool } = await loadedPool('spam-text', { wantRecords: false, offloadMinUsPerRecord });
+    const { model, pool } = await loadedPool('spam-text', { wantRecords: false, offloadMinUsPerRecord, cheapHomeLoad: 2 });
     const plan = planFor(model);
     const wanted = await plan.run(messages, positions, topics, limits);
     await pool.run(plan, messages, positions, topics, limits); // the first run teaches the pool the version's cost
