@@ -43,12 +43,21 @@ export const OFFLOAD_MIN_US_PER_RECORD = 15;
  * ...while the main thread has room. Once its event loop was busy this share of the last
  * window, the main thread is what bounds a cheap model's throughput (it also runs Kafka's
  * I/O, decoding of fetches and encoding of produce requests), and the hand-off costs less than
- * it frees: a cheap version's share then goes to a worker that has none waiting. Measured on
- * 2026-12-06 (docs/performance.md, "Cheap models"): the iris tree on the pool ran 72,000–93,000
- * records/s against 60,000–74,000 on the main thread, its main thread at 7 against 10 µs per
- * record. At low load nothing changes: the share stays here, one hand-off fewer.
+ * it frees: a cheap version's share then goes to a worker (CHEAP_BEHIND). Measured on
+ * 2026-12-06 (docs/performance.md, "Cheap models on a busy main thread"): in one A/B of three
+ * the iris tree on the pool ran 72,000–93,000 records/s against 60,000–74,000 on the main
+ * thread, its main thread at 7 against 10 µs per record; the other two were within their
+ * spread, the best runs the pool's. At low load nothing changes: the share stays here, one
+ * hand-off fewer.
  */
 export const CHEAP_HOME_LOAD = 0.5;
+/**
+ * Shares a worker may have in hand before a cheap version's next one stays here after all. A
+ * cheap share is quick on the worker, and the main thread is the one that is short: a
+ * profiled iris row with the work-sharing bound (2) still ran a third of the tree's shares on
+ * the main thread while the worker idled three quarters of the time.
+ */
+const CHEAP_BEHIND = 8;
 
 /**
  * A pool thread's young generation. V8 sizes it from the machine's memory (32 MiB of new
@@ -187,8 +196,10 @@ export class WorkerPool {
     }
     const usPerRecord = this.cost.get(key);
     // Not measured yet: the first share runs here, which measures it.
-    const cheap = usPerRecord === undefined || (usPerRecord < (this.options.offloadMinUsPerRecord ?? OFFLOAD_MIN_US_PER_RECORD) && (best === undefined || best.pending.size >= SHARE_BEHIND || this.mainLoad() < (this.options.cheapHomeLoad ?? CHEAP_HOME_LOAD)));
-    const shared = best !== undefined && !cheap && best.pending.size >= SHARE_BEHIND && this.mainHasRoom();
+    const small = usPerRecord !== undefined && usPerRecord < (this.options.offloadMinUsPerRecord ?? OFFLOAD_MIN_US_PER_RECORD);
+    const cheap = usPerRecord === undefined || (small && (best === undefined || best.pending.size >= CHEAP_BEHIND || this.mainLoad() < (this.options.cheapHomeLoad ?? CHEAP_HOME_LOAD)));
+    // Work sharing is for a worker that is the busy one; a cheap version's worker is not.
+    const shared = best !== undefined && !small && !cheap && best.pending.size >= SHARE_BEHIND && this.mainHasRoom();
     if (!best || cheap || shared) {
       if (shared) this.runs.shared++;
       else this.runs.main++;
