@@ -41,6 +41,8 @@ export interface Config {
   readonly mainShare: number;
   /** Records handed to the engine at once; each slice is produced and committed on its own. */
   readonly sliceSize: number;
+  /** Bytes of record values in a slice at most (a bigger record is a slice of its own). */
+  readonly sliceBytes: number;
   readonly slicesInFlight: number;
   /** Fetch a partition's next batch while its current one is worked on (kafkajs; librdkafka prefetches by itself). */
   readonly fetchAhead: boolean;
@@ -107,7 +109,8 @@ export const CONFIG_ENTRIES = {
   workers: { env: 'MLSTREAM_WORKERS', flag: 'workers', default: undefined, help: 'worker threads running decoding, validation, the stages and output encoding (unset: cores − 1, at least 1; 0: all on the main thread)' },
   mainShare: { env: 'MLSTREAM_MAIN_SHARE', flag: 'main-share', default: '0.75', help: 'the main thread also runs a slice when every worker holding its version has one running and one waiting, and the main thread was busy less than this share of the last 100 ms (0: never; 1: whenever the workers have a queue)' },
   fetchAhead: { env: 'KAFKA_FETCH_AHEAD', flag: 'fetch-ahead', default: 'true', help: 'kafkajs fetches a partition\'s next batch while its current one is worked on, once the partition is behind (at most two batches of 512 KiB per partition in hand): true | false (false: one batch of 1 MiB, fetched once every partition\'s batch is done)' },
-  sliceSize: { env: 'SLICE_SIZE', flag: 'slice-size', default: '250', help: 'records run through the model at once; outputs are produced and offsets committed per slice, heartbeats go between slices' },
+  sliceSize: { env: 'SLICE_SIZE', flag: 'slice-size', default: '1000', help: 'records run through the model at once at most; outputs are produced and offsets committed per slice, heartbeats go between slices' },
+  sliceBytes: { env: 'SLICE_BYTES', flag: 'slice-bytes', default: '524288', help: 'bytes of record values in a slice at most, whichever of SLICE_SIZE and this comes first (a bigger record is a slice of its own)' },
   slicesInFlight: { env: 'SLICES_IN_FLIGHT', flag: 'slices-in-flight', default: '1', help: 'per partition, slices whose outputs may be produced before the oldest of them is committed; offsets are still committed in order, each after its own and every earlier slice\'s outputs are acknowledged (1: each slice committed before the next one\'s outputs are produced; 2 or more, for a broker milliseconds away: fewer round trips waited for, but a crash repeats up to this many slices per partition and a retried produce can put a slice\'s outputs after the next one\'s)' },
   sessionTimeoutMs: { env: 'KAFKA_SESSION_TIMEOUT_MS', flag: 'session-timeout-ms', default: '30000', help: 'consumer group session timeout' },
   maxWaitTimeInMs: { env: 'KAFKA_MAX_WAIT_MS', flag: 'max-wait-ms', default: '1000', help: 'longest a fetch waits for data' },
@@ -224,6 +227,7 @@ export function loadConfig(flags: Partial<Record<ConfigKey, string>>, env: NodeJ
     workers,
     mainShare: share('mainShare'),
     sliceSize: int('sliceSize', 1, 100_000),
+    sliceBytes: int('sliceBytes', 1024, 64 * 1024 * 1024),
     slicesInFlight: int('slicesInFlight', 1, 16),
     fetchAhead: bool('fetchAhead'),
     sessionTimeoutMs: int('sessionTimeoutMs', 1000, 3_600_000),

@@ -3,6 +3,7 @@ import type { InputMessage, OutputMessage } from '../engine/messages.js';
 import { DeliveryError, OutputProducer, describe, isRebalance, isRetriable, sleep, within } from './delivery.js';
 import { DeliveryReport } from './delivery-report.js';
 import { Turns } from './turns.js';
+import { sliceEnd, type SliceBounds } from './slices.js';
 import type { BatchConsumer, ConsumerSettings, KafkaClient, KafkaRecord, OutputRecord, PartitionBatch, TopicRecords } from './port.js';
 
 export interface BatchHandlerResult {
@@ -65,8 +66,10 @@ export interface RunnerOptions {
   readonly partitionsConsumedConcurrently: number;
   readonly sessionTimeoutMs: number;
   readonly maxWaitTimeInMs: number;
-  /** Largest slice handed to the engine at once; heartbeats are sent between slices. */
+  /** Most records in a slice handed to the engine at once; heartbeats are sent between slices. */
   readonly sliceSize: number;
+  /** Most bytes of record values in a slice (a bigger record is a slice of its own). Default: no bound but `sliceSize`. */
+  readonly sliceBytes?: number;
   /**
    * Per partition, slices whose outputs may be in production before the oldest of them is
    * committed (commits stay in order). 1: each slice is committed before the next one's
@@ -356,7 +359,7 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
     // kafkajs's next fetch waits and takes everything that arrived meanwhile at once. Fetched
     // ahead, such batches come back a few records each, every one a slice with its own produce
     // and commit round trips, and wait behind the lane: more latency for nothing gained.
-    if (!fullFetch(records.messages, this.options.sliceSize)) {
+    if (!fullFetch(records.messages, this.sliceBounds())) {
       await this.runBatch(records, undefined);
       return;
     }
@@ -447,18 +450,21 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
   private async walkSlices(batch: PartitionBatch, lane: LaneState | undefined, inHand: Delivering[], chain: CommitChain, depth: number): Promise<void> {
     const all = batch.messages;
     const key = `${batch.topic}/${batch.partition}`;
-    const size = this.options.sliceSize;
+    const bounds = this.sliceBounds();
     let next: Prepared<R> | undefined;
-    for (let start = 0; start < all.length; start += size) {
+    // The current slice is all[start, end), the one after it all[end, following).
+    let end = sliceEnd(all, 0, bounds);
+    let following = end;
+    for (let start = 0; start < all.length; start = end, end = following) {
       if (!batch.isActive() || this.stopping) return;
       if (lane && !lane.current()) return;
       // A slice started now would likely be refused its commit and repeated by the next owner.
       if (this.rebalance) throw this.rebalance;
       if (chain.stopped) return;
       if (inHand.length === 0) this.inFlight.set(key, Date.now());
-      const current = next ?? this.prepare(batch.topic, batch.partition, all.slice(start, start + size));
-      const following = start + size;
-      next = following < all.length ? this.prepare(batch.topic, batch.partition, all.slice(following, following + size), true) : undefined;
+      const current = next ?? this.prepare(batch.topic, batch.partition, all.slice(start, end));
+      following = sliceEnd(all, end, bounds);
+      next = end < all.length ? this.prepare(batch.topic, batch.partition, all.slice(end, following), true) : undefined;
       // Its failures, if any, surface when it is awaited as the current slice (or not at all).
       next?.result.catch(() => undefined);
       const result = await current.result;
@@ -473,6 +479,10 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
       if (inHand.length > 0) this.inFlight.set(key, inHand[0]!.started);
       await batch.heartbeat();
     }
+  }
+
+  private sliceBounds(): SliceBounds {
+    return { maxRecords: this.options.sliceSize, maxBytes: this.options.sliceBytes ?? Number.POSITIVE_INFINITY };
   }
 
   /**
@@ -669,14 +679,14 @@ function offsetAfter(record: { readonly offset: string }): string {
 }
 
 /**
- * A batch from a partition that is behind: a slice's worth of records, or half of what a
- * partition may fetch at once with fetch-ahead (big records fill a fetch before a slice).
+ * A batch from a partition that is behind: a whole slice (by records or bytes), or half of
+ * what a partition may fetch at once with fetch-ahead (big records fill a fetch before a slice).
  */
-function fullFetch(messages: readonly KafkaRecord[], sliceSize: number): boolean {
-  if (messages.length >= sliceSize) return true;
+function fullFetch(messages: readonly KafkaRecord[], { maxRecords, maxBytes }: SliceBounds): boolean {
+  if (messages.length >= maxRecords) return true;
   let bytes = 0;
   for (const m of messages) bytes += m.value?.length ?? 0;
-  return bytes >= FETCH_AHEAD_MAX_BYTES_PER_PARTITION / 2;
+  return bytes >= Math.min(maxBytes, FETCH_AHEAD_MAX_BYTES_PER_PARTITION / 2);
 }
 
 interface Lane {

@@ -29,6 +29,8 @@ import { runRow, type RowResult, type RowSetup, type System } from './throughput
 
 const HELP = `npm run bench -- [options]
   --records N           records preloaded for the throughput rows (default 50000)
+  --iris-records N      records preloaded for the iris rows (default 4 × --records: at
+                        50,000 such small records the row's steady window is under a second)
   --repeat N            runs per throughput row; the best is reported (default 2)
   --partitions N        partitions of every topic (default 4)
   --rows a,b            throughput rows, in order; the first is the baseline
@@ -65,6 +67,7 @@ const DEFAULT_LATENCY_VARIANTS = ['KAFKA_PARTITIONS_CONCURRENTLY=1'];
 const { values: opts } = parseArgs({
   options: {
     records: { type: 'string', default: '50000' },
+    'iris-records': { type: 'string' },
     repeat: { type: 'string', default: '2' },
     partitions: { type: 'string', default: '4' },
     rows: { type: 'string', default: SYSTEM_KEYS.join(',') },
@@ -111,6 +114,7 @@ const log = (msg: string): void => void process.stderr.write(`[bench] ${msg}\n`)
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const records = positive('records', opts.records);
+const irisRecords = opts['iris-records'] === undefined ? 4 * records : positive('iris-records', opts['iris-records']);
 const partitions = positive('partitions', opts.partitions);
 const repeat = positive('repeat', opts.repeat);
 const latencySeconds = positive('latency-seconds', opts['latency-seconds']);
@@ -161,8 +165,8 @@ try {
   const loaded = await preload(kafka, 'bench-input', records, (i) => inputMessage(corpus, i));
   log(`preloaded ${(loaded.bytes / 1048576).toFixed(0)} MiB in ${(loaded.ms / 1000).toFixed(1)} s`);
   if (rowKeys.some((k) => k.startsWith('iris')) && existsSync(irisFixtureDir(root))) {
-    log(`preloading ${records} iris records`);
-    await preload(kafka, IRIS_TOPIC, records, irisMessages(root));
+    log(`preloading ${irisRecords} iris records`);
+    await preload(kafka, IRIS_TOPIC, irisRecords, irisMessages(root));
   }
   const setup: RowSetup = {
     broker,
@@ -177,6 +181,15 @@ try {
     cwd: root,
     stallMs: 60_000,
   };
+  const irisSetup: RowSetup = {
+    ...setup,
+    records: irisRecords,
+    expectedIds: function* () {
+      for (let i = 0; i < irisRecords; i++) yield recordId(i);
+    },
+  };
+  /** The iris rows read their own topic, of their own number of records. */
+  const setupOf = (system: System): RowSetup => (system.inputTopic === IRIS_TOPIC ? irisSetup : setup);
   let tag = 0;
   // @platformatic/kafka 1.x speaks only recent protocol versions; where the broker offers none
   // of them for an API the pipe needs, the row is not run and the report names the APIs.
@@ -200,7 +213,7 @@ try {
     // The broker delays every answer: what a replicated cluster over a network costs per request.
     if (rtt) await broker.command(`rtt -1 ${Number(rtt)}`);
     try {
-      return await attempt(system, 'throughput', () => runRow(setup, system, `t${tag++}`));
+      return await attempt(system, 'throughput', () => runRow(setupOf(system), system, `t${tag++}`));
     } finally {
       if (rtt) await broker.command('rtt -1 0');
     }
@@ -279,7 +292,7 @@ try {
     const system = all[key];
     const dir = join(work, `profile-${key}`);
     log(`profiling the ${key} row (node --cpu-prof)`);
-    const o = await attempt(system, 'profiled', () => runRow(setup, profiled(system, dir), `t${tag++}`));
+    const o = await attempt(system, 'profiled', () => runRow(setupOf(system), profiled(system, dir), `t${tag++}`));
     try {
       profiles.push(o.ok ? { label: system.label, row: o.result, summary: summarizeProfile(dir, root) } : { label: system.label, error: o.error });
     } catch (e) {
@@ -307,6 +320,7 @@ try {
       node: process.version,
       loadAverage: `${loadAverage} at the start, ${os.loadavg().map((l) => l.toFixed(2)).join(' / ')} at the end`,
       records,
+      irisRecords,
       partitions,
       corpusMails: corpus.mails,
       meanRecordBytes: loaded.bytes / records,

@@ -11,11 +11,13 @@ import { loadConfig } from '../../runtime/config.js';
 import { HEADER_SOURCE } from '../../runtime/engine/messages.js';
 import { createRunnerClient } from '../../runtime/kafka/client.js';
 import { consumerSettings } from '../../runtime/kafka/runner.js';
+import { sliceEnd } from '../../runtime/kafka/slices.js';
 import { createLogger } from '../../runtime/log.js';
 import { PLAIN_VALUE } from './pipe-output.js';
 
 const config = loadConfig({});
-const { sliceSize } = config;
+// Slices as the runner cuts them (runtime/kafka/slices.ts): by records and bytes.
+const bounds = { maxRecords: config.sliceSize, maxBytes: config.sliceBytes };
 const log = createLogger(config.logLevel);
 const client = await createRunnerClient(config, log);
 const sender = client.sender();
@@ -35,9 +37,10 @@ await consumer.connect();
 await consumer.subscribe([config.inputTopic]);
 await consumer.run(async (batch) => {
   const { topic, partition, messages } = batch;
-  for (let start = 0; start < messages.length; start += sliceSize) {
+  for (let start = 0, end = 0; start < messages.length; start = end) {
     if (!batch.isActive()) return;
-    const slice = messages.slice(start, start + sliceSize);
+    end = sliceEnd(messages, start, bounds);
+    const slice = messages.slice(start, end);
     const out = slice.map((m) => ({ key: m.key, value: PLAIN_VALUE, headers: { [HEADER_SOURCE]: `${topic}/${partition}/${m.offset}` } }));
     await sender.send([{ topic: config.predictionsTopic, messages: out }]);
     await batch.commit((BigInt(slice[slice.length - 1]!.offset) + 1n).toString());

@@ -15,7 +15,8 @@ import { FETCH_MAX_BYTES, FETCH_MAX_BYTES_PER_PARTITION, heartbeatIntervalOf } f
 import { PLAIN_VALUE } from './pipe-output.js';
 
 const config = loadConfig({});
-const { sliceSize } = config;
+// Slices as the runner cuts them (runtime/kafka/slices.ts): by records and bytes.
+const { sliceSize, sliceBytes } = config;
 const value = Buffer.from(PLAIN_VALUE);
 const sourceHeader = Buffer.from(HEADER_SOURCE);
 /** Slices sent but not yet committed before the stream is paused: bounds memory as the kafkajs pipe's batch loop does. */
@@ -83,11 +84,21 @@ function flushAll(): void {
 }
 
 // The stream hands over one record at a time; what arrived in one turn of the event loop
-// (one fetch response) is a batch, cut into slices of sliceSize per partition.
+// (one fetch response) is a batch, cut into slices of sliceSize records or sliceBytes bytes per partition.
+const pendingBytes = new Map<number, number>();
 stream.on('data', (m: Message) => {
+  const size = (m.value as Buffer | null | undefined)?.length ?? 0;
   let slice = pending.get(m.partition);
-  if (!slice) pending.set(m.partition, (slice = []));
+  if (slice && slice.length > 0 && (pendingBytes.get(m.partition) ?? 0) + size > sliceBytes) {
+    send(slice);
+    slice = undefined;
+  }
+  if (!slice) {
+    pending.set(m.partition, (slice = []));
+    pendingBytes.set(m.partition, 0);
+  }
   slice.push(m);
+  pendingBytes.set(m.partition, (pendingBytes.get(m.partition) ?? 0) + size);
   if (slice.length >= sliceSize) {
     send(slice);
     pending.delete(m.partition);

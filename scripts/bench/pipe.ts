@@ -18,6 +18,7 @@ import { loadConfig } from '../../runtime/config.js';
 import { HEADER_SOURCE } from '../../runtime/engine/messages.js';
 import { createKafka } from '../../runtime/kafka/client.js';
 import { FETCH_MAX_BYTES, FETCH_MAX_BYTES_PER_PARTITION, heartbeatIntervalOf } from '../../runtime/kafka/runner.js';
+import { sliceEnd } from '../../runtime/kafka/slices.js';
 import { createLogger } from '../../runtime/log.js';
 import { compileRecordValidator } from '../../runtime/packages/validator.js';
 import { parseInputSchema } from '../../runtime/pipeline/input-schema.js';
@@ -29,7 +30,8 @@ if ((mode !== 'plain' && mode !== 'validate') || !packageDir) {
   process.exit(2);
 }
 const config = loadConfig({});
-const { sliceSize } = config;
+// Slices as the runner cuts them (runtime/kafka/slices.ts): by records and bytes.
+const bounds = { maxRecords: config.sliceSize, maxBytes: config.sliceBytes };
 const log = createLogger(config.logLevel);
 const kafka = createKafka(config, log);
 const fields = parseInputSchema((JSON.parse(readFileSync(join(packageDir, 'config.json'), 'utf8')) as { input_schema: Record<string, string> }).input_schema);
@@ -80,9 +82,10 @@ await consumer.run({
   partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
   eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale }) => {
     const { topic, partition } = batch;
-    for (let start = 0; start < batch.messages.length; start += sliceSize) {
+    for (let start = 0, end = 0; start < batch.messages.length; start = end) {
       if (!isRunning() || isStale()) return;
-      const slice = batch.messages.slice(start, start + sliceSize);
+      end = sliceEnd(batch.messages, start, bounds);
+      const slice = batch.messages.slice(start, end);
       const { predictions, errors } = outputs(topic, partition, slice);
       const topicMessages = [
         { topic: config.predictionsTopic, messages: predictions },

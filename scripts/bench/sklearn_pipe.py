@@ -7,7 +7,8 @@ spam-text package), trained on the same SpamAssassin mails.
 
 `serve` reads the same environment variables as mlstream (KAFKA_BOOTSTRAP_SERVER,
 KAFKA_INCOMING_MSG_TOPIC, KAFKA_PREDICTIONS_TOPIC, KAFKA_GROUP_ID, KAFKA_SESSION_TIMEOUT_MS,
-KAFKA_MAX_WAIT_MS, SLICE_SIZE) and does per poll what the runtime does per slice: decode,
+KAFKA_MAX_WAIT_MS, SLICE_SIZE, SLICE_BYTES: a poll takes at most a slice's records, and a
+partition's fetch at most a slice's bytes) and does per poll what the runtime does per slice: decode,
 predict the whole batch at once, produce with acks=all, wait for the acknowledgements,
 commit. Run by scripts/bench with Debian's python3-sklearn and python3-kafka.
 """
@@ -55,7 +56,8 @@ def serve(model_file):
         group_id=env["KAFKA_GROUP_ID"],
         auto_offset_reset="earliest",
         enable_auto_commit=False,
-        max_poll_records=int(env.get("SLICE_SIZE", "250")),
+        max_poll_records=int(env.get("SLICE_SIZE", "1000")),
+        max_partition_fetch_bytes=int(env.get("SLICE_BYTES", "524288")),
         fetch_max_wait_ms=int(env.get("KAFKA_MAX_WAIT_MS", "500")),
         session_timeout_ms=session_ms,
         heartbeat_interval_ms=max(100, session_ms // 10),

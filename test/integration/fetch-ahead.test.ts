@@ -34,20 +34,27 @@ function watchedKafkajs(bootstrap: string, events: string[]): KafkaClient {
   };
 }
 
-const cases = [
-  { fetchAhead: true, sliceSize: 100, ahead: true, what: 'a batch of five slices' },
-  { fetchAhead: false, sliceSize: 100, ahead: false, what: 'a batch of five slices' },
+/** Every record's value is this long ({"v":…,"p":…} padded), so a byte bound cuts slices at known offsets. */
+const VALUE_BYTES = 17;
+
+const cases: { fetchAhead: boolean; sliceSize: number; sliceBytes?: number; perSlice: number; ahead: boolean; what: string }[] = [
+  { fetchAhead: true, sliceSize: 100, perSlice: 100, ahead: true, what: 'a batch of five slices' },
+  { fetchAhead: false, sliceSize: 100, perSlice: 100, ahead: false, what: 'a batch of five slices' },
   // 500 small records under one slice of 1000: the partition keeps up, so no fetch-ahead.
-  { fetchAhead: true, sliceSize: 1000, ahead: false, what: 'a batch smaller than a slice (and than half a fetch)' },
+  { fetchAhead: true, sliceSize: 1000, perSlice: 1000, ahead: false, what: 'a batch smaller than a slice (and than half a fetch)' },
+  // The same batch, cut by bytes: 100 records' worth per slice, so a whole slice and fetched ahead.
+  { fetchAhead: true, sliceSize: 1000, sliceBytes: 100 * VALUE_BYTES, perSlice: 100, ahead: true, what: 'a batch of five slices by bytes' },
 ];
 
-for (const { fetchAhead, sliceSize, ahead, what } of cases) {
+for (const { fetchAhead, sliceSize, sliceBytes, perSlice, ahead, what } of cases) {
   test(`fetchAhead ${fetchAhead}, ${what}: the partition's next batch is fetched ${ahead ? 'before' : 'only after'} the last slice of the batch before it is committed; every record once, commits in order`, { timeout: 120_000 }, async (t) => {
     const broker = await startLocalBroker({ topics: [{ name: 'in', partitions: 1 }, { name: 'out', partitions: 1 }, { name: 'errors', partitions: 1 }] });
     t.after(() => broker.stop());
     const firstHalf = 500;
     const total = 1000;
-    const record = (i: number): { key: string; value: string } => ({ key: `k${i}`, value: JSON.stringify({ v: i }) });
+    const record = (i: number): { key: string; value: string } => ({ key: `k${i}`, value: JSON.stringify({ v: i, p: 'x'.repeat(4 - String(i).length) }) });
+    assert.equal(record(7).value.length, VALUE_BYTES);
+    assert.equal(record(999).value.length, VALUE_BYTES);
     await produceAll(broker.bootstrap, 'in', Array.from({ length: firstHalf }, (_, i) => record(i)));
 
     const events: string[] = [];
@@ -63,7 +70,7 @@ for (const { fetchAhead, sliceSize, ahead, what } of cases) {
     };
     const runner = new StreamRunner(
       watchedKafkajs(broker.bootstrap, events),
-      { groupId: `ahead-${fetchAhead}-${sliceSize}`, inputTopic: 'in', errorsTopic: 'errors', fromBeginning: true, partitionsConsumedConcurrently: 1, sessionTimeoutMs: 6000, maxWaitTimeInMs: 50, sliceSize, deliveryTimeoutMs: 30_000, fetchAhead },
+      { groupId: `ahead-${fetchAhead}-${sliceSize}-${perSlice}`, inputTopic: 'in', errorsTopic: 'errors', fromBeginning: true, partitionsConsumedConcurrently: 1, sessionTimeoutMs: 6000, maxWaitTimeInMs: 50, sliceSize, sliceBytes, deliveryTimeoutMs: 30_000, fetchAhead },
       handle,
       pino({ level: 'silent' }),
       { beforeCommit: async (_result, inputs) => void events.push(`commit ${inputs[0]!.offset}`) },
@@ -80,7 +87,7 @@ for (const { fetchAhead, sliceSize, ahead, what } of cases) {
 
     assert.deepEqual(all.map((o) => (o.value as { v: number }).v).sort((a, b) => a - b), Array.from({ length: total }, (_, i) => i), 'every record answered once');
     const commits = events.filter((e) => e.startsWith('commit')).map((e) => Number(e.split(' ')[1]));
-    const sliceStarts = (from: number, to: number): number[] => Array.from({ length: Math.ceil((to - from) / sliceSize) }, (_, i) => from + i * sliceSize);
+    const sliceStarts = (from: number, to: number): number[] => Array.from({ length: Math.ceil((to - from) / perSlice) }, (_, i) => from + i * perSlice);
     assert.deepEqual(commits, [...sliceStarts(0, firstHalf), ...sliceStarts(firstHalf, total)], 'one commit per slice, in offset order');
     const fetched = events.filter((e) => e.startsWith('fetched')).map((e) => Number(e.split(' ')[1]));
     assert.deepEqual(fetched.slice(0, 2), [0, firstHalf], `two batches, the second from where the first ended: ${events.join(', ')}`);

@@ -70,7 +70,8 @@ test('two runtime processes in one consumer group split 3 partitions: every id i
 });
 
 test('a second instance joining while a slow slice is in flight, then leaving with SIGTERM: nothing is lost, duplicates stay within one slice per rebalance, both exit 0', { skip: skipWithoutFixtures, timeout: 120_000 }, async (t) => {
-  const { boot, start } = await irisRig(t, GROUP, { slowStageMs: 500, env: SHORT_SESSION });
+  // Slices of 250 records, set here: with the default (1000) the stream would be six slices long.
+  const { boot, start } = await irisRig(t, GROUP, { slowStageMs: 500, env: { ...SHORT_SESSION, SLICE_SIZE: '250' } });
   // About 24 slices of 0.5 s: the stream lasts well past the second instance's start and the
   // rebalance, even though one fetch can bring a partition's whole backlog.
   const records = irisRecords(6000);
