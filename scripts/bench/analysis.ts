@@ -12,7 +12,7 @@ import type { RowResult } from './throughput.js';
  * run-to-run spread of a single run, so the figures are laid side by side rather than one
  * run choosing the size by itself.
  */
-export function sliceSizeFindings(sweep: Sweep | undefined, variants: readonly Outcome<RowResult>[], rows: readonly Outcome<RowResult>[], configured: number): SliceChoice | undefined {
+export function sliceSizeFindings(sweep: Sweep | undefined, variants: readonly Outcome<RowResult>[], rows: readonly Outcome<RowResult>[], configured: number, textSlice = configured): SliceChoice | undefined {
   // End-to-end runs that differ from the default row only in SLICE_SIZE and broker latency: latency → size → run.
   const byRtt = new Map<string, Map<number, RowResult>>();
   const add = (rtt: string, size: number, r: RowResult): void => void (byRtt.get(rtt) ?? byRtt.set(rtt, new Map()).get(rtt)!).set(size, r);
@@ -32,9 +32,10 @@ export function sliceSizeFindings(sweep: Sweep | undefined, variants: readonly O
     const best = Math.max(...[...runs.values()].map((x) => x.steadyPerS));
     return `${f0(r.steadyPerS)}/s (${pct(r.steadyPerS / best)}), ${f0(r.peakRssMiB)} MiB`;
   };
+  // The default row's mails are cut by bytes first: its slices hold about `textSlice` of them.
   const hold = (size: number): string => {
-    const p = sweep?.points.find((x) => x.batchSize === size);
-    return p ? `${p.batchMs.toFixed(1)} ms` : '–';
+    const p = nearestPoint(sweep, Math.min(size, textSlice));
+    return p ? `${p.batchMs.toFixed(1)} ms${p.batchSize !== size ? ` (${p.batchSize} records)` : ''}` : '–';
   };
   return {
     size: configured,
@@ -47,6 +48,18 @@ export function sliceSizeFindings(sweep: Sweep | undefined, variants: readonly O
 }
 
 const f0 = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+/** Records in a slice of the text rows' mails: SLICE_SIZE, or fewer where SLICE_BYTES cuts first. */
+export function textSliceRecords(c: { readonly sliceSize: number; readonly sliceBytes: number }, meanRecordBytes: number): number {
+  return Math.max(1, Math.min(c.sliceSize, Math.floor(c.sliceBytes / Math.max(1, meanRecordBytes))));
+}
+
+/** The sweep's batch size nearest to `n` records (by ratio). */
+function nearestPoint(sweep: Sweep | undefined, n: number): Sweep['points'][number] | undefined {
+  let best: Sweep['points'][number] | undefined;
+  for (const p of sweep?.points ?? []) if (!best || Math.abs(Math.log(p.batchSize / n)) < Math.abs(Math.log(best.batchSize / n))) best = p;
+  return best;
+}
 
 /** A system that keeps up delivers its last output about one latency after the last send. */
 const SATURATED_DRAIN_MS = 1000;
@@ -96,7 +109,7 @@ export function analyze(d: ReportData): string[] {
   const out: string[] = [];
   if (plain && spark) {
     const sweep = d.sweeps[0];
-    const point = sweep?.points.find((p) => p.batchSize === d.env.sliceSize) ?? sweep?.points[0];
+    const point = nearestPoint(sweep, textSliceRecords(d.env, d.env.meanRecordBytes));
     let line =
       `- **CPU per record.** The pipe spends ${plain.cpuUsPerRecord.toFixed(0)} µs of CPU per record, mlstream with ${spark.system.label.replace(/^mlstream, /, '')} ${spark.cpuUsPerRecord.toFixed(0)} µs ` +
       `(${(spark.cpuUsPerRecord / plain.cpuUsPerRecord).toFixed(1)}×).`;
@@ -114,7 +127,7 @@ export function analyze(d: ReportData): string[] {
   }
   const onnx = ok('onnx');
   const [textSweep, onnxSweep] = d.sweeps;
-  const at = (sw: Sweep | undefined) => sw?.points.find((p) => p.batchSize === d.env.sliceSize);
+  const at = (sw: Sweep | undefined) => nearestPoint(sw, textSliceRecords(d.env, d.env.meanRecordBytes));
   const [textPoint, onnxPoint] = [at(textSweep), at(onnxSweep)];
   if (onnx && textPoint && onnxPoint) {
     const last = (p: typeof textPoint) => p.stageUs[p.stageUs.length - 1]!;
@@ -212,13 +225,13 @@ export function runnerRecommendations(d: ReportData): string[] {
   if (rtt) {
     const ms = rtt.system.changed!.BROKER_RTT_MS!;
     const fewer = pc ? find({ BROKER_RTT_MS: ms, KAFKA_PARTITIONS_CONCURRENTLY: pc }) : undefined;
-    const bigSlices = find({ BROKER_RTT_MS: ms, SLICE_SIZE: '1000' });
+    const smallSlices = find({ BROKER_RTT_MS: ms, SLICE_SIZE: '100' });
     const pipelined = find({ BROKER_RTT_MS: ms, SLICES_IN_FLIGHT: '2' });
     out.push(
       `1. **A partition's round trips.** With every broker answer delayed ${ms} ms (as on a replicated cluster across a network), throughput goes from ${rate(base)} to ${rate(rtt)} (${delta(base, rtt)}). ` +
         `The next slice of a partition is already computed while a slice's outputs are produced and committed (runner.ts), but with the default SLICES_IN_FLIGHT=1 each slice's produce acknowledgement and commit are awaited before the next slice's produce goes out` +
         (pipelined ? `; with SLICES_IN_FLIGHT=2 the next slice is produced while the commit runs: ${rate(pipelined)} at ${ms} ms (${delta(rtt, pipelined)})` : '') +
-        (bigSlices ? `; fewer, bigger slices pay for fewer of them (${rate(bigSlices)} with SLICE_SIZE=1000 at ${ms} ms, ${delta(rtt, bigSlices)})` : '') +
+        (smallSlices ? `; smaller slices pay for more of them (${rate(smallSlices)} with SLICE_SIZE=100 at ${ms} ms, ${delta(rtt, smallSlices)})` : '') +
         (fewer ? `; consuming fewer partitions at once (KAFKA_PARTITIONS_CONCURRENTLY=${pc}) gives ${rate(fewer)} at ${ms} ms (${delta(rtt, fewer)} against the default).` : '.'),
     );
   }
@@ -246,15 +259,16 @@ export function runnerRecommendations(d: ReportData): string[] {
     );
   }
   if (d.slice) {
-    const big = find({ SLICE_SIZE: '1000' });
-    const sweep = d.sweeps[0];
-    const holdAt = (size: number): number | undefined => sweep?.points.find((p) => p.batchSize === size)?.batchMs;
-    const [hold, holdBig] = [holdAt(d.slice.size), holdAt(1000)];
+    const small = find({ SLICE_SIZE: '100' });
+    const irisRow = d.rows.find((o) => o.ok && o.result.system.key === 'iris');
+    const iris = irisRow?.ok ? irisRow.result : undefined;
+    const irisOld = d.variants.flatMap((v) => (v.ok && v.result.system.key === 'iris+' && JSON.stringify(v.result.system.changed) === JSON.stringify({ SLICE_SIZE: '250' }) ? [v.result] : []))[0];
+    const mails = textSliceRecords(d.env, d.env.meanRecordBytes);
     out.push(
-      `${out.length + 1}. **Slice size ${d.slice.size}** (SLICE_SIZE, runtime/config.ts; it was a fixed 1000)` +
-        (big ? `: on the local broker ${rate(base)} against ${rate(big)} at 1000, with ${f0(Math.abs(big.peakRssMiB - base.peakRssMiB))} MiB ${base.peakRssMiB <= big.peakRssMiB ? 'less' : 'more'} peak RSS` : '') +
-        (hold !== undefined && holdBig !== undefined ? ` and the event loop held ${hold.toFixed(0)} ms per slice instead of ${holdBig.toFixed(0)}` : '') +
-        '. Bigger slices win only where every round trip is slow (1); once slices overlap their round trips, that advantage goes.',
+      `${out.length + 1}. **Slice size: ${f0(d.env.sliceSize)} records or ${f0(d.env.sliceBytes / 1024)} KiB of values, whichever comes first** (SLICE_SIZE, SLICE_BYTES; runtime/kafka/slices.ts). The mails' slices hold about ${f0(mails)} records (the bytes decide), the iris tree's up to ${f0(d.env.sliceSize)}` +
+        (iris && irisOld ? `: the iris tree ${rate(iris)} against ${rate(irisOld)} with slices of 250 records, the cut before SLICE_BYTES (${delta(irisOld, iris)}, peak RSS ${f0(iris.peakRssMiB)} against ${f0(irisOld.peakRssMiB)} MiB)` : '') +
+        (small ? `; spam-text ${rate(base)} against ${rate(small)} with slices of 100 records (${delta(small, base)})` : '') +
+        '. A slice\'s hand-off, produce and commit cost the same however many records it holds; the byte bound keeps a slice of big records as small in memory and engine time as before.',
     );
   }
   out.push(

@@ -23,6 +23,8 @@ export interface Environment {
   readonly corpusMails: number;
   readonly meanRecordBytes: number;
   readonly sliceSize: number;
+  /** SLICE_BYTES: with sliceSize, whichever comes first cuts a slice. */
+  readonly sliceBytes: number;
   readonly repeat: number;
   readonly lingerMs: number;
   readonly runtimeEnv: Record<string, string>;
@@ -242,7 +244,7 @@ export function renderReport(d: ReportData, analysis: readonly string[], recomme
       `(other work on the machine inflates every figure alike; the ratios to row (1) are what compare). Local broker (\`scripts/broker\`, librdkafka's mock cluster) on the same machine. ` +
       `Input: ${f0(e.records)} records of the SpamAssassin corpus (${e.corpusMails} mails repeated with fresh ids, ${f0(e.meanRecordBytes)} bytes per record on average) preloaded into ${e.partitions} partitions before timing starts. ` +
       `Every process runs with the runtime's defaults plus ${settings} — the local broker keeps a rebalance open for the session timeout; like a real broker, it answers a waiting fetch as soon as data arrives (\`scripts/broker/patch-fetch-wait.mjs\`), so the fetch wait is the runtime's default and costs no latency. ` +
-      `The baselines (\`scripts/bench/pipe.ts\` with kafkajs, \`pipe-client.ts\` on the runtime's client interface with KAFKA_CLIENT=librdkafka, \`pipe-platformatic.ts\` with @platformatic/kafka, \`sklearn_pipe.py\` with kafka-python and scikit-learn) read the same settings and use the runner's fetch limits, slice size (${e.sliceSize}), acks=all producer and one commit per slice (per poll for Python). ` +
+      `The baselines (\`scripts/bench/pipe.ts\` with kafkajs, \`pipe-client.ts\` on the runtime's client interface with KAFKA_CLIENT=librdkafka, \`pipe-platformatic.ts\` with @platformatic/kafka, \`sklearn_pipe.py\` with kafka-python and scikit-learn) read the same settings and use the runner's fetch limits, slices (${e.sliceSize} records or ${f0(e.sliceBytes / 1024)} KiB of values, whichever comes first), acks=all producer and one commit per slice (per poll for Python). ` +
       `The iris rows read their own topic of ${f0(e.irisRecords)} records, each four doubles (the sample rows of a real Spark decision-tree export, cycled)${e.irisRecords !== e.records ? `: more than the text rows, since so many fewer bytes would leave an iris row a steady window of well under a second` : ''}.`,
     '',
     `![Steady throughput by row and latency by offered load](${d.chartFile})`,
@@ -283,7 +285,7 @@ export function renderReport(d: ReportData, analysis: readonly string[], recomme
     ...d.sweeps.flatMap((s) => [...sweepTable(s), '']),
     ...(d.slice
       ? [
-          `**Slice size** (default ${d.slice.size}). Smaller slices keep less in memory and hold the event loop (heartbeats, other partitions, HTTP) for less; bigger ones pay fewer produce and commit round trips, which only a slow broker shows. mlstream with spam-text by SLICE_SIZE, end to end:`,
+          `**Slice size** (default SLICE_SIZE ${d.slice.size}, with SLICE_BYTES ${f0(d.env.sliceBytes / 1024)} KiB cutting the mails' slices first, at about ${f0(Math.min(d.slice.size, Math.floor(d.env.sliceBytes / d.env.meanRecordBytes)))} records). Smaller slices keep less in memory and hold the event loop (heartbeats, other partitions, HTTP) for less; bigger ones pay fewer produce and commit round trips. mlstream with spam-text by SLICE_SIZE, end to end:`,
           '',
           ...d.slice.table,
           '',
