@@ -100,13 +100,14 @@ export async function librdkafkaClient(settings: LibrdkafkaSettings, log: Logger
  * the runner finishes in one slice time (a kafkajs consumer notices a rebalance between slices
  * too). Read-ahead is librdkafka's fetch queue, bounded by bytes (queued.max.messages.kbytes).
  */
-const roundSize = (s: ConsumerSettings): number => Math.max(100, s.sliceSize * s.concurrency);
+function roundSize(s: ConsumerSettings, meanValueBytes: number): number {
+  // A slice is cut by bytes too (SLICE_BYTES): where records are big, fewer make a slice.
+  const perSlice = s.sliceBytes !== undefined && meanValueBytes > 0 ? Math.max(1, Math.min(s.sliceSize, Math.floor(s.sliceBytes / meanValueBytes))) : s.sliceSize;
+  return Math.max(100, perSlice * s.concurrency);
+}
 /** A round of `roundSize` records, or of half the bytes librdkafka queues (big records fill the queue first). */
-function fullRound(messages: readonly Message[], s: ConsumerSettings): boolean {
-  if (messages.length >= roundSize(s)) return true;
-  let bytes = 0;
-  for (const m of messages) bytes += m.value?.length ?? 0;
-  return bytes >= s.maxBytes / 2;
+function fullRound(messages: readonly Message[], bytes: number, s: ConsumerSettings, meanValueBytes: number): boolean {
+  return messages.length >= roundSize(s, meanValueBytes) || bytes >= s.maxBytes / 2;
 }
 /**
  * After a round that was not full, how long the loop waits for the batches in hand before it
@@ -231,6 +232,8 @@ class RdkafkaConsumer implements BatchConsumer {
   private outstanding = 0;
   /** Whether the last consume call returned a full round: the partitions are behind. */
   private lastRoundFull = false;
+  /** The mean value size of the last round's records (0 before the first): rounds are sized by it. */
+  private meanValueBytes = 0;
   /** Wakes the loop waiting for `outstanding` to go down. */
   private progressed: (() => void) | undefined;
 
@@ -332,7 +335,7 @@ class RdkafkaConsumer implements BatchConsumer {
           const until = Date.now() + SMALL_ROUND_WAIT_MS;
           while (this.outstanding > 0 && !this.stopping && Date.now() < until) await Promise.race([this.progress(), sleep(until - Date.now())]);
         }
-        while (this.outstanding >= roundSize(this.settings) && !this.stopping) await this.progress();
+        while (this.outstanding >= roundSize(this.settings, this.meanValueBytes) && !this.stopping) await this.progress();
         if (this.stopping) return;
         // A rebalance is served inside the consume call, and its callback may reach JavaScript
         // after the call returned records fetched under the old assignment: a partition taken
@@ -343,7 +346,10 @@ class RdkafkaConsumer implements BatchConsumer {
         const versions = new Map(this.versions);
         const messages = await this.consumeRound();
         if (this.stopping) return;
-        this.lastRoundFull = fullRound(messages, this.settings);
+        let bytes = 0;
+        for (const m of messages) bytes += m.value?.length ?? 0;
+        this.lastRoundFull = fullRound(messages, bytes, this.settings, this.meanValueBytes);
+        if (messages.length > 0) this.meanValueBytes = bytes / messages.length;
         const batches = new Map<string, Message[]>();
         for (const m of messages) {
           const key = `${m.topic}/${m.partition}`;
@@ -402,7 +408,7 @@ class RdkafkaConsumer implements BatchConsumer {
 
   private consumeRound(): Promise<Message[]> {
     return new Promise((resolve, reject) =>
-      this.consumer.consume(roundSize(this.settings), (e, messages) => {
+      this.consumer.consume(roundSize(this.settings, this.meanValueBytes), (e, messages) => {
         if (!e) return resolve(messages);
         if (e.isFatal) return reject(kafkaError(this.mod, e, 'consume'));
         this.log.warn({ code: e.code, reason: e.message }, 'consume failed; trying again');

@@ -65,6 +65,8 @@ export interface ConsumerSettings {
   readonly concurrency: number;
   /** Records the runner takes from a batch at once (a client that polls may size its rounds by it). */
   readonly sliceSize: number;
+  /** Bytes of record values in a slice at most (with `sliceSize`, whichever comes first). */
+  readonly sliceBytes?: number;
   /** Asked after a failure the client could restart from by itself: false makes it a crash. */
   restartOnFailure(): boolean;
 }

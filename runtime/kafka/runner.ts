@@ -113,6 +113,7 @@ export function consumerSettings(o: RunnerOptions, restartOnFailure: () => boole
     fromBeginning: o.fromBeginning,
     concurrency: o.partitionsConsumedConcurrently,
     sliceSize: o.sliceSize,
+    sliceBytes: o.sliceBytes,
     restartOnFailure,
   };
 }

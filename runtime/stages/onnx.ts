@@ -155,43 +155,65 @@ function onnxStage(ctx: StageContext, session: OnnxWorkerSession, plan: Plan): S
     async transform(frame) {
       const n = frame.length;
       if (n === 0) return;
-      const { data, width } = assemble(frame, plan, uid);
-      let outputs: Record<string, TensorData>;
-      try {
-        outputs = await session.run({ [plan.inputName]: { type: plan.tensorType, data, dims: [n, width] } }, fetches, [data.buffer as ArrayBuffer]);
-      } catch (e) {
-        throw new PipelineError(`onnxruntime failed: ${(e as Error).message}`);
+      const width = tensorWidth(frame, plan);
+      const perRun = rowsPerRun(width, plan.tensorType);
+      const parts: Record<string, TensorData>[] = [];
+      for (let from = 0; from < n; from += perRun) {
+        const to = Math.min(n, from + perRun);
+        const data = assemble(frame, plan, uid, width, from, to);
+        try {
+          parts.push(await session.run({ [plan.inputName]: { type: plan.tensorType, data, dims: [to - from, width] } }, fetches, [data.buffer as ArrayBuffer]));
+        } catch (e) {
+          throw new PipelineError(`onnxruntime failed: ${(e as Error).message}`);
+        }
       }
-      writeOutputs(frame, plan, outputs, uid);
+      writeOutputs(frame, plan, parts.length === 1 ? parts[0]! : joinRows(parts, fetches), uid);
     },
     dispose: () => session.release(),
   };
 }
 
-/** Packs the batch into one row-major tensor; rows that cannot be packed are failed and fed zeros. */
-function assemble(frame: Frame, plan: Plan, uid: string): { data: Float32Array | Float64Array; width: number } {
-  const n = frame.length;
+/**
+ * The most tensor bytes one run feeds onnxruntime. A batch of text features is dense here
+ * (rows × numFeatures), and past about 16 MiB per run the bench's stage sweep saw the model's
+ * cost per record jump tenfold (spam-text-onnx, 16,384 features in float32: 17 µs at 250 rows,
+ * 216–427 µs at 500 and more; docs/performance.md, "Slice size"), so a bigger batch runs in
+ * pieces of at most this many bytes, one after the other, which also bounds the memory.
+ */
+const MAX_RUN_TENSOR_BYTES = 8 * 1024 * 1024;
+
+function rowsPerRun(width: number, type: Plan['tensorType']): number {
+  return Math.max(1, Math.floor(MAX_RUN_TENSOR_BYTES / (Math.max(1, width) * (type === 'float32' ? 4 : 8))));
+}
+
+function tensorWidth(frame: Frame, plan: Plan): number {
   const { input } = plan;
-  if (input.kind === 'columns') {
-    const width = input.cols.length;
-    const data = plan.tensorType === 'float32' ? new Float32Array(n * width) : new Float64Array(n * width);
-    input.cols.forEach((name, c) => {
-      const values = frame.getTyped(name, 'double').values;
-      for (let i = 0; i < n; i++) data[i * width + c] = values[i]!;
-    });
-    return { data, width };
-  }
+  if (input.kind === 'columns') return input.cols.length;
   const col = frame.getTyped(input.col, 'vector');
   const width = plan.width ?? (col.size > 0 ? col.size : firstSize(col.values));
   if (width === undefined) throw new PipelineError(`cannot tell the size of vector column "${input.col}"; set numFeatures`);
-  const data = plan.tensorType === 'float32' ? new Float32Array(n * width) : new Float64Array(n * width);
-  for (let i = 0; i < n; i++) {
+  return width;
+}
+
+/** Packs rows `from`..`to` of the batch into one row-major tensor; rows that cannot be packed are failed and fed zeros. */
+function assemble(frame: Frame, plan: Plan, uid: string, width: number, from: number, to: number): Float32Array | Float64Array {
+  const { input } = plan;
+  const data = plan.tensorType === 'float32' ? new Float32Array((to - from) * width) : new Float64Array((to - from) * width);
+  if (input.kind === 'columns') {
+    input.cols.forEach((name, c) => {
+      const values = frame.getTyped(name, 'double').values;
+      for (let i = from; i < to; i++) data[(i - from) * width + c] = values[i]!;
+    });
+    return data;
+  }
+  const col = frame.getTyped(input.col, 'vector');
+  for (let i = from; i < to; i++) {
     const v = col.values[i];
     if (v == null) {
       frame.reject(i, ErrorCodes.PIPELINE_ERROR, `column "${input.col}" is null`, uid);
       continue;
     }
-    const base = i * width;
+    const base = (i - from) * width;
     if (v instanceof Float64Array) {
       if (v.length !== width) frame.reject(i, ErrorCodes.PIPELINE_ERROR, `"${input.col}" has size ${v.length}, the model takes ${width}`, uid);
       else data.set(v, base);
@@ -201,7 +223,32 @@ function assemble(frame: Frame, plan: Plan, uid: string): { data: Float32Array |
       for (let k = 0; k < v.indices.length; k++) data[base + v.indices[k]!] = v.values[k]!;
     }
   }
-  return { data, width };
+  return data;
+}
+
+/** The outputs of consecutive runs as one run's: each fetched tensor's rows one after another. */
+function joinRows(parts: readonly Record<string, TensorData>[], fetches: readonly string[]): Record<string, TensorData> {
+  const out: Record<string, TensorData> = {};
+  for (const name of fetches) {
+    const pieces = parts.map((p) => p[name]);
+    const first = pieces[0];
+    if (!first || pieces.some((t) => t === undefined)) continue;
+    const tensors = pieces as TensorData[];
+    const rows = tensors.reduce((s, t) => s + (t.dims[0] ?? 0), 0);
+    let data: TensorData['data'];
+    if (Array.isArray(first.data)) data = tensors.flatMap((t) => t.data as string[]);
+    else {
+      const joined = new (first.data.constructor as new (length: number) => Exclude<TensorData['data'], string[]>)(tensors.reduce((s, t) => s + t.data.length, 0));
+      let at = 0;
+      for (const t of tensors) {
+        (joined as Float64Array).set(t.data as Float64Array, at);
+        at += t.data.length;
+      }
+      data = joined;
+    }
+    out[name] = { type: first.type, data, dims: [rows, ...first.dims.slice(1)] };
+  }
+  return out;
 }
 
 function firstSize(values: readonly (Vector | null)[]): number | undefined {

@@ -180,6 +180,31 @@ test('a vector column (dense or sparse) feeds a [batch, size] tensor; a single-c
   });
 });
 
+test('a batch whose tensor would pass 8 MiB runs in pieces, in order: the same predictions row by row, bad rows failed where they are', async () => {
+  // 2^18 doubles: 2 MiB per row, so four rows per run and ten rows in three runs.
+  const size = 2 ** 18;
+  const weights = Array.from({ length: size }, (_, i) => (i % 7) + 1);
+  const dir = onnxPackage({ featuresCol: 'v' }, vectorRegressor(size, weights, 0.5), { v: 'VECTOR?' });
+  await withModel(dir, async (model) => {
+    const at = (r: number): number[] => [r, 1000 + r, size - 1 - r];
+    const records = Array.from({ length: 10 }, (_, r): { v: unknown } => ({ v: { size, indices: at(r), values: [1, 2, 3] } }));
+    records[5] = { v: null };
+    records[9] = { v: { size: 4, indices: [0], values: [1] } };
+    const frame = await run(model, records);
+    const kept = [0, 1, 2, 3, 4, 6, 7, 8];
+    assert.deepEqual(Array.from(frame.rowIds), kept);
+    const expected = kept.map((r) => at(r).reduce((sum, i, k) => sum + weights[i]! * (k + 1), 0.5));
+    assert.deepEqual(Array.from(frame.getTyped('prediction', 'double').values), expected);
+    assert.deepEqual(
+      frame.rejections.map((r) => [r.row, r.code]),
+      [
+        [5, 'PIPELINE_ERROR'],
+        [9, 'PIPELINE_ERROR'],
+      ],
+    );
+  });
+});
+
 test('a probability-only graph predicts the first most probable class, as Spark does on ties', async () => {
   const model: ModelDescription = {
     graphName: 'softmax_only',
