@@ -265,7 +265,7 @@ export function runnerRecommendations(d: ReportData): string[] {
     const irisOld = d.variants.flatMap((v) => (v.ok && v.result.system.key === 'iris+' && JSON.stringify(v.result.system.changed) === JSON.stringify({ SLICE_SIZE: '250' }) ? [v.result] : []))[0];
     const mails = textSliceRecords(d.env, d.env.meanRecordBytes);
     out.push(
-      `${out.length + 1}. **Slice size: ${f0(d.env.sliceSize)} records or ${f0(d.env.sliceBytes / 1024)} KiB of values, whichever comes first** (SLICE_SIZE, SLICE_BYTES; runtime/kafka/slices.ts). The mails' slices hold about ${f0(mails)} records (the bytes decide), the iris tree's up to ${f0(d.env.sliceSize)}` +
+      `${out.length + 1}. **Slice size: ${f0(d.env.sliceSize)} records or ${f0(d.env.sliceBytes / 1024)} KiB of values, whichever comes first** (SLICE_SIZE, SLICE_BYTES; runtime/kafka/slices.ts). The mails' slices hold about ${f0(mails)} records at their mean size (the bytes decide), the iris tree's up to ${f0(d.env.sliceSize)}` +
         (iris && irisOld ? `: the iris tree ${rate(iris)} against ${rate(irisOld)} with slices of 250 records, the cut before SLICE_BYTES (${delta(irisOld, iris)}, peak RSS ${f0(iris.peakRssMiB)} against ${f0(irisOld.peakRssMiB)} MiB)` : '') +
         (small ? `; spam-text ${rate(base)} against ${rate(small)} with slices of 100 records (${delta(small, base)})` : '') +
         '. A slice\'s hand-off, produce and commit cost the same however many records it holds; the byte bound keeps a slice of big records as small in memory and engine time as before.',
