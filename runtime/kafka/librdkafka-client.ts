@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import { loadConfluent } from './confluent.js';
 import { sleep } from './delivery.js';
 import type { BatchConsumer, ConsumerEvents, ConsumerSettings, HeaderValue, KafkaClient, KafkaRecord, OutputSender, PartitionBatch, TopicAdmin, TopicRecords } from './port.js';
+import { recordsPerSlice } from './slices.js';
 import { Turns } from './turns.js';
 
 type Module = Awaited<ReturnType<typeof loadConfluent>>;
@@ -102,7 +103,7 @@ export async function librdkafkaClient(settings: LibrdkafkaSettings, log: Logger
  */
 function roundSize(s: ConsumerSettings, meanValueBytes: number): number {
   // A slice is cut by bytes too (SLICE_BYTES): where records are big, fewer make a slice.
-  const perSlice = s.sliceBytes !== undefined && meanValueBytes > 0 ? Math.max(1, Math.min(s.sliceSize, Math.floor(s.sliceBytes / meanValueBytes))) : s.sliceSize;
+  const perSlice = recordsPerSlice({ maxRecords: s.sliceSize, maxBytes: s.sliceBytes ?? Number.POSITIVE_INFINITY }, meanValueBytes);
   return Math.max(100, perSlice * s.concurrency);
 }
 /** A round of `roundSize` records, or of half the bytes librdkafka queues (big records fill the queue first). */

@@ -13,6 +13,12 @@ export interface SliceBounds {
   readonly maxBytes: number;
 }
 
+/** About how many records a slice holds when values average `meanValueBytes` (0: unknown): the record bound, or fewer where the byte bound cuts first. */
+export function recordsPerSlice({ maxRecords, maxBytes }: SliceBounds, meanValueBytes: number): number {
+  if (!(meanValueBytes > 0)) return maxRecords;
+  return Math.max(1, Math.min(maxRecords, Math.floor(maxBytes / meanValueBytes)));
+}
+
 /** The end (exclusive) of the slice of `messages` that starts at `start`; always past `start` when `start` is inside. */
 export function sliceEnd(messages: readonly { readonly value: Buffer | null }[], start: number, { maxRecords, maxBytes }: SliceBounds): number {
   const last = Math.min(messages.length, start + maxRecords);

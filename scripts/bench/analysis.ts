@@ -4,6 +4,7 @@ import type { Outcome, ReportData, SliceChoice } from './report.js';
 import type { ProfileSummary } from './profile.js';
 import type { Sweep } from './stages.js';
 import type { RowResult } from './throughput.js';
+import { recordsPerSlice } from '../../runtime/kafka/slices.js';
 
 /**
  * mlstream's throughput and peak RSS by SLICE_SIZE, on the local broker and with delayed
@@ -51,7 +52,7 @@ const f0 = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 /** Records in a slice of the text rows' mails: SLICE_SIZE, or fewer where SLICE_BYTES cuts first. */
 export function textSliceRecords(c: { readonly sliceSize: number; readonly sliceBytes: number }, meanRecordBytes: number): number {
-  return Math.max(1, Math.min(c.sliceSize, Math.floor(c.sliceBytes / Math.max(1, meanRecordBytes))));
+  return recordsPerSlice({ maxRecords: c.sliceSize, maxBytes: c.sliceBytes }, meanRecordBytes);
 }
 
 /** The sweep's batch size nearest to `n` records (by ratio). */

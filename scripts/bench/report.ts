@@ -3,6 +3,7 @@ import type { ProfileSummary } from './profile.js';
 import type { Sweep } from './stages.js';
 import type { StartupResult } from './startup.js';
 import type { RowResult, System } from './throughput.js';
+import { textSliceRecords } from './analysis.js';
 
 export type Outcome<T> =
   | { readonly ok: true; readonly result: T }
@@ -285,7 +286,7 @@ export function renderReport(d: ReportData, analysis: readonly string[], recomme
     ...d.sweeps.flatMap((s) => [...sweepTable(s), '']),
     ...(d.slice
       ? [
-          `**Slice size** (default SLICE_SIZE ${d.slice.size}, with SLICE_BYTES ${f0(d.env.sliceBytes / 1024)} KiB cutting the mails' slices first, at about ${f0(Math.min(d.slice.size, Math.floor(d.env.sliceBytes / d.env.meanRecordBytes)))} records at their mean size). Smaller slices keep less in memory and hold the event loop (heartbeats, other partitions, HTTP) for less; bigger ones pay fewer produce and commit round trips. mlstream with spam-text by SLICE_SIZE, end to end:`,
+          `**Slice size** (default SLICE_SIZE ${d.slice.size}, with SLICE_BYTES ${f0(d.env.sliceBytes / 1024)} KiB cutting the mails' slices first, at about ${f0(textSliceRecords(d.env, d.env.meanRecordBytes))} records at their mean size). Smaller slices keep less in memory and hold the event loop (heartbeats, other partitions, HTTP) for less; bigger ones pay fewer produce and commit round trips. mlstream with spam-text by SLICE_SIZE, end to end:`,
           '',
           ...d.slice.table,
           '',
