@@ -2,6 +2,7 @@ import { Kafka, logLevel as KafkaLogLevel, type KafkaConfig, type LogEntry } fro
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { kafkajsClient } from './kafkajs-client.js';
+import { installFetchLeases } from './fetch-memory.js';
 import { framedSocketFactory, installFrameReader } from './kafkajs-frames.js';
 import { installProducePath } from './kafkajs-produce.js';
 import { installRecordEncoder } from './kafkajs-records.js';
@@ -70,7 +71,11 @@ export async function createRunnerClient(
   }
   let socketFactory: KafkaConfig['socketFactory'];
   if (config.kafkajsSocketReader === 'mlstream') {
-    if (installFrameReader()) socketFactory = framedSocketFactory();
+    // Fetch leases let the runner release the responses the frame reader reads (fetch-memory.ts); without them the GC does.
+    if (installFrameReader()) {
+      socketFactory = framedSocketFactory();
+      if (!installFetchLeases()) log.warn('kafkajs is not the 2.2 release mlstream\'s fetch leases are written for; fetch responses are freed by the garbage collector');
+    }
     else log.warn('kafkajs is not the 2.2 release mlstream\'s socket reader is written for; kafkajs reads its responses itself');
   }
   // librdkafka reports a refused certificate within its first connect attempt; kafkajs would retry it.

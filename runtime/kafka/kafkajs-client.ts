@@ -1,4 +1,5 @@
 import type { Consumer, Kafka, Producer } from 'kafkajs';
+import { releaseBatch } from './fetch-memory.js';
 import { KeyHashPartitioner } from './partitioner.js';
 import type { BatchConsumer, ConsumerEvents, ConsumerSettings, KafkaClient, OutputSender, PartitionBatch, TopicAdmin } from './port.js';
 
@@ -82,6 +83,8 @@ class KafkajsConsumer implements BatchConsumer {
               // not assigned here any more
             }
           },
+          // The response the records were read into is given back once no batch reads it (fetch-memory.ts).
+          dispose: () => releaseBatch(batch),
         });
       },
     });

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import type { ISocketFactory } from 'kafkajs';
+import { responseBuffer } from './fetch-memory.js';
 
 /**
  * Reads each Kafka response off the socket straight into one buffer of its size, for kafkajs.
@@ -22,8 +23,6 @@ import type { ISocketFactory } from 'kafkajs';
 
 /** Reads between responses go here (one response's start, or several small responses). */
 const SCRATCH_BYTES = 64 * 1024;
-/** Responses of at least this many bytes are read into shared memory (a SharedArrayBuffer). */
-export const SHARED_FRAME_BYTES = 64 * 1024;
 /** A size beyond this is not taken as a response's: the rest of the connection's data goes to kafkajs as read. */
 export const MAX_FRAME_BYTES = 256 * 1024 * 1024;
 /** As kafkajs's own socket factory. */
@@ -91,12 +90,11 @@ export class FrameReader {
         at += total;
         continue;
       }
-      // A large response (a fetch's records) is read into shared memory, so that the worker
-      // pool's threads read its values where they are instead of from a copy (pool-protocol.ts,
-      // `pack`). Shared memory is zero-filled, which for memory this size is the kernel's
-      // fresh pages, not a pass over it; a smaller one is not zero-filled: the reads that follow
-      // write every byte past `left` before it is emitted.
-      const next = total >= SHARED_FRAME_BYTES ? Buffer.from(new SharedArrayBuffer(total)) : Buffer.allocUnsafe(total);
+      // A large response (a fetch's records) goes into shared memory the runtime recycles once
+      // every batch made from it is done (fetch-memory.ts), which the worker pool's threads read
+      // values from without a copy (pool-protocol.ts, `pack`). Neither it nor a smaller buffer
+      // is cleared: the reads that follow write every byte past `left` before it is emitted.
+      const next = responseBuffer(total);
       data.copy(next, 0, at);
       this.frame = next;
       this.filled = left;

@@ -51,6 +51,13 @@ export interface PartitionBatch {
    * reads on from what was committed leaves it out.
    */
   release?(nextOffset: string): void;
+  /**
+   * Nothing reads the batch's records any more (keys, values, headers): the client may give
+   * the memory behind them back, after which they read as empty. The runner calls it once the
+   * batch's slices are committed or given up with nothing of theirs still in the engine or
+   * being delivered, and not at all after a failure that may leave a delivery running.
+   */
+  dispose?(): void;
 }
 
 export interface ConsumerSettings {

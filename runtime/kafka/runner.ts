@@ -37,6 +37,12 @@ export interface WaitingPartition {
 /** What the Kafka side asks of the engine: turn a slice of input into outputs. */
 export type BatchHandler<R extends BatchHandlerResult> = (messages: InputMessage[]) => Promise<R>;
 
+/**
+ * Hooks may read a slice's inputs and outputs while they are called, but must not keep them
+ * (or any key, value or header of theirs) past that: on kafkajs the records are views of a
+ * fetch response whose memory is read into again once the batch is done (fetch-memory.ts).
+ * Copy what must outlive the call, as the metrics and the dashboard do.
+ */
 export interface RunnerHooks<R extends BatchHandlerResult> {
   /**
    * After the slice's outputs are acknowledged, before its offsets are committed: a sink
@@ -343,7 +349,10 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
     if (this.fatal) throw this.fatal;
     if (this.rebalance) throw this.rebalance;
     // Not released: the client fetches these records again (from where the lane released).
-    if (!batch.isActive() || this.stopping || this.waiting.has(key)) return;
+    if (!batch.isActive() || this.stopping || this.waiting.has(key)) {
+      batch.dispose?.();
+      return;
+    }
     const all = batch.messages;
     const end = offsetAfter(all[all.length - 1]!);
     // A lane's commit can land after a rejoin read the committed offsets: its records come
@@ -353,6 +362,7 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
     if (floor !== undefined) while (first < all.length && BigInt(all[first]!.offset) < floor) first++;
     if (first === all.length) {
       batch.release(end);
+      batch.dispose?.();
       return;
     }
     const records = first === 0 ? batch : { ...batch, messages: all.slice(first) };
@@ -424,13 +434,17 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
     const depth = Math.max(1, this.options.slicesInFlight ?? 1);
     // Slices produced (or being produced) and not yet committed, oldest first.
     const inHand: Delivering[] = [];
+    // What still reads the batch's records after its loop: slices the engine started on, and
+    // every slice's delivery and commit (a stopped chain no longer waits for the ones after it).
+    const readers: Promise<unknown>[] = [];
     const chain: CommitChain = { pending: all[0]!.offset, last: Promise.resolve(true), stopped: false };
     let failure: unknown;
     try {
-      await this.walkSlices(batch, lane, inHand, chain, depth);
+      await this.walkSlices(batch, lane, inHand, chain, depth, readers);
     } catch (e) {
       failure = e;
     }
+    disposeWhenRead(batch, readers);
     // Slices already produced still commit (in order) before the batch ends: a stop or a
     // rebalance lets them finish, as the slice in hand always did.
     for (const d of inHand) await d.committed.catch((e: unknown) => (failure ??= e));
@@ -448,7 +462,7 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
   }
 
   /** The batch's slices into the engine and out to Kafka, at most `depth` of them uncommitted; returns early when one must not start. */
-  private async walkSlices(batch: PartitionBatch, lane: LaneState | undefined, inHand: Delivering[], chain: CommitChain, depth: number): Promise<void> {
+  private async walkSlices(batch: PartitionBatch, lane: LaneState | undefined, inHand: Delivering[], chain: CommitChain, depth: number, readers: Promise<unknown>[]): Promise<void> {
     const all = batch.messages;
     const key = `${batch.topic}/${batch.partition}`;
     const bounds = this.sliceBounds();
@@ -464,14 +478,17 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
       if (chain.stopped) return;
       if (inHand.length === 0) this.inFlight.set(key, Date.now());
       const current = next ?? this.prepare(batch.topic, batch.partition, all.slice(start, end));
+      if (!next) readers.push(current.result.catch(() => undefined));
       following = sliceEnd(all, end, bounds);
       next = end < all.length ? this.prepare(batch.topic, batch.partition, all.slice(end, following), true) : undefined;
       // Its failures, if any, surface when it is awaited as the current slice (or not at all).
-      next?.result.catch(() => undefined);
+      if (next) readers.push(next.result.catch(() => undefined));
       const result = await current.result;
       // A slice before this one failed or could not commit meanwhile: nothing after it is produced.
       if (chain.stopped) return;
       const slice = this.deliverSlice(batch, current, result, chain, lane);
+      // The commit step's hooks read the slice's inputs too; only a failed delivery keeps the batch from being disposed.
+      readers.push(slice.delivered, slice.committed.catch(() => undefined));
       inHand.push(slice);
       if (!slice.complete) return;
       while (inHand.length >= depth) {
@@ -513,6 +530,7 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
     const complete = processed === inputs.length;
     const before = chain.last;
     let committed: Promise<boolean>;
+    let delivered: Promise<void> = Promise.resolve();
     if (processed === 0) {
       committed = before.then((ok) => {
         if (ok) this.pausedAt(chain, topic, partition, inputs[0]!.offset, result.wait);
@@ -523,7 +541,7 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
       const what = `${topic}/${partition} offsets ${done[0]!.offset}..${last}`;
       const outputs = [...result.predictions, ...result.errors, ...(result.shadow ?? [])];
       const deadlineAt = Date.now() + this.options.deliveryTimeoutMs;
-      const delivered = (async () => {
+      delivered = (async () => {
         try {
           await this.ensureTopics(outputs.map((m) => m.topic));
           await this.producer.deliver(byTopic(outputs), deadlineAt, () => this.stopping, what);
@@ -567,7 +585,7 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
     // The next slice commits after this one; the handler also keeps a failure the batch's loop
     // has not reached yet from counting as unhandled.
     chain.last = committed.catch(() => false);
-    return { committed, complete, started: Date.now() - (performance.now() - started) };
+    return { committed, delivered, complete, started: Date.now() - (performance.now() - started) };
   }
 
   /** The partition's records from `offset` on wait for a package: the chain stops there. */
@@ -674,6 +692,20 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
   }
 }
 
+/**
+ * Disposes the batch (PartitionBatch.dispose) once everything in `readers` has settled, unless
+ * a delivery failed: a produce request given up at its deadline may still be written later,
+ * reading its outputs' keys (views of the records), so that batch's memory is left to the
+ * garbage collector. Does not hold up the batch's end: a stop or the partition's next batch
+ * does not wait for deliveries a stopped chain left running.
+ */
+function disposeWhenRead(batch: PartitionBatch, readers: readonly Promise<unknown>[]): void {
+  if (!batch.dispose) return;
+  void Promise.allSettled(readers).then((settled) => {
+    if (settled.every((r) => r.status === 'fulfilled')) batch.dispose!();
+  });
+}
+
 /** The offset after a record's (Kafka offsets are 64-bit decimal strings). */
 function offsetAfter(record: { readonly offset: string }): string {
   return (BigInt(record.offset) + 1n).toString();
@@ -707,6 +739,8 @@ interface LaneState {
 interface Delivering {
   /** True when the slice is committed whole; false when the chain stopped there. Rejects on a failure. */
   readonly committed: Promise<boolean>;
+  /** Settles once the slice's outputs are acknowledged (or there were none); rejects when their delivery failed. */
+  readonly delivered: Promise<void>;
   /** Every record of the slice has outputs (false: the partition pauses after its last output). */
   readonly complete: boolean;
   /** When the slice was handed to the engine (epoch ms). */
