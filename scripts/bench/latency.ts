@@ -25,9 +25,29 @@ export interface LatencyResult {
   readonly writtenP50: number;
   readonly writtenP99: number;
   readonly samples: number;
+  /** With more than one run of the system: every run's p99 at this load, in run order (this result is the lowest). */
+  readonly p99Runs?: readonly number[];
   /** CPU cores the system used while paced. */
   readonly cores: number;
   readonly ids: IdCheck;
+}
+
+/**
+ * Per load, the run with the lowest p99 out of a system's runs (each run a list by load, in
+ * the same order), with every run's p99: other work on the machine only ever adds latency, as
+ * it only ever takes throughput away, so the quietest run is the system's own figure, and the
+ * list shows how much the machine moved it. A result whose ids failed is kept whatever its p99,
+ * so the failure is reported.
+ */
+export function bestLatencies(runs: readonly (readonly LatencyResult[])[]): LatencyResult[] {
+  if (runs.length === 0) return [];
+  if (runs.length === 1) return [...runs[0]!];
+  return runs[0]!.map((_, k) => {
+    const atLoad = runs.map((run) => run[k]!);
+    const failed = atLoad.find((r) => !r.ids.ok);
+    const best = failed ?? atLoad.reduce((a, b) => (b.p99 < a.p99 ? b : a));
+    return { ...best, p99Runs: atLoad.map((r) => r.p99) };
+  });
 }
 
 /**
