@@ -444,7 +444,7 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
     } catch (e) {
       failure = e;
     }
-    disposeWhenRead(batch, readers);
+    disposeWhenRead(batch, readers, this.log);
     // Slices already produced still commit (in order) before the batch ends: a stop or a
     // rebalance lets them finish, as the slice in hand always did.
     for (const d of inHand) await d.committed.catch((e: unknown) => (failure ??= e));
@@ -699,10 +699,16 @@ export class StreamRunner<R extends BatchHandlerResult = BatchHandlerResult> {
  * garbage collector. Does not hold up the batch's end: a stop or the partition's next batch
  * does not wait for deliveries a stopped chain left running.
  */
-function disposeWhenRead(batch: PartitionBatch, readers: readonly Promise<unknown>[]): void {
+function disposeWhenRead(batch: PartitionBatch, readers: readonly Promise<unknown>[], log: Logger): void {
   if (!batch.dispose) return;
   void Promise.allSettled(readers).then((settled) => {
-    if (settled.every((r) => r.status === 'fulfilled')) batch.dispose!();
+    if (!settled.every((r) => r.status === 'fulfilled')) return;
+    try {
+      batch.dispose!();
+    } catch (e) {
+      // Nothing here may end the process: the memory is then left to the garbage collector.
+      log.error({ partition: `${batch.topic}/${batch.partition}`, reason: describe(e) }, 'could not dispose of a batch');
+    }
   });
 }
 

@@ -77,7 +77,10 @@ test(
 
     await producing;
     const last = await trainer.waitForLog((l) => l.msg === 'version written' && Number(l.consumed) === mails.length, 120_000);
-    await eventually('serve to load the last version', async () => (primaries.at(-1) === String(last.version) ? true : undefined), 60_000);
+    await eventually('serve to load the last version', async () => (primaries.at(-1) === String(last.version) ? true : undefined), 60_000).catch((e: Error) => {
+      // What serve was doing, for a failure seen once in CI and not reproduced since.
+      throw new Error(`${e.message} (versions seen: ${primaries.join(' → ')}; last written ${last.version}); serve's last lines:\n${serve.logs.slice(-40).join('\n')}`);
+    });
     feeding = false;
     await Promise.all([scoring, watching]);
 
