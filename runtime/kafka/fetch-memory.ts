@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { kafkajsInternals } from './kafkajs-internals.js';
 
 /**
  * Memory for kafkajs's fetch responses that the runtime recycles itself: a response's buffer
@@ -160,16 +160,10 @@ let installed: boolean | undefined;
 export function installFetchLeases(): boolean {
   if (installed !== undefined) return installed;
   installed = false;
-  const require = createRequire(import.meta.url);
-  let ConsumerGroup: { prototype: { fetch?: (...args: unknown[]) => Promise<unknown>; [LEASES]?: true } };
-  try {
-    const version = (require('kafkajs/package.json') as { version: string }).version;
-    if (!/^2\.2\.\d+$/.test(version)) return false;
-    ConsumerGroup = require(KAFKAJS_CONSUMER_GROUP) as typeof ConsumerGroup;
-  } catch {
-    return false;
-  }
-  const proto = ConsumerGroup.prototype;
+  type ConsumerGroup = { prototype: { fetch?: (...args: unknown[]) => Promise<unknown>; [LEASES]?: true } };
+  const internals = kafkajsInternals((require) => require(KAFKAJS_CONSUMER_GROUP) as ConsumerGroup);
+  if (!internals) return false;
+  const proto = internals.found.prototype;
   const original = proto.fetch;
   if (typeof original !== 'function' || !String(original).includes('new Batch(')) return false;
   if (!proto[LEASES]) {

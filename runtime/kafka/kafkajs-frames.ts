@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import type { ISocketFactory } from 'kafkajs';
+import { kafkajsInternals } from './kafkajs-internals.js';
 import { responseBuffer } from './fetch-memory.js';
 
 /**
@@ -161,16 +162,9 @@ export const framesTakenWhole = { count: 0 };
 export function installFrameReader(): boolean {
   if (installed !== undefined) return installed;
   installed = false;
-  const require = createRequire(import.meta.url);
-  let Connection: { prototype: KafkajsConnection & { [FRAMES]?: true } };
-  try {
-    const version = (require('kafkajs/package.json') as { version: string }).version;
-    if (!/^2\.2\.\d+$/.test(version)) return false;
-    Connection = require(KAFKAJS_CONNECTION) as typeof Connection;
-  } catch {
-    return false;
-  }
-  const proto = Connection.prototype;
+  const internals = kafkajsInternals((require) => require(KAFKAJS_CONNECTION) as { prototype: KafkajsConnection & { [FRAMES]?: true } });
+  if (!internals) return false;
+  const proto = internals.found.prototype;
   const original = proto.processData;
   if (typeof original !== 'function' || !String(original).includes('this.requestQueue.fulfillRequest')) return false;
   if (!proto[FRAMES]) {

@@ -1,7 +1,7 @@
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { crc32c } from './crc32c.js';
+import { kafkajsInternals } from './kafkajs-internals.js';
 import { measureRecord, rewindTape, writeRecord } from './kafkajs-records.js';
 
 /**
@@ -204,13 +204,9 @@ let installed: { Kafka: typeof Kafka } | false | undefined;
 export function installProducePath(): typeof Kafka | undefined {
   if (installed !== undefined) return installed ? installed.Kafka : undefined;
   installed = false;
-  const require = createRequire(import.meta.url);
-  let paths: Record<'v3' | 'encoder' | 'long' | 'group' | 'send' | 'messageProducer' | 'producer' | 'index', string>;
-  try {
-    const version = (require('kafkajs/package.json') as { version: string }).version;
-    if (!/^2\.2\.\d+$/.test(version)) return undefined;
+  const internals = kafkajsInternals((require) => {
     const src = dirname(require.resolve('kafkajs/src/index.js'));
-    paths = {
+    const paths: Record<'v3' | 'encoder' | 'long' | 'group' | 'send' | 'messageProducer' | 'producer' | 'index', string> = {
       v3: join(src, 'protocol/requests/produce/v3/request.js'),
       encoder: join(src, 'protocol/encoder.js'),
       long: join(src, 'utils/long.js'),
@@ -221,9 +217,10 @@ export function installProducePath(): typeof Kafka | undefined {
       index: join(src, 'index.js'),
     };
     for (const path of Object.values(paths)) require.resolve(path);
-  } catch {
-    return undefined;
-  }
+    return paths;
+  });
+  if (!internals) return undefined;
+  const { require, found: paths } = internals;
   const original = require(paths.v3) as RequestFactory;
   const Encoder = require(paths.encoder) as EncoderClass;
   const Long = require(paths.long) as LongClass;

@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import { dirname, sep } from 'node:path';
+import { kafkajsInternals } from './kafkajs-internals.js';
 
 /**
  * A faster encoder for the records kafkajs 2.2 puts in a produce request.
@@ -216,17 +216,9 @@ let installed: boolean | undefined;
 export function installRecordEncoder(): boolean {
   if (installed !== undefined) return installed;
   installed = false;
-  const require = createRequire(import.meta.url);
-  let recordPath: string;
-  let produceV3Path: string;
-  try {
-    const version = (require('kafkajs/package.json') as { version: string }).version;
-    if (!/^2\.2\.\d+$/.test(version)) return false;
-    recordPath = require.resolve(KAFKAJS_RECORD);
-    produceV3Path = require.resolve(KAFKAJS_PRODUCE_V3);
-  } catch {
-    return false;
-  }
+  const internals = kafkajsInternals((require) => ({ recordPath: require.resolve(KAFKAJS_RECORD), produceV3Path: require.resolve(KAFKAJS_PRODUCE_V3) }));
+  if (!internals) return false;
+  const { require, found: { recordPath, produceV3Path } } = internals;
   const original = require(recordPath) as RecordEncoder & { [FAST]?: true };
   const cached = require.cache[recordPath];
   if (typeof original !== 'function' || !cached) return false;
