@@ -95,6 +95,9 @@ function noteView(view: unknown, into: SharedArrayBuffer[]): void {
 /**
  * One fetch's batches: each batch with records takes a lease on every response its records'
  * keys, values or headers view. Called once per fetch, before any of its batches is handed out.
+ * It looks at every record, not the first of each batch: a partition's records may lie partly
+ * in the response and partly in a decompressed buffer, and a record with a null key and value
+ * may view the response only through a header. That is a few property reads per record, once.
  */
 export function leaseBatches(batches: ReadonlyArray<{ readonly messages: readonly RecordViews[] }>): void {
   for (const batch of batches) {
